@@ -1,0 +1,18 @@
+package ai.behemoth.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code behemoth bench ...}: measurements of this machine and of Behemoth on it. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure speed: the machine's peak, matrix kernels, tokenizers, training.",
+        subcommands = {BenchPeakCommand.class, BenchGemmCommand.class, BenchTokenizerCommand.class, BenchTrainCommand.class})
+public final class BenchCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+}

@@ -1,0 +1,63 @@
+package ai.behemoth.train;
+
+import ai.behemoth.tensor.MatMul;
+
+/**
+ * The SwiGLU feed-forward math, shared by dense layers, routed experts and the shared expert:
+ * {@code y = (silu(x·W1ᵀ) ⊙ x·W3ᵀ)·W2ᵀ}, with W1 (gate) and W3 (up) {@code [H, D]} and W2 (down)
+ * {@code [D, H]}, all at offsets into one flat parameter buffer.
+ *
+ * <p>Callers own the buffers: forward stores the gate and up pre-activations ({@code [n, H]}) that
+ * backward needs, and backward uses {@code scratchA}, {@code scratchB} ({@code [n, H]}) as work space.
+ */
+public final class SwiGlu {
+    private SwiGlu() {}
+
+    /** Where one SwiGLU's three matrices live. */
+    public record Weights(int w1, int w3, int w2, int dim, int hidden) {}
+
+    /**
+     * y[n, D] (+)= SwiGLU(x[n, D]); {@code gate}, {@code up} receive the pre-activations and
+     * {@code act} the product silu(gate)·up, all {@code [n, H]} from their offsets.
+     */
+    public static void forward(float[] params, Weights w, float[] x, int xOff, int n,
+                               float[] gate, float[] up, float[] act, int hOff,
+                               float[] y, int yOff, boolean accumulate) {
+        int d = w.dim(), h = w.hidden();
+        MatMul.abT(gate, hOff, x, xOff, params, w.w1(), n, d, h, false);
+        MatMul.abT(up, hOff, x, xOff, params, w.w3(), n, d, h, false);
+        for (int i = hOff, end = hOff + n * h; i < end; i++) act[i] = silu(gate[i]) * up[i];
+        MatMul.abT(y, yOff, act, hOff, params, w.w2(), n, h, d, accumulate);
+    }
+
+    /**
+     * Given dy[n, D], accumulates the three weight gradients into {@code grads} and writes (or adds,
+     * with {@code accumulate}) dx[n, D]. Uses the buffers forward filled; overwrites {@code act}.
+     */
+    public static void backward(float[] params, float[] grads, Weights w, float[] x, int xOff, int n,
+                                float[] gate, float[] up, float[] act, int hOff,
+                                float[] dy, int dyOff, float[] dx, int dxOff, boolean accumulate,
+                                float[] dGate, float[] dUp) {
+        int d = w.dim(), h = w.hidden();
+        // dW2 += dyᵀ · act ; dAct = dy · W2
+        MatMul.aTb(grads, w.w2(), dy, dyOff, act, hOff, d, n, h, true);
+        MatMul.ab(act, hOff, dy, dyOff, params, w.w2(), n, d, h, false);
+        for (int i = hOff, end = hOff + n * h; i < end; i++) {
+            float g = gate[i], s = sigmoid(g), dAct = act[i];
+            dUp[i] = dAct * g * s;
+            dGate[i] = dAct * up[i] * s * (1f + g * (1f - s));
+        }
+        MatMul.aTb(grads, w.w1(), dGate, hOff, x, xOff, h, n, d, true);
+        MatMul.aTb(grads, w.w3(), dUp, hOff, x, xOff, h, n, d, true);
+        MatMul.ab(dx, dxOff, dGate, hOff, params, w.w1(), n, h, d, accumulate);
+        MatMul.ab(dx, dxOff, dUp, hOff, params, w.w3(), n, h, d, true);
+    }
+
+    static float sigmoid(float v) {
+        return 1f / (1f + (float) Math.exp(-v));
+    }
+
+    static float silu(float v) {
+        return v * sigmoid(v);
+    }
+}

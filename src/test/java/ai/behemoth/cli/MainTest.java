@@ -1,0 +1,44 @@
+package ai.behemoth.cli;
+
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class MainTest {
+    record Run(int code, String out, String err) {}
+
+    static Run run(String... args) {
+        CommandLine cli = Main.commandLine();
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        int code = cli.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void helpListsSubcommands() {
+        Run r = run("--help");
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).contains("train", "tokenizer", "data");
+    }
+
+    @Test
+    void versionPrintsProjectAndJava() {
+        Run r = run("--version");
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).startsWith("behemoth ").contains("Java 25");
+    }
+
+    @Test
+    void unknownFlagIsOneLineNamingItThenUsageAndExit2() {
+        Run r = run("--no-such-flag");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err().lines().findFirst().orElseThrow()).contains("--no-such-flag");
+        assertThat(r.err()).contains("Usage:");
+    }
+}
