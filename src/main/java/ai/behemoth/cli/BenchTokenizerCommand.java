@@ -1,12 +1,96 @@
 package ai.behemoth.cli;
 
+import ai.behemoth.data.BundledCorpus;
+import ai.behemoth.tokenizer.BpeTokenizer;
+import ai.behemoth.tokenizer.Tokenizers;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-/** PLACEHOLDER: replaced by the real command in this session. */
-@Command(name = "tokenizer", mixinStandardHelpOptions = true, description = "(not yet built)")
-public final class BenchTokenizerCommand implements Runnable {
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code behemoth bench tokenizer}: BPE training time and encoding throughput on the bundled
+ * corpus, on this thread only. Each run trains a fresh tokenizer and encodes the whole corpus with a
+ * freshly loaded copy (an empty pre-token cache), so a run measures the cold path too.
+ */
+@Command(name = "tokenizer", mixinStandardHelpOptions = true,
+        description = "Time BPE training (vocabulary 4096) and encoding (MB/s) on the bundled corpus, one thread; median of runs.")
+public final class BenchTokenizerCommand implements Callable<Integer> {
+    @Option(names = "--vocab", defaultValue = "4096", description = "Vocabulary size to train (default ${DEFAULT-VALUE}).")
+    int vocab;
+
+    @Option(names = "--runs", defaultValue = "5", description = "Timed runs; the median is reported (default ${DEFAULT-VALUE}).")
+    int runs;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Override
-    public void run() {
-        throw new UnsupportedOperationException("behemoth bench tokenizer is not built yet");
+    public Integer call() throws IOException {
+        if (runs < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--runs must be at least 1, not " + runs);
+        PrintWriter out = spec.commandLine().getOut();
+        String corpus = BundledCorpus.shakespeare();
+        double megabytes = corpus.getBytes(StandardCharsets.UTF_8).length / 1e6;
+        double[] trainSeconds = new double[runs];
+        double[] encodeMbPerSecond = new double[runs];
+        double[] warmMbPerSecond = new double[runs];
+        int tokens = 0;
+        int vocabSize = 0;
+        Path file = Files.createTempFile("behemoth-bench-", ".tokenizer.json");
+        try {
+            for (int run = 0; run < runs; run++) {
+                long t0 = System.nanoTime();
+                BpeTokenizer trained = BpeTokenizer.train(corpus, vocab);
+                trainSeconds[run] = (System.nanoTime() - t0) / 1e9;
+                trained.save(file);
+                var fresh = Tokenizers.load(file.toString());
+                long t1 = System.nanoTime();
+                tokens = fresh.encode(corpus).length;
+                encodeMbPerSecond[run] = megabytes / ((System.nanoTime() - t1) / 1e9);
+                long t2 = System.nanoTime();
+                fresh.encode(corpus);
+                warmMbPerSecond[run] = megabytes / ((System.nanoTime() - t2) / 1e9);
+                vocabSize = trained.vocabSize();
+                out.printf("run %d: train %.2f s, encode %.1f MB/s (cache cold), %.1f MB/s (warm)%n",
+                        run + 1, trainSeconds[run], encodeMbPerSecond[run], warmMbPerSecond[run]);
+                out.flush();
+            }
+        } finally {
+            Files.deleteIfExists(file);
+        }
+        ObjectNode result = new ObjectMapper().createObjectNode()
+                .put("bench", "tokenizer")
+                .put("corpus", BundledCorpus.NAME)
+                .put("corpus_bytes", Math.round(megabytes * 1e6))
+                .put("threads", 1)
+                .put("runs", runs)
+                .put("vocab", vocabSize)
+                .put("tokens", tokens)
+                .put("bytes_per_token", Math.round(megabytes * 1e6 / tokens * 1000) / 1000.0)
+                .put("train_seconds_median", round(median(trainSeconds)))
+                .put("encode_mb_per_s_median", round(median(encodeMbPerSecond)))
+                .put("encode_warm_mb_per_s_median", round(median(warmMbPerSecond)));
+        out.println(result);
+        return 0;
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    private static double round(double value) {
+        return Math.round(value * 1000) / 1000.0;
     }
 }

@@ -1,14 +1,19 @@
 package ai.behemoth.tokenizer;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /** Resolves a tokenizer SPEC: {@code bytes} or the path of a {@code tokenizer.json}. */
 public final class Tokenizers {
     private Tokenizers() {}
 
-    /** PLACEHOLDER until tokenizer.json loading lands: only {@code bytes}. */
     public static Tokenizer load(String spec) throws IOException {
         if (spec.equals("bytes")) return new ByteTokenizer();
-        throw new IOException("tokenizer " + spec + ": tokenizer.json loading is not built yet");
+        Path file = Path.of(spec);
+        if (!Files.isRegularFile(file)) {
+            throw new IOException("tokenizer " + spec + ": no such file (a tokenizer is 'bytes' or the path of a tokenizer.json)");
+        }
+        return TokenizerJson.read(file);
     }
 }
