@@ -184,9 +184,14 @@ public final class BpeTokenizer implements Tokenizer {
 
     @Override
     public void save(Path file) throws IOException {
+        TokenizerJson.write(file, tokenBytes, merges(), specials, ignoreMerges);
+    }
+
+    /** The merges in rank order, as {left, right, result} ids. */
+    int[][] merges() {
         int[][] merges = new int[mergeLeft.length][];
-        for (int rank = 0; rank < merges.length; rank++) merges[rank] = new int[]{mergeLeft[rank], mergeRight[rank]};
-        TokenizerJson.write(file, tokenBytes, merges, specials, ignoreMerges);
+        for (int rank = 0; rank < merges.length; rank++) merges[rank] = new int[]{mergeLeft[rank], mergeRight[rank], mergeResult[rank]};
+        return merges;
     }
 
     static byte[] concat(byte[] a, byte[] b) {

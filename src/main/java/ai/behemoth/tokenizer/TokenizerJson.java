@@ -1,9 +1,12 @@
 package ai.behemoth.tokenizer;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -11,9 +14,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -29,7 +32,12 @@ import java.util.Map;
 final class TokenizerJson {
     private TokenizerJson() {}
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Two-space indent, one array element a line, "key": value, the same on every platform. */
+    private static final ObjectWriter PRETTY = JSON.writer(new DefaultPrettyPrinter()
+            .withObjectIndenter(new DefaultIndenter("  ", "\n"))
+            .withArrayIndenter(new DefaultIndenter("  ", "\n"))
+            .withSeparators(Separators.createDefaultInstance().withObjectFieldValueSpacing(Separators.Spacing.AFTER)));
 
     static void write(Path file, byte[][] tokenBytes, int[][] merges, Map<String, Integer> specials, boolean ignoreMerges)
             throws IOException {
@@ -69,7 +77,7 @@ final class TokenizerJson {
         for (int[] merge : merges) {
             mergeList.add(ByteLevel.encode(tokenBytes[merge[0]]) + " " + ByteLevel.encode(tokenBytes[merge[1]]));
         }
-        byte[] text = (JSON.writeValueAsString(root) + "\n").getBytes(StandardCharsets.UTF_8);
+        byte[] text = (PRETTY.writeValueAsString(root) + "\n").getBytes(StandardCharsets.UTF_8);
         writeAtomically(file, text);
     }
 
@@ -91,22 +99,15 @@ final class TokenizerJson {
     /** Writes to a temporary file in the same folder, then renames it: never a half-written file. */
     static void writeAtomically(Path file, byte[] bytes) throws IOException {
         Path folder = file.toAbsolutePath().getParent();
-        Path temp;
+        if (!Files.isDirectory(folder)) throw new IOException("cannot write " + file + ": folder " + folder + " does not exist");
+        Path temp = folder.resolve("." + file.getFileName() + "." + ProcessHandle.current().pid() + "." + System.nanoTime() + ".tmp");
         try {
-            temp = Files.createTempFile(folder, "." + file.getFileName() + ".", ".tmp");
-        } catch (NoSuchFileException e) {
-            throw new IOException("cannot write " + file + ": folder " + folder + " does not exist", e);
-        } catch (AccessDeniedException e) {
-            throw new IOException("cannot write " + file + ": permission denied in " + folder, e);
-        } catch (IOException e) {
-            throw new IOException("cannot write " + file + ": " + e.getMessage(), e);
-        }
-        try {
-            Files.write(temp, bytes);
+            Files.write(temp, bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
             Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             Files.deleteIfExists(temp);
-            throw new IOException("cannot write " + file + ": " + e.getMessage(), e);
+            String reason = e instanceof AccessDeniedException ? "permission denied" : e.getMessage();
+            throw new IOException("cannot write " + file + ": " + reason, e);
         }
     }
 
