@@ -2,6 +2,7 @@ package ai.behemoth.cli;
 
 import ai.behemoth.data.BundledCorpus;
 import ai.behemoth.tokenizer.BpeTokenizer;
+import ai.behemoth.tokenizer.Tokenizer;
 import ai.behemoth.tokenizer.Tokenizers;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -20,7 +21,8 @@ import java.util.concurrent.Callable;
 /**
  * {@code behemoth bench tokenizer}: BPE training time and encoding throughput on the bundled
  * corpus, on this thread only. Each run trains a fresh tokenizer and encodes the whole corpus with a
- * freshly loaded copy (an empty pre-token cache), so a run measures the cold path too.
+ * freshly loaded copy (an empty pre-token cache: "cold"), then encodes it again ("warm"). One
+ * untimed run first lets the JIT compile the code.
  */
 @Command(name = "tokenizer", mixinStandardHelpOptions = true,
         description = "Time BPE training (vocabulary 4096) and encoding (MB/s) on the bundled corpus, one thread; median of runs.")
@@ -47,22 +49,26 @@ public final class BenchTokenizerCommand implements Callable<Integer> {
         int vocabSize = 0;
         Path file = Files.createTempFile("behemoth-bench-", ".tokenizer.json");
         try {
-            for (int run = 0; run < runs; run++) {
+            for (int run = -1; run < runs; run++) { // run -1 warms up the JIT and is not counted
                 long t0 = System.nanoTime();
                 BpeTokenizer trained = BpeTokenizer.train(corpus, vocab);
-                trainSeconds[run] = (System.nanoTime() - t0) / 1e9;
+                double train = (System.nanoTime() - t0) / 1e9;
                 trained.save(file);
-                var fresh = Tokenizers.load(file.toString());
+                Tokenizer fresh = Tokenizers.load(file.toString());
                 long t1 = System.nanoTime();
                 tokens = fresh.encode(corpus).length;
-                encodeMbPerSecond[run] = megabytes / ((System.nanoTime() - t1) / 1e9);
+                double cold = megabytes / ((System.nanoTime() - t1) / 1e9);
                 long t2 = System.nanoTime();
                 fresh.encode(corpus);
-                warmMbPerSecond[run] = megabytes / ((System.nanoTime() - t2) / 1e9);
+                double warm = megabytes / ((System.nanoTime() - t2) / 1e9);
                 vocabSize = trained.vocabSize();
-                out.printf("run %d: train %.2f s, encode %.1f MB/s (cache cold), %.1f MB/s (warm)%n",
-                        run + 1, trainSeconds[run], encodeMbPerSecond[run], warmMbPerSecond[run]);
+                out.printf("%s: train %.2f s, encode %.1f MB/s (cache cold), %.1f MB/s (warm)%n",
+                        run < 0 ? "warm-up" : "run " + (run + 1), train, cold, warm);
                 out.flush();
+                if (run < 0) continue;
+                trainSeconds[run] = train;
+                encodeMbPerSecond[run] = cold;
+                warmMbPerSecond[run] = warm;
             }
         } finally {
             Files.deleteIfExists(file);

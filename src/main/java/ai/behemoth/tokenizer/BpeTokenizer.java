@@ -31,7 +31,8 @@ public final class BpeTokenizer implements Tokenizer {
     /** The smallest vocabulary {@link #train} accepts: the 256 bytes and the special tokens. */
     public static final int MIN_VOCAB = 256 + SPECIAL_TOKENS.size();
 
-    private static final int CACHE_LIMIT = 1 << 18;
+    /** The cache forgets everything past this many pre-tokens, and skips pre-tokens longer than this many chars. */
+    private static final int CACHE_LIMIT = 1 << 18, CACHED_PIECE_LIMIT = 256;
 
     private final byte[][] tokenBytes;
     private final int[] byteIds = new int[256];
@@ -113,8 +114,10 @@ public final class BpeTokenizer implements Tokenizer {
         byte[] bytes = piece.getBytes(StandardCharsets.UTF_8);
         Integer whole = ignoreMerges ? idOfSymbols.get(ByteLevel.encode(bytes)) : null;
         ids = whole != null ? new int[]{whole} : merge(bytes);
-        if (cache.size() >= CACHE_LIMIT) cache.clear();
-        cache.put(piece, ids);
+        if (piece.length() <= CACHED_PIECE_LIMIT) {
+            if (cache.size() >= CACHE_LIMIT) cache.clear();
+            cache.put(piece, ids);
+        }
         return ids;
     }
 

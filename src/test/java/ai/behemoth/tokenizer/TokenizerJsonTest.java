@@ -84,6 +84,8 @@ class TokenizerJsonTest {
         original.save(first);
         Tokenizer loaded = Tokenizers.load(first.toString());
         assertThat(loaded.vocabSize()).isEqualTo(original.vocabSize());
+        Files.copy(first, dir.resolve("tokenizer.json"));
+        assertThat(Tokenizers.load(dir.toString()).encode("a folder holding a tokenizer.json")).isEqualTo(original.encode("a folder holding a tokenizer.json"));
         for (String special : BpeTokenizer.SPECIAL_TOKENS) assertThat(loaded.specialToken(special)).isEqualTo(original.specialToken(special));
         for (int id = 0; id < original.vocabSize(); id++) assertThat(loaded.tokenBytes(id)).isEqualTo(original.tokenBytes(id));
         Random random = new Random(5);
