@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -42,33 +44,38 @@ public final class BenchTokenizerCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         String corpus = BundledCorpus.shakespeare();
         double megabytes = corpus.getBytes(StandardCharsets.UTF_8).length / 1e6;
-        double[] trainSeconds = new double[runs];
-        double[] encodeMbPerSecond = new double[runs];
-        double[] warmMbPerSecond = new double[runs];
+        // Wall-clock and this thread's CPU time: on a shared machine the CPU time is the steadier figure.
+        double[] trainSeconds = new double[runs], trainCpuSeconds = new double[runs];
+        double[] coldMbPerSecond = new double[runs], coldCpuMbPerSecond = new double[runs];
+        double[] warmMbPerSecond = new double[runs], warmCpuMbPerSecond = new double[runs];
         int tokens = 0;
         int vocabSize = 0;
         Path file = Files.createTempFile("behemoth-bench-", ".tokenizer.json");
         try {
             for (int run = -1; run < runs; run++) { // run -1 warms up the JIT and is not counted
-                long t0 = System.nanoTime();
+                Stopwatch train = new Stopwatch();
                 BpeTokenizer trained = BpeTokenizer.train(corpus, vocab);
-                double train = (System.nanoTime() - t0) / 1e9;
+                train.stop();
                 trained.save(file);
                 Tokenizer fresh = Tokenizers.load(file.toString());
-                long t1 = System.nanoTime();
+                Stopwatch cold = new Stopwatch();
                 tokens = fresh.encode(corpus).length;
-                double cold = megabytes / ((System.nanoTime() - t1) / 1e9);
-                long t2 = System.nanoTime();
+                cold.stop();
+                Stopwatch warm = new Stopwatch();
                 fresh.encode(corpus);
-                double warm = megabytes / ((System.nanoTime() - t2) / 1e9);
+                warm.stop();
                 vocabSize = trained.vocabSize();
-                out.printf("%s: train %.2f s, encode %.1f MB/s (cache cold), %.1f MB/s (warm)%n",
-                        run < 0 ? "warm-up" : "run " + (run + 1), train, cold, warm);
+                out.printf("%s: train %.2f s (cpu %.2f s), encode %.1f MB/s (cpu %.1f) with the cache cold, %.1f MB/s (cpu %.1f) warm%n",
+                        run < 0 ? "warm-up" : "run " + (run + 1), train.wall, train.cpu,
+                        megabytes / cold.wall, megabytes / cold.cpu, megabytes / warm.wall, megabytes / warm.cpu);
                 out.flush();
                 if (run < 0) continue;
-                trainSeconds[run] = train;
-                encodeMbPerSecond[run] = cold;
-                warmMbPerSecond[run] = warm;
+                trainSeconds[run] = train.wall;
+                trainCpuSeconds[run] = train.cpu;
+                coldMbPerSecond[run] = megabytes / cold.wall;
+                coldCpuMbPerSecond[run] = megabytes / cold.cpu;
+                warmMbPerSecond[run] = megabytes / warm.wall;
+                warmCpuMbPerSecond[run] = megabytes / warm.cpu;
             }
         } finally {
             Files.deleteIfExists(file);
@@ -83,10 +90,25 @@ public final class BenchTokenizerCommand implements Callable<Integer> {
                 .put("tokens", tokens)
                 .put("bytes_per_token", Math.round(megabytes * 1e6 / tokens * 1000) / 1000.0)
                 .put("train_seconds_median", round(median(trainSeconds)))
-                .put("encode_mb_per_s_median", round(median(encodeMbPerSecond)))
-                .put("encode_warm_mb_per_s_median", round(median(warmMbPerSecond)));
+                .put("train_cpu_seconds_median", round(median(trainCpuSeconds)))
+                .put("encode_cold_mb_per_s_median", round(median(coldMbPerSecond)))
+                .put("encode_cold_cpu_mb_per_s_median", round(median(coldCpuMbPerSecond)))
+                .put("encode_warm_mb_per_s_median", round(median(warmMbPerSecond)))
+                .put("encode_warm_cpu_mb_per_s_median", round(median(warmCpuMbPerSecond)));
         out.println(result);
         return 0;
+    }
+
+    /** Seconds of wall-clock time and of this thread's CPU time. */
+    private static final class Stopwatch {
+        private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+        private final long wallStart = System.nanoTime(), cpuStart = THREADS.getCurrentThreadCpuTime();
+        double wall, cpu;
+
+        void stop() {
+            wall = (System.nanoTime() - wallStart) / 1e9;
+            cpu = (THREADS.getCurrentThreadCpuTime() - cpuStart) / 1e9;
+        }
     }
 
     private static double median(double[] values) {

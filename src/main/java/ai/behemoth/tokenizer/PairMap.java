@@ -47,12 +47,13 @@ final class PairMap {
     }
 
     void put(long key, long value) {
-        values[slotFor(key)] = value;
+        int slot = slotFor(key); // first: it may grow the arrays
+        values[slot] = value;
     }
 
     /** Adds {@code delta} to the value of {@code key} (absent counts as 0) and returns the sum. */
     long add(long key, long delta) {
-        int slot = slotFor(key);
+        int slot = slotFor(key); // first: it may grow the arrays
         return values[slot] += delta;
     }
 
