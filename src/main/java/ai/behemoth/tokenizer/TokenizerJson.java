@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -106,9 +107,17 @@ final class TokenizerJson {
             Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             Files.deleteIfExists(temp);
-            String reason = e instanceof AccessDeniedException ? "permission denied" : e.getMessage();
-            throw new IOException("cannot write " + file + ": " + reason, e);
+            throw new IOException("cannot write " + file + ": " + reason(e), e);
         }
+    }
+
+    private static String reason(IOException e) {
+        return switch (e) {
+            case AccessDeniedException a -> "permission denied";
+            case FileSystemException f when f.getReason() != null -> f.getReason();
+            case FileSystemException f -> e.getClass().getSimpleName().replace("Exception", "") + " on " + f.getFile();
+            default -> e.getMessage();
+        };
     }
 
     /** Reads a byte-level BPE {@code tokenizer.json}; any problem is an IOException naming the file and the field. */

@@ -14,7 +14,7 @@ class PairMapTest {
         PairMap map = new PairMap(4);
         Map<Long, Long> reference = new HashMap<>();
         Random random = new Random(1);
-        for (int i = 0; i < 200_000; i++) {
+        for (int i = 0; i < 60_000; i++) {
             long key = PairMap.key(random.nextInt(2000), random.nextInt(2000));
             long value = random.nextInt(100);
             switch (random.nextInt(3)) {
