@@ -56,10 +56,7 @@ public final class TokenizerCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
-            if (vocab < BpeTokenizer.MIN_VOCAB) {
-                throw new IllegalArgumentException("--vocab " + vocab + " is below the minimum " + BpeTokenizer.MIN_VOCAB
-                        + " (256 byte tokens and " + BpeTokenizer.SPECIAL_TOKENS.size() + " special tokens)");
-            }
+            BpeTokenizer.checkVocabSize(vocab); // before reading a large file
             if (Files.isDirectory(data)) throw new IOException(data + " is a folder, not a text file");
             String text = readUtf8(Files.readAllBytes(data), data.toString());
             if (text.isBlank()) throw new IOException(data + " is empty: nothing to train on");

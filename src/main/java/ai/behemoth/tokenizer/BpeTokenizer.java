@@ -7,11 +7,13 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.PriorityQueue;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -58,14 +60,13 @@ public final class BpeTokenizer implements Tokenizer {
         this.tokenBytes = tokenBytes;
         this.specials = Collections.unmodifiableMap(new LinkedHashMap<>(specials));
         this.ignoreMerges = ignoreMerges;
-        Map<String, Integer> idOf = new HashMap<>();
-        this.idOfSymbols = idOf;
-        java.util.Set<Integer> specialIds = new java.util.HashSet<>(specials.values());
+        this.idOfSymbols = new HashMap<>();
+        Set<Integer> specialIds = new HashSet<>(specials.values());
         for (int id = 0; id < tokenBytes.length; id++) {
-            if (!specialIds.contains(id)) idOf.putIfAbsent(ByteLevel.encode(tokenBytes[id]), id);
+            if (!specialIds.contains(id)) idOfSymbols.putIfAbsent(ByteLevel.encode(tokenBytes[id]), id);
         }
         for (int b = 0; b < 256; b++) {
-            Integer id = idOf.get(String.valueOf(ByteLevel.symbol(b)));
+            Integer id = idOfSymbols.get(String.valueOf(ByteLevel.symbol(b)));
             if (id == null) throw new IllegalArgumentException(String.format("no token for byte 0x%02x", b));
             byteIds[b] = id;
         }
@@ -75,7 +76,7 @@ public final class BpeTokenizer implements Tokenizer {
         this.ranks = new PairMap(mergeLeft.length);
         for (int rank = 0; rank < mergeLeft.length; rank++) {
             byte[] merged = concat(tokenBytes[mergeLeft[rank]], tokenBytes[mergeRight[rank]]);
-            Integer result = idOf.get(ByteLevel.encode(merged));
+            Integer result = idOfSymbols.get(ByteLevel.encode(merged));
             if (result == null) throw new IllegalArgumentException("merge " + rank + " makes a token that is not in the vocabulary");
             mergeResult[rank] = result;
             long key = PairMap.key(mergeLeft[rank], mergeRight[rank]);
@@ -92,11 +93,20 @@ public final class BpeTokenizer implements Tokenizer {
         return BpeTrainer.train(text, vocabSize);
     }
 
+    /** Throws IllegalArgumentException naming {@code vocabSize} when it is too small to train. */
+    public static void checkVocabSize(int vocabSize) {
+        if (vocabSize < MIN_VOCAB) {
+            throw new IllegalArgumentException("vocabulary size " + vocabSize + " is below the minimum " + MIN_VOCAB
+                    + " (256 byte tokens and " + SPECIAL_TOKENS.size() + " special tokens)");
+        }
+    }
+
     @Override
     public int vocabSize() {
         return tokenBytes.length;
     }
 
+    /** The number of merges (a merge whose result repeats an earlier token's bytes makes no new token). */
     public int mergeCount() {
         return mergeLeft.length;
     }

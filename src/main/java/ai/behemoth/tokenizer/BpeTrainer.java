@@ -1,7 +1,9 @@
 package ai.behemoth.tokenizer;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,16 +24,13 @@ final class BpeTrainer {
     /** A pair and its count when it was queued; stale once the pair's count has changed. */
     private record Candidate(long count, int left, int right) {}
 
-    private static final java.util.Comparator<Candidate> MOST_FREQUENT_FIRST =
-            java.util.Comparator.comparingLong((Candidate c) -> -c.count)
+    private static final Comparator<Candidate> MOST_FREQUENT_FIRST =
+            Comparator.comparingLong((Candidate c) -> -c.count)
                     .thenComparingInt(Candidate::left)
                     .thenComparingInt(Candidate::right);
 
     static BpeTokenizer train(String text, int vocabSize) {
-        if (vocabSize < BpeTokenizer.MIN_VOCAB) {
-            throw new IllegalArgumentException("vocabulary size " + vocabSize + " is below the minimum " + BpeTokenizer.MIN_VOCAB
-                    + " (256 byte tokens and " + BpeTokenizer.SPECIAL_TOKENS.size() + " special tokens)");
-        }
+        BpeTokenizer.checkVocabSize(vocabSize);
         int mergedVocab = vocabSize - BpeTokenizer.SPECIAL_TOKENS.size();
 
         // Distinct pre-tokens and how often each occurs, in a fixed (sorted) order.
@@ -44,7 +43,7 @@ final class BpeTrainer {
         int[] lengths = new int[wordCount];
         long[] counts = new long[wordCount];
         for (int w = 0; w < wordCount; w++) {
-            byte[] bytes = distinct[w].getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            byte[] bytes = distinct[w].getBytes(StandardCharsets.UTF_8);
             words[w] = new int[bytes.length];
             for (int i = 0; i < bytes.length; i++) words[w][i] = bytes[i] & 0xff;
             lengths[w] = bytes.length;
@@ -141,18 +140,16 @@ final class BpeTrainer {
             }
         }
 
-        int vocab = tokens.size();
         Map<String, Integer> specials = new LinkedHashMap<>();
         for (String special : BpeTokenizer.SPECIAL_TOKENS) {
             specials.put(special, tokens.size());
-            tokens.add(special.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            tokens.add(special.getBytes(StandardCharsets.UTF_8));
         }
         int[] left = new int[merges.size()], right = new int[merges.size()];
         for (int m = 0; m < merges.size(); m++) {
             left[m] = merges.get(m)[0];
             right[m] = merges.get(m)[1];
         }
-        assert vocab + specials.size() == tokens.size();
         return new BpeTokenizer(tokens.toArray(byte[][]::new), left, right, specials, false);
     }
 

@@ -1,5 +1,7 @@
 package ai.behemoth.tokenizer;
 
+import java.util.Arrays;
+
 /**
  * GPT-2's byte-to-unicode mapping: each of the 256 byte values gets one printable character, so a
  * token's bytes can be written as a JSON string in {@code tokenizer.json}. Printable Latin-1 bytes
@@ -13,7 +15,7 @@ final class ByteLevel {
     private static final int[] CHAR_TO_BYTE = new int[0x200];
 
     static {
-        java.util.Arrays.fill(CHAR_TO_BYTE, -1);
+        Arrays.fill(CHAR_TO_BYTE, -1);
         int next = 0x100;
         for (int b = 0; b < 256; b++) {
             boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);

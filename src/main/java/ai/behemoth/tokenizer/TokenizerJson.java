@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -195,7 +196,7 @@ final class TokenizerJson {
                 String content = token.get("content").asText();
                 byte[] contentBytes = content.getBytes(StandardCharsets.UTF_8);
                 byte[] previous = byId.put(id, contentBytes);
-                if (previous != null && !java.util.Arrays.equals(previous, contentBytes)) {
+                if (previous != null && !Arrays.equals(previous, contentBytes)) {
                     throw error("added_tokens[" + i + "] '" + content + "' has id " + id + ", which model.vocab gives to another token");
                 }
                 specials.put(content, id);

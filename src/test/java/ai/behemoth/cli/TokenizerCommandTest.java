@@ -94,7 +94,7 @@ class TokenizerCommandTest {
         assertOneLineError(train(invalid, 300, out), "latin1.txt is not valid UTF-8 (bad byte sequence at offset 3)");
         assertOneLineError(train(empty, 300, out), "empty.txt is empty");
         assertOneLineError(train(dir, 300, out), "is a folder");
-        assertOneLineError(train(corpus(), 100, out), "--vocab 100 is below the minimum 261");
+        assertOneLineError(train(corpus(), 100, out), "vocabulary size 100 is below the minimum 261");
         assertOneLineError(train(corpus(), 300, notAFolder.resolve("tokenizer.json")), "cannot write");
         assertOneLineError(train(corpus(), 300, dir.resolve("no/such/folder/tokenizer.json")), "does not exist");
         try (Stream<Path> files = Files.list(dir)) {
