@@ -20,7 +20,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -165,8 +164,7 @@ final class TokenizerJson {
             if (vocab == null || !vocab.isObject()) throw error("field model.vocab is missing or not an object");
             Map<Integer, byte[]> byId = new HashMap<>();
             Map<String, Integer> idOfSymbols = new HashMap<>();
-            for (Iterator<Map.Entry<String, JsonNode>> it = vocab.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> entry = it.next();
+            for (Map.Entry<String, JsonNode> entry : vocab.properties()) {
                 String symbols = entry.getKey();
                 if (!entry.getValue().canConvertToInt() || entry.getValue().asInt() < 0) {
                     throw error("model.vocab['" + symbols + "'] is " + entry.getValue() + ", not a token id");
