@@ -3,6 +3,9 @@ package ai.behemoth.cli;
 import ai.behemoth.tokenizer.BpeTokenizer;
 import ai.behemoth.tokenizer.Tokenizer;
 import ai.behemoth.tokenizer.Tokenizers;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -61,7 +64,7 @@ public final class TokenizerCommand implements Runnable {
             String text = readUtf8(Files.readAllBytes(data), data.toString());
             if (text.isBlank()) throw new IOException(data + " is empty: nothing to train on");
             long start = System.nanoTime();
-            BpeTokenizer tokenizer = BpeTokenizer.train(text, vocab);
+            BpeTokenizer tokenizer = train(text);
             double seconds = (System.nanoTime() - start) / 1e9;
             tokenizer.save(out);
             PrintWriter log = spec.commandLine().getOut();
@@ -71,6 +74,17 @@ public final class TokenizerCommand implements Runnable {
                 log.printf("note: %s has too few distinct pairs for %d tokens; the vocabulary stops at %d%n", data, vocab, tokenizer.vocabSize());
             }
             return 0;
+        }
+
+        /** Trains with a progress bar on an interactive terminal (none in pipes and logs). */
+        private BpeTokenizer train(String text) {
+            if (System.console() == null) return BpeTokenizer.train(text, vocab);
+            try (ProgressBar bar = new ProgressBarBuilder().setTaskName("BPE merges").setInitialMax(vocab)
+                    .setConsumer(new ConsoleProgressBarConsumer(System.err)).setUnit(" tokens", 1).showSpeed().build()) {
+                BpeTokenizer tokenizer = BpeTokenizer.train(text, vocab, bar::stepTo);
+                bar.stepTo(tokenizer.vocabSize()); // the special tokens
+                return tokenizer;
+            }
         }
     }
 

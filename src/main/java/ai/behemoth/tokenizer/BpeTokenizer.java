@@ -15,6 +15,7 @@ import java.util.OptionalInt;
 import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntConsumer;
 
 /**
  * Byte-level BPE as in GPT-2 / Llama 3: the text is split into pre-tokens ({@link PreTokenizer}),
@@ -90,7 +91,12 @@ public final class BpeTokenizer implements Tokenizer {
      * Deterministic: the same text and size give the same tokenizer.
      */
     public static BpeTokenizer train(String text, int vocabSize) {
-        return BpeTrainer.train(text, vocabSize);
+        return BpeTrainer.train(text, vocabSize, tokens -> {});
+    }
+
+    /** {@link #train(String, int)}, telling {@code progress} the number of tokens after each merge. */
+    public static BpeTokenizer train(String text, int vocabSize, IntConsumer progress) {
+        return BpeTrainer.train(text, vocabSize, progress);
     }
 
     /** Throws IllegalArgumentException naming {@code vocabSize} when it is too small to train. */

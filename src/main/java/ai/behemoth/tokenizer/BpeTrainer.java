@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
+import java.util.function.IntConsumer;
 
 /**
  * Learns byte-level BPE merges from text, the way the Hugging Face trainer does: count the
@@ -29,7 +30,7 @@ final class BpeTrainer {
                     .thenComparingInt(Candidate::left)
                     .thenComparingInt(Candidate::right);
 
-    static BpeTokenizer train(String text, int vocabSize) {
+    static BpeTokenizer train(String text, int vocabSize, IntConsumer progress) {
         BpeTokenizer.checkVocabSize(vocabSize);
         int mergedVocab = vocabSize - BpeTokenizer.SPECIAL_TOKENS.size();
 
@@ -138,6 +139,7 @@ final class BpeTrainer {
                 long count = pairCounts.add(key, d);
                 if (count > 0) queue.add(new Candidate(count, PairMap.left(key), PairMap.right(key)));
             }
+            progress.accept(tokens.size());
         }
 
         Map<String, Integer> specials = new LinkedHashMap<>();
