@@ -62,8 +62,13 @@ public final class PrepareData {
     public record Result(Path folder, Manifest manifest, Report report) {}
 
     public static Result run(Options options, Progress progress) throws IOException {
+        CorpusFiles.list(options.inputs()); // a missing input is reported before the tokenizer loads
+        return run(options, Tokenizers.load(options.tokenizerSpec()), progress);
+    }
+
+    /** As {@link #run(Options, Progress)}, with the tokenizer the spec names already loaded. */
+    static Result run(Options options, Tokenizer tokenizer, Progress progress) throws IOException {
         List<Path> files = CorpusFiles.list(options.inputs());
-        Tokenizer tokenizer = Tokenizers.load(options.tokenizerSpec());
         Manifest.TokenizerInfo tokenizerInfo = new Manifest.TokenizerInfo(options.tokenizerSpec(),
                 TokenizerIdentity.specSha256(options.tokenizerSpec()), TokenizerIdentity.vocabSha256(tokenizer),
                 tokenizer.vocabSize(), boxed(tokenizer.specialToken(END_OF_TEXT)));
