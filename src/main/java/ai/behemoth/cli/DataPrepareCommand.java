@@ -1,7 +1,6 @@
 package ai.behemoth.cli;
 
 import ai.behemoth.data.Manifest;
-import ai.behemoth.data.NearDuplicates;
 import ai.behemoth.data.PrepareData;
 import ai.behemoth.data.QualityRules;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
@@ -20,12 +19,11 @@ import java.util.concurrent.Callable;
 
 /** {@code behemoth data prepare}: text files in, token shards with a manifest and a report out. */
 @Command(name = "prepare", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {
-                "Read .txt files, folders (recursively) and .jsonl files (a \"text\" field a line), gzipped or not;",
-                "skip what is not UTF-8 text; NFC-normalise; remove exact and near duplicates and documents that break",
-                "the Gopher quality rules; split into train and validation; tokenize into train-NNNNN.bin and",
-                "val-NNNNN.bin shards (little-endian uint16, or uint32 for vocabularies over 65536) with manifest.json",
-                "and report.json. The same inputs give byte-identical outputs."})
+        description = "Read .txt files, folders (recursively) and .jsonl files (a \"text\" field a line), gzipped or not; "
+                + "skip what is not UTF-8 text; NFC-normalise; remove exact and near duplicates and documents that break "
+                + "the Gopher quality rules; split into train and validation; tokenize into train-NNNNN.bin and "
+                + "val-NNNNN.bin shards (little-endian uint16, or uint32 for vocabularies over 65536) with manifest.json "
+                + "and report.json. The same inputs give byte-identical outputs.")
 public final class DataPrepareCommand implements Callable<Integer> {
     private static final QualityRules GOPHER = QualityRules.GOPHER;
 
@@ -89,11 +87,11 @@ public final class DataPrepareCommand implements Callable<Integer> {
     @Option(names = "--max-dup-paragraph-chars", paramLabel = "F", description = "Gopher: largest share of characters in repeated paragraphs (default: ${DEFAULT-VALUE}).")
     double maxDuplicateParagraphChars = GOPHER.maxDuplicateParagraphChars();
 
-    @Option(names = "--max-top-ngram-chars", paramLabel = "F2,F3,F4", split = ",",
+    @Option(names = "--max-top-ngram-chars", paramLabel = "F2,F3,F4", split = ",", hideParamSyntax = true,
             description = "Gopher: largest share of characters in the most frequent 2-, 3-, 4-gram (default: ${DEFAULT-VALUE}).")
     List<Double> topNgramChars = new ArrayList<>(GOPHER.topNgramChars());
 
-    @Option(names = "--max-dup-ngram-chars", paramLabel = "F5,..,F10", split = ",",
+    @Option(names = "--max-dup-ngram-chars", paramLabel = "F5,...,F10", split = ",", hideParamSyntax = true,
             description = "Gopher: largest share of word characters in repeated 5- to 10-grams (default: ${DEFAULT-VALUE}).")
     List<Double> duplicateNgramChars = new ArrayList<>(GOPHER.duplicateNgramChars());
 
@@ -104,7 +102,6 @@ public final class DataPrepareCommand implements Callable<Integer> {
             QualityRules rules = new QualityRules(minWords, maxWords, minMeanWordLength, maxMeanWordLength, maxSymbolRatio,
                     maxBulletLines, maxEllipsisLines, maxDuplicateLines, maxDuplicateLineChars,
                     maxDuplicateParagraphs, maxDuplicateParagraphChars, topNgramChars, duplicateNgramChars);
-            new NearDuplicates(nearDuplicateThreshold); // checks the threshold before any work
             options = new PrepareData.Options(inputs, out, tokenizer, rules, nearDuplicateThreshold, valFraction, shardTokens, force);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());

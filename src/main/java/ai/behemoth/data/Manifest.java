@@ -48,6 +48,8 @@ public record Manifest(String format, TokenizerInfo tokenizer, String dtype, Doc
             throw new IOException(file + ": not a valid manifest (" + e.getOriginalMessage() + ")");
         }
         if (!FORMAT.equals(m.format())) throw new IOException(file + ": format is " + m.format() + ", expected " + FORMAT);
+        if (m.tokenizer() == null || m.dtype() == null || m.train() == null || m.val() == null)
+            throw new IOException(file + ": a field (tokenizer, dtype, train or val) is missing");
         return m;
     }
 }

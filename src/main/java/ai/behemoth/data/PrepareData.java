@@ -39,6 +39,8 @@ public final class PrepareData {
                           double nearDuplicateThreshold, double valFraction, long shardTokens, boolean force) {
         public Options {
             if (inputs.isEmpty()) throw new IllegalArgumentException("no inputs given");
+            if (!(nearDuplicateThreshold > 0 && nearDuplicateThreshold <= 1))
+                throw new IllegalArgumentException("near-duplicate threshold " + nearDuplicateThreshold + " is not in (0, 1]");
             if (!(valFraction >= 0 && valFraction < 1)) throw new IllegalArgumentException("validation fraction " + valFraction + " is not in [0, 1)");
             if (shardTokens < 1) throw new IllegalArgumentException("shard size " + shardTokens + " tokens is not positive");
             inputs = List.copyOf(inputs);
@@ -62,7 +64,6 @@ public final class PrepareData {
     public record Result(Path folder, Manifest manifest, Report report) {}
 
     public static Result run(Options options, Progress progress) throws IOException {
-        CorpusFiles.list(options.inputs()); // a missing input is reported before the tokenizer loads
         return run(options, Tokenizers.load(options.tokenizerSpec()), progress);
     }
 
@@ -79,8 +80,12 @@ public final class PrepareData {
             Result written = job.write(files, tokenizerInfo, progress);
             staging.commit();
             return new Result(staging.target(), written.manifest(), written.report());
-        } catch (IOException | RuntimeException | Error e) {
-            staging.abandon();
+        } catch (Throwable e) {
+            try {
+                staging.abandon();
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
+            }
             throw e;
         }
     }
