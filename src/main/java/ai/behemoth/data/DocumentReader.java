@@ -80,47 +80,50 @@ public final class DocumentReader {
     }
 
     private static void readJsonLines(String file, InputStream in, DocumentSink documents, Consumer<Skipped> skipped) throws IOException {
+        byte[] chunk = new byte[1 << 16];
         ByteArrayOutputStream line = new ByteArrayOutputStream();
         int lineNumber = 0;
-        boolean more = true;
-        while (more) {
-            int b = in.read();
-            if (b != '\n' && b != -1) {
-                line.write(b);
-                continue;
+        for (int n; (n = in.read(chunk)) > 0; ) {
+            int start = 0;
+            for (int i = 0; i < n; i++) {
+                if (chunk[i] != '\n') continue;
+                line.write(chunk, start, i - start);
+                readJsonLine(file + ":" + ++lineNumber, line.toByteArray(), documents, skipped);
+                line.reset();
+                start = i + 1;
             }
-            more = b != -1;
-            if (!more && line.size() == 0) break;
-            lineNumber++;
-            byte[] bytes = line.toByteArray();
-            line.reset();
-            String source = file + ":" + lineNumber;
-            String json;
-            try {
-                json = text(bytes);
-            } catch (NotText e) {
-                skipped.accept(new Skipped(source, e.getMessage()));
-                continue;
-            }
-            if (json.isBlank()) continue;
-            JsonNode node;
-            try {
-                node = JSON.readTree(json);
-            } catch (JsonProcessingException e) {
-                skipped.accept(new Skipped(source, "not JSON (" + e.getOriginalMessage() + ")"));
-                continue;
-            }
-            JsonNode text = node.get("text");
-            if (text == null || !text.isTextual()) {
-                skipped.accept(new Skipped(source, "no string field \"text\""));
-                continue;
-            }
-            if (text.asText().indexOf('\0') >= 0) {
-                skipped.accept(new Skipped(source, "binary (NUL character in \"text\")"));
-                continue;
-            }
-            documents.accept(new Document(source, normalise(text.asText())));
+            line.write(chunk, start, n - start);
         }
+        if (line.size() > 0) readJsonLine(file + ":" + ++lineNumber, line.toByteArray(), documents, skipped);
+    }
+
+    /** One line of a .jsonl file: a blank line is passed over, a bad one reported as skipped. */
+    private static void readJsonLine(String source, byte[] bytes, DocumentSink documents, Consumer<Skipped> skipped) throws IOException {
+        String json;
+        try {
+            json = text(bytes);
+        } catch (NotText e) {
+            skipped.accept(new Skipped(source, e.getMessage()));
+            return;
+        }
+        if (json.isBlank()) return;
+        JsonNode node;
+        try {
+            node = JSON.readTree(json);
+        } catch (JsonProcessingException e) {
+            skipped.accept(new Skipped(source, "not JSON (" + e.getOriginalMessage() + ")"));
+            return;
+        }
+        JsonNode text = node.get("text");
+        if (text == null || !text.isTextual()) {
+            skipped.accept(new Skipped(source, "no string field \"text\""));
+            return;
+        }
+        if (text.asText().indexOf('\0') >= 0) {
+            skipped.accept(new Skipped(source, "binary (NUL character in \"text\")"));
+            return;
+        }
+        documents.accept(new Document(source, normalise(text.asText())));
     }
 
     /** Bytes that are not text; the message says why. */
