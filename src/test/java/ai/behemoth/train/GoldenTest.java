@@ -127,7 +127,10 @@ class GoldenTest {
     void matchesPyTorch(String name) throws IOException {
         Fixture f = Fixture.load(name);
         int n = f.batch() * f.seq(), vocab = f.config().vocabSize();
-        Transformer model = new Transformer(f.config(), f.balance(), f.batch(), f.seq());
+        // Room for a larger batch than the fixture's, and a first pass over other tokens at that size,
+        // so that the comparison also covers strides and state left over from an earlier step.
+        int maxBatch = f.batch() + 1, maxSeq = Math.min(f.seq() + 3, f.config().context());
+        Transformer model = new Transformer(f.config(), f.balance(), maxBatch, maxSeq);
         ParameterLayout layout = model.layout();
         float[] params = model.params();
         for (ParameterLayout.Entry e : layout.entries())
@@ -137,6 +140,11 @@ class GoldenTest {
             assertThat(bias).as("router bias arrays, one per MoE layer").hasNumberOfRows(f.bias().length);
             for (int m = 0; m < bias.length; m++) System.arraycopy(f.bias()[m], 0, bias[m], 0, bias[m].length);
         }
+        int[] other = new int[maxBatch * maxSeq];
+        for (int i = 0; i < other.length; i++) other[i] = (7 * i + 3) % vocab;
+        model.zeroGrads();
+        model.forward(other, other, maxBatch, maxSeq);
+        model.backward();
 
         model.zeroGrads();
         Loss loss = model.forward(f.tokens(), f.targets(), f.batch(), f.seq());
