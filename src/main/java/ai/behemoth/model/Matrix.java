@@ -1,0 +1,98 @@
+package ai.behemoth.model;
+
+import ai.behemoth.tensor.Parallel;
+import ai.behemoth.tensor.quant.GgmlType;
+import ai.behemoth.tensor.quant.Quant;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * A row-major weight matrix {@code [rows, cols]} of any {@link GgmlType} in a memory segment (a
+ * mapped file or a buffer quantised on load), used as a linear layer: {@code y = x·Wᵀ}.
+ *
+ * <p>{@link #multiply} is a matrix-matrix product over {@code n} input rows: the weight rows are
+ * split into blocks, one parallel task each, and each weight row is read (and, when quantised,
+ * dequantised) once and then multiplied with all {@code n} input rows while it sits in L1. With one
+ * or a few input rows (decode) a quantised row goes straight through {@link Quant#dot}. Each output
+ * element is one dot product in a fixed order, so the bits do not depend on the thread count.
+ */
+public record Matrix(String name, GgmlType type, MemorySegment data, int rows, int cols) {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Weight rows per parallel task. */
+    private static final int ROW_BLOCK = 16;
+    /** Below this many input rows a quantised row is dotted in place rather than dequantised first. */
+    private static final int DEQUANTIZE_MIN_ROWS = 4;
+    private static final ThreadLocal<float[][]> ROW = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    public Matrix {
+        if (data.byteSize() != rows * type.rowBytes(cols))
+            throw new IllegalArgumentException(name + ": " + data.byteSize() + " bytes do not hold [" + rows + ", " + cols + "] " + type);
+    }
+
+    public long rowBytes() {
+        return type.rowBytes(cols);
+    }
+
+    /** Rows {@code [first, first + count)} as a matrix of their own (one expert of a stacked tensor). */
+    public Matrix slice(int first, int count) {
+        return new Matrix(name + "[" + first + "]", type, data.asSlice(first * rowBytes(), count * rowBytes()), count, cols);
+    }
+
+    /** Writes row {@code r} as floats into {@code out[outOff..+cols)} (an embedding lookup). */
+    public void row(int r, float[] out, int outOff) {
+        Quant.dequantize(type, data, r * rowBytes(), out, outOff, cols);
+    }
+
+    /** {@code out[t·rows + r] = Σ_i W[r, i]·x[xOff + t·cols + i]} for {@code t < n} (out rows start at {@code outOff}). */
+    public void multiply(float[] x, int xOff, int n, float[] out, int outOff) {
+        int blocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
+        Parallel.forRange(blocks, b -> {
+            for (int r = b * ROW_BLOCK, end = Math.min(rows, r + ROW_BLOCK); r < end; r++) multiplyRow(r, x, xOff, n, out, outOff);
+        });
+    }
+
+    private void multiplyRow(int r, float[] x, int xOff, int n, float[] out, int outOff) {
+        long off = r * rowBytes();
+        if (type == GgmlType.F32) {
+            for (int t = 0; t < n; t++) out[outOff + t * rows + r] = dotF32(data, off, x, xOff + t * cols, cols);
+        } else if (n < DEQUANTIZE_MIN_ROWS) {
+            for (int t = 0; t < n; t++) out[outOff + t * rows + r] = Quant.dot(type, data, off, x, xOff + t * cols, cols);
+        } else {
+            float[][] holder = ROW.get();
+            if (holder[0].length < cols) holder[0] = new float[cols];
+            float[] w = holder[0];
+            Quant.dequantize(type, data, off, w, 0, cols);
+            for (int t = 0; t < n; t++) out[outOff + t * rows + r] = dot(w, x, xOff + t * cols, cols);
+        }
+    }
+
+    /** Σ w[i]·x[xOff + i] with little-endian float32 weights read straight from the segment. */
+    static float dotF32(MemorySegment w, long off, float[] x, int xOff, int n) {
+        FloatVector acc = FloatVector.zero(S);
+        int i = 0, bound = S.loopBound(n);
+        for (; i < bound; i += S.length()) {
+            FloatVector wv = FloatVector.fromMemorySegment(S, w, off + 4L * i, ByteOrder.LITTLE_ENDIAN);
+            acc = wv.fma(FloatVector.fromArray(S, x, xOff + i), acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += w.get(F32_LE, off + 4L * i) * x[xOff + i];
+        return s;
+    }
+
+    /** Σ w[i]·x[xOff + i] over float arrays. */
+    static float dot(float[] w, float[] x, int xOff, int n) {
+        FloatVector acc = FloatVector.zero(S);
+        int i = 0, bound = S.loopBound(n);
+        for (; i < bound; i += S.length())
+            acc = FloatVector.fromArray(S, w, i).fma(FloatVector.fromArray(S, x, xOff + i), acc);
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += w[i] * x[xOff + i];
+        return s;
+    }
+}

@@ -1,0 +1,109 @@
+package ai.behemoth.model;
+
+import ai.behemoth.tensor.quant.GgmlType;
+import ai.behemoth.train.Transformer;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The inference path against the training forward, and chunked prefill against token-by-token decode. */
+class InferenceModelTest {
+    private static final int TOKENS = 21;
+
+    @TempDir
+    Path tmp;
+
+    static int[] ids(long seed, int n) {
+        SplittableRandom random = new SplittableRandom(seed);
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) ids[i] = random.nextInt(256);
+        return ids;
+    }
+
+    /** Logits of every row, computed in chunks of {@code chunk} rows. */
+    static float[][] allLogits(InferenceModel model, int[] tokens, int chunk) {
+        Sequence seq = model.newSequence();
+        Batch batch = model.newBatch();
+        float[][] out = new float[tokens.length][];
+        for (int start = 0; start < tokens.length; start += chunk) {
+            batch.clear();
+            int end = Math.min(tokens.length, start + chunk);
+            for (int i = start; i < end; i++) batch.add(seq, tokens[i], true);
+            model.forward(batch);
+            for (int i = start; i < end; i++) out[i] = batch.logits(i - start);
+        }
+        assertThat(seq.length()).isEqualTo(tokens.length);
+        return out;
+    }
+
+    /** max |a − b| / max |b| over every logit. */
+    static double relativeError(float[][] a, float[] b, int vocab) {
+        double maxDiff = 0, maxRef = 0;
+        for (int t = 0; t < a.length; t++) {
+            for (int i = 0; i < vocab; i++) {
+                maxDiff = Math.max(maxDiff, Math.abs(a[t][i] - b[t * vocab + i]));
+                maxRef = Math.max(maxRef, Math.abs(b[t * vocab + i]));
+            }
+        }
+        return maxDiff / maxRef;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny", "mixtral", "qwen3moe", "llama4", "dense"})
+    void logitsEqualTheTrainingForward(String preset) throws Exception {
+        ModelConfig config = TestCheckpoints.small(preset);
+        Transformer training = TestCheckpoints.write(tmp.resolve(preset), config, 7);
+        int[] tokens = ids(11, TOKENS);
+        training.forward(tokens, null, 1, TOKENS);
+        float[] expected = Arrays.copyOf(training.logits(), TOKENS * config.vocabSize());
+        try (InferenceModel model = new InferenceModel(CheckpointWeights.load(tmp.resolve(preset), null), 8)) {
+            float[][] got = allLogits(model, tokens, 8);
+            assertThat(relativeError(got, expected, config.vocabSize())).isLessThan(1e-4);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"qwen3moe", "llama4"})
+    void chunkedPrefillEqualsTokenByTokenDecode(String preset) throws Exception {
+        ModelConfig config = TestCheckpoints.small(preset);
+        TestCheckpoints.write(tmp.resolve(preset), config, 3);
+        int[] tokens = ids(5, TOKENS);
+        try (InferenceModel model = new InferenceModel(CheckpointWeights.load(tmp.resolve(preset), null), 16)) {
+            float[][] chunked = allLogits(model, tokens, 16);
+            Sequence seq = model.newSequence();
+            for (int i = 0; i < tokens.length; i++) {
+                float[] step = model.decode(seq, tokens[i]);
+                for (int j = 0; j < step.length; j++)
+                    assertThat((double) step[j]).as("position %d logit %d", i, j).isCloseTo(chunked[i][j], org.assertj.core.api.Assertions.within(1e-5));
+            }
+            float[] last = model.prefill(model.newSequence(), tokens);
+            assertThat(last).containsExactly(chunked[TOKENS - 1]);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"F16", "BF16"})
+    void halfPrecisionWeightsStayCloseToF32(String type) throws Exception {
+        ModelConfig config = TestCheckpoints.small("mixtral");
+        TestCheckpoints.write(tmp.resolve("m"), config, 9);
+        int[] tokens = ids(2, 12);
+        float[][] exact, approx;
+        try (InferenceModel model = new InferenceModel(CheckpointWeights.load(tmp.resolve("m"), null), 8)) {
+            exact = allLogits(model, tokens, 8);
+        }
+        try (InferenceModel model = new InferenceModel(CheckpointWeights.load(tmp.resolve("m"), GgmlType.valueOf(type)), 8)) {
+            approx = allLogits(model, tokens, 8);
+        }
+        float[] flat = new float[tokens.length * config.vocabSize()];
+        for (int t = 0; t < tokens.length; t++) System.arraycopy(exact[t], 0, flat, t * config.vocabSize(), config.vocabSize());
+        double err = relativeError(approx, flat, config.vocabSize());
+        // BF16 keeps 8 mantissa bits (relative step 2^-8), F16 keeps 11.
+        assertThat(err).isLessThan(type.equals("F16") ? 5e-3 : 4e-2).isGreaterThan(0);
+    }
+}
