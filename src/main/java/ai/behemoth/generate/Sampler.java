@@ -1,0 +1,114 @@
+package ai.behemoth.generate;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * Picks the next token from logits. In order:
+ * <ol>
+ *   <li>penalties over the last {@code penaltyWindow} tokens of the context: a seen token's logit
+ *       {@code l} becomes {@code l / r} when positive, {@code l · r} otherwise (repeat penalty r), then
+ *       {@code − presence − frequency · count};</li>
+ *   <li>temperature 0: the most likely token (the lowest id on ties), nothing random;</li>
+ *   <li>otherwise logits / temperature, keep the top-k, softmax, keep the top-p nucleus, drop tokens
+ *       under min-p × the largest probability, and draw from what is left (renormalised) with a
+ *       generator seeded once per generation.</li>
+ * </ol>
+ * The logits array is modified in place.
+ */
+public final class Sampler {
+    private final GenerateOptions options;
+    private final SplittableRandom random;
+    private long[] order = new long[0];
+    private float[] probs = new float[0];
+
+    public Sampler(GenerateOptions options, long seed) {
+        this.options = options;
+        this.random = new SplittableRandom(seed);
+    }
+
+    /** The next token given {@code logits[V]} and the context so far ({@code context[0, length)}). */
+    public int sample(float[] logits, int[] context, int length) {
+        applyPenalties(logits, context, length, options);
+        if (options.temperature() == 0) return argmax(logits);
+        return draw(logits);
+    }
+
+    /** The penalties of step 1, in place. */
+    static void applyPenalties(float[] logits, int[] context, int length, GenerateOptions o) {
+        boolean any = o.repeatPenalty() != 1 || o.presencePenalty() != 0 || o.frequencyPenalty() != 0;
+        if (!any || o.penaltyWindow() == 0) return;
+        int from = Math.max(0, length - o.penaltyWindow());
+        int[] window = Arrays.copyOfRange(context, from, length);
+        Arrays.sort(window);
+        for (int i = 0; i < window.length; ) {
+            int id = window[i], count = 0;
+            while (i < window.length && window[i] == id) {
+                count++;
+                i++;
+            }
+            if (id < 0 || id >= logits.length) continue;
+            float l = logits[id];
+            l = l > 0 ? (float) (l / o.repeatPenalty()) : (float) (l * o.repeatPenalty());
+            logits[id] = (float) (l - o.presencePenalty() - o.frequencyPenalty() * count);
+        }
+    }
+
+    static int argmax(float[] logits) {
+        int best = 0;
+        for (int i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+        return best;
+    }
+
+    private int draw(float[] logits) {
+        int v = logits.length;
+        if (order.length < v) {
+            order = new long[v];
+            probs = new float[v];
+        }
+        // Sort by descending logit, ties by id: key = (order-preserving bits of −logit) << 32 | id.
+        for (int i = 0; i < v; i++) {
+            int bits = Float.floatToIntBits(-logits[i] / (float) options.temperature());
+            bits ^= (bits >> 31) & 0x7fffffff;
+            order[i] = ((long) bits << 32) | i;
+        }
+        Arrays.sort(order, 0, v);
+        int keep = options.topK() > 0 ? Math.min(options.topK(), v) : v;
+        float max = logits[id(0)] / (float) options.temperature();
+        double sum = 0;
+        for (int i = 0; i < keep; i++) {
+            float p = (float) Math.exp(logits[id(i)] / (float) options.temperature() - max);
+            probs[i] = p;
+            sum += p;
+        }
+        // Nucleus: the smallest prefix whose probability reaches top-p.
+        if (options.topP() < 1) {
+            double cumulative = 0;
+            for (int i = 0; i < keep; i++) {
+                cumulative += probs[i] / sum;
+                if (cumulative >= options.topP()) {
+                    keep = i + 1;
+                    break;
+                }
+            }
+        }
+        // min-p, relative to the most likely token (probs[0] is the largest, exp(0) = 1).
+        if (options.minP() > 0) {
+            int i = 1;
+            while (i < keep && probs[i] >= options.minP() * probs[0]) i++;
+            keep = i;
+        }
+        double total = 0;
+        for (int i = 0; i < keep; i++) total += probs[i];
+        double u = random.nextDouble() * total;
+        for (int i = 0; i < keep; i++) {
+            u -= probs[i];
+            if (u < 0) return id(i);
+        }
+        return id(keep - 1);
+    }
+
+    private int id(int rank) {
+        return (int) order[rank];
+    }
+}
