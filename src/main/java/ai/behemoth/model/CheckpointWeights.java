@@ -7,6 +7,7 @@ import ai.behemoth.tensor.quant.Quant;
 import ai.behemoth.tokenizer.Tokenizer;
 import ai.behemoth.tokenizer.Tokenizers;
 import ai.behemoth.train.ParameterLayout;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -37,7 +38,7 @@ public final class CheckpointWeights {
     /** @param quantize the type to convert matrices to on load, or null to use them as stored */
     public static ModelWeights load(Path dir, GgmlType quantize) throws IOException {
         if (!Files.isDirectory(dir)) throw new IOException(dir + ": no such checkpoint folder");
-        ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
+        ModelConfig config = readConfig(dir.resolve("config.json"));
         Path tokenizerFile = dir.resolve("tokenizer.json");
         if (!Files.isRegularFile(tokenizerFile)) throw new IOException(tokenizerFile + ": missing (a checkpoint needs its tokenizer)");
         Tokenizer tokenizer = Tokenizers.load(tokenizerFile.toString());
@@ -152,6 +153,18 @@ public final class CheckpointWeights {
         void checkAllUsed() throws IOException {
             for (String name : file.tensors().keySet())
                 if (!used.contains(name)) throw new IOException(file.file() + ": unexpected tensor " + name + " (not part of this config)");
+        }
+    }
+
+    /** The config, with a one-line message naming the file when it is missing, not JSON, or does not validate. */
+    private static ModelConfig readConfig(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) throw new IOException(file + ": missing");
+        try {
+            return ModelConfig.fromJson(Files.readString(file));
+        } catch (JsonProcessingException e) {
+            throw new IOException(file + ": " + e.getOriginalMessage(), e);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IOException(file + ": " + e.getMessage(), e);
         }
     }
 
