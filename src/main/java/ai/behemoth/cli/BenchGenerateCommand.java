@@ -20,11 +20,14 @@ import java.util.concurrent.Callable;
 /**
  * {@code behemoth bench generate}: prompt processing (a prompt of random tokens, run in chunks) and
  * generation (greedy decode steps, one token at a time) in tokens per second, as the median of
- * several runs after one untimed warm-up run. Sampling is left out: this measures the engine.
+ * several runs after three untimed warm-up runs. Sampling is left out: this measures the engine.
  */
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Measure prompt and generation tokens/s of a model (median of runs).")
 public final class BenchGenerateCommand implements Callable<Integer> {
+    /** Untimed runs first: one is not enough for the JIT to compile the kernels. */
+    private static final int WARM_UP_RUNS = 3;
+
     @Mixin
     ModelOptions model;
 
@@ -57,7 +60,7 @@ public final class BenchGenerateCommand implements Callable<Integer> {
             int[] prompt = new SplittableRandom(1).ints(promptTokens, 0, vocab).toArray();
             double[] promptRate = new double[runs], genRate = new double[runs];
             Sequence seq = engine.newSequence();
-            for (int run = -1; run < runs; run++) { // run -1 warms up the JIT and is not counted
+            for (int run = -WARM_UP_RUNS; run < runs; run++) { // negative runs warm up the JIT and are not counted
                 seq.reset();
                 long t0 = System.nanoTime();
                 float[] logits = engine.prefill(seq, prompt);

@@ -46,7 +46,7 @@ public final class ChatCommand implements Callable<Integer> {
         GenerateOptions options = sampling.toOptions(spec.commandLine());
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
         try (LanguageModel lm = model.load(spec.commandLine())) {
-            installInterruptHandler(err);
+            installInterruptHandler(out, err);
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             converse(lm.chat(system), options, in, out, err);
         }
@@ -89,7 +89,7 @@ public final class ChatCommand implements Callable<Integer> {
         out.flush();
     }
 
-    private void installInterruptHandler(PrintWriter err) {
+    private void installInterruptHandler(PrintWriter out, PrintWriter err) {
         Signal.handle(new Signal("INT"), signal -> {
             Generation g = answering;
             if (g != null) {
@@ -98,6 +98,8 @@ public final class ChatCommand implements Callable<Integer> {
                 err.println();
                 err.println("(Ctrl-C stops an answer; /quit or Ctrl-D leaves)");
                 err.flush();
+                out.print("> ");
+                out.flush();
             }
         });
     }

@@ -144,8 +144,9 @@ class GenerateCommandTest {
         Result r = run("bench", "generate", "--model", good.toString(), "--prompt-tokens", "16", "--gen-tokens", "4", "--runs", "2");
         assertThat(r.code()).as(r.err()).isZero();
         List<String> lines = r.out().lines().toList();
-        assertThat(lines).hasSize(4); // warm-up, two runs, the JSON
-        JsonNode json = new ObjectMapper().readTree(lines.get(3));
+        assertThat(lines).hasSize(6); // three warm-ups, two runs, the JSON
+        assertThat(lines.get(3)).startsWith("run 1: prompt ");
+        JsonNode json = new ObjectMapper().readTree(lines.get(5));
         assertThat(json.get("prompt_tokens").asInt()).isEqualTo(16);
         assertThat(json.get("prompt_tokens_per_s_median").asDouble()).isPositive();
         assertThat(json.get("gen_tokens_per_s_median").asDouble()).isPositive();

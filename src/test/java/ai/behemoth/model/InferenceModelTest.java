@@ -106,4 +106,31 @@ class InferenceModelTest {
         // BF16 keeps 8 mantissa bits (relative step 2^-8), F16 keeps 11.
         assertThat(err).isLessThan(type.equals("F16") ? 5e-3 : 4e-2).isGreaterThan(0);
     }
+
+    @org.junit.jupiter.api.Test
+    void storedWeightsStayMappedAndConvertedOnesLiveOffHeap() throws Exception {
+        ModelConfig config = TestCheckpoints.small("tiny");
+        TestCheckpoints.write(tmp.resolve("t"), config, 1);
+        try (ModelWeights w = CheckpointWeights.load(tmp.resolve("t"), null)) {
+            assertThat(w.embedding().data().isMapped()).isTrue();
+            assertThat(w.layers().get(0).expertGate().data().isMapped()).isTrue();
+        }
+        try (ModelWeights w = CheckpointWeights.load(tmp.resolve("t"), GgmlType.F16)) {
+            assertThat(w.embedding().type()).isEqualTo(GgmlType.F16);
+            assertThat(w.embedding().data().isNative()).isTrue();
+            assertThat(w.embedding().data().isMapped()).isFalse();
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void anExtraTensorIsNamed() throws Exception {
+        ModelConfig config = TestCheckpoints.small("dense");
+        Path dir = tmp.resolve("x");
+        TestCheckpoints.write(dir, config, 1);
+        var tensors = new java.util.LinkedHashMap<>(ai.behemoth.format.Safetensors.read(dir.resolve("model.safetensors")));
+        tensors.put("layers.9.attention.wq.weight", new ai.behemoth.format.Safetensors.Tensor(new int[]{2}, new float[2]));
+        ai.behemoth.format.Safetensors.write(dir.resolve("model.safetensors"), tensors, java.util.Map.of());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> CheckpointWeights.load(dir, null))
+                .isInstanceOf(java.io.IOException.class).hasMessageContaining("unexpected tensor layers.9.attention.wq.weight");
+    }
 }
