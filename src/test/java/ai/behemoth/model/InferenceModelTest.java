@@ -97,9 +97,14 @@ class InferenceModelTest {
         }
     }
 
+    /**
+     * Converted weights against F32, as max |error| / max |logit|. The bounds follow each type's
+     * precision: BF16 keeps 8 mantissa bits, F16 11; Q8_0 stores 8-bit values per block of 32 with
+     * one scale, Q4_0 4-bit ones.
+     */
     @ParameterizedTest
-    @ValueSource(strings = {"F16", "BF16"})
-    void halfPrecisionWeightsStayCloseToF32(String type) throws Exception {
+    @org.junit.jupiter.params.provider.CsvSource({"F16, 2e-3", "BF16, 1e-2", "Q8_0, 4e-2", "Q4_0, 0.35"})
+    void convertedWeightsStayCloseToF32(String type, double bound) throws Exception {
         ModelConfig config = TestCheckpoints.small("mixtral");
         TestCheckpoints.write(tmp.resolve("m"), config, 9);
         int[] tokens = ids(2, 12);
@@ -108,13 +113,12 @@ class InferenceModelTest {
             exact = allLogits(model, tokens, 8);
         }
         try (InferenceModel model = new InferenceModel(CheckpointWeights.load(tmp.resolve("m"), GgmlType.valueOf(type)), 8)) {
+            assertThat(model.weights().layers().get(0).wq().type()).isEqualTo(GgmlType.valueOf(type));
             approx = allLogits(model, tokens, 8);
         }
         float[] flat = new float[tokens.length * config.vocabSize()];
         for (int t = 0; t < tokens.length; t++) System.arraycopy(exact[t], 0, flat, t * config.vocabSize(), config.vocabSize());
-        double err = relativeError(approx, flat, config.vocabSize());
-        // BF16 keeps 8 mantissa bits (relative step 2^-8), F16 keeps 11.
-        assertThat(err).isLessThan(type.equals("F16") ? 5e-3 : 4e-2).isGreaterThan(0);
+        assertThat(relativeError(approx, flat, config.vocabSize())).isLessThan(bound).isGreaterThan(0);
     }
 
     @org.junit.jupiter.api.Test
