@@ -58,7 +58,7 @@ public final class MatMul {
     private static final class Scratch {
         float[] packedA = new float[MC * KC];
         float[] packedB = new float[0];
-        final float[] edge = new float[MR * NR];
+        final float[] tile = new float[MR * NR];
 
         float[] packedB(int size) {
             if (packedB.length < size) packedB = new float[size];
@@ -163,19 +163,19 @@ public final class MatMul {
                 for (int c0 = 0; c0 < cols; c0 += NR) {
                     int j = j0 + c0;
                     int bBase = (j / NR) * NR * k + k0 * NR;
-                    kernel(packedA, aBase, packedB, bBase, kc, out, outOff + (i0 + r0) * n + j, n,
-                            Math.min(MR, rows - r0), Math.min(NR, cols - c0), add, scratch.edge);
+                    kernel(packedA, aBase, packedB, bBase, kc, scratch.tile);
+                    flush(scratch.tile, out, outOff + (i0 + r0) * n + j, n, Math.min(MR, rows - r0), Math.min(NR, cols - c0), add);
                 }
             }
         }
     }
 
     /**
-     * The register tile: C[MR, NR] (+)= Apanel[kc, MR]ᵀ · Bpanel[kc, NR], sixteen accumulators.
-     * A full tile is stored with vector loads and stores; an edge tile goes through {@code edge}.
+     * The register tile: tile[MR, NR] = Apanel[kc, MR]ᵀ · Bpanel[kc, NR] with sixteen accumulators,
+     * then {@link #flush} moves it to the output. Keeping the output handling out of this method keeps
+     * it small enough for the JIT to hold every vector in a register.
      */
-    private static void kernel(float[] pa, int aBase, float[] pb, int bBase, int kc,
-                               float[] out, int cOff, int ldc, int rows, int cols, boolean add, float[] edge) {
+    private static void kernel(float[] pa, int aBase, float[] pb, int bBase, int kc, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
         FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
         FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
@@ -195,35 +195,22 @@ public final class MatMul {
             x = FloatVector.broadcast(S, pa[ao + 3]);
             c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
         }
-        if (rows == MR && cols == NR) {
-            store(out, cOff, add, c00, c01, c02, c03);
-            store(out, cOff + ldc, add, c10, c11, c12, c13);
-            store(out, cOff + 2 * ldc, add, c20, c21, c22, c23);
-            store(out, cOff + 3 * ldc, add, c30, c31, c32, c33);
-            return;
-        }
-        store(edge, 0, false, c00, c01, c02, c03);
-        store(edge, NR, false, c10, c11, c12, c13);
-        store(edge, 2 * NR, false, c20, c21, c22, c23);
-        store(edge, 3 * NR, false, c30, c31, c32, c33);
-        for (int r = 0; r < rows; r++) {
-            for (int j = 0; j < cols; j++) {
-                int o = cOff + r * ldc + j;
-                out[o] = add ? out[o] + edge[r * NR + j] : edge[r * NR + j];
-            }
-        }
+        c00.intoArray(tile, 0); c01.intoArray(tile, VL); c02.intoArray(tile, 2 * VL); c03.intoArray(tile, 3 * VL);
+        c10.intoArray(tile, NR); c11.intoArray(tile, NR + VL); c12.intoArray(tile, NR + 2 * VL); c13.intoArray(tile, NR + 3 * VL);
+        c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + VL); c22.intoArray(tile, 2 * NR + 2 * VL); c23.intoArray(tile, 2 * NR + 3 * VL);
+        c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + VL); c32.intoArray(tile, 3 * NR + 2 * VL); c33.intoArray(tile, 3 * NR + 3 * VL);
     }
 
-    private static void store(float[] out, int off, boolean add, FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3) {
-        if (add) {
-            v0 = v0.add(FloatVector.fromArray(S, out, off));
-            v1 = v1.add(FloatVector.fromArray(S, out, off + VL));
-            v2 = v2.add(FloatVector.fromArray(S, out, off + 2 * VL));
-            v3 = v3.add(FloatVector.fromArray(S, out, off + 3 * VL));
+    /** Writes (or adds) the valid rows × cols of a tile into the output; full rows go a vector at a time. */
+    private static void flush(float[] tile, float[] out, int cOff, int ldc, int rows, int cols, boolean add) {
+        for (int r = 0; r < rows; r++) {
+            int o = cOff + r * ldc, t = r * NR, j = 0;
+            for (; j + VL <= cols; j += VL) {
+                FloatVector v = FloatVector.fromArray(S, tile, t + j);
+                if (add) v = v.add(FloatVector.fromArray(S, out, o + j));
+                v.intoArray(out, o + j);
+            }
+            for (; j < cols; j++) out[o + j] = add ? tile[t + j] + out[o + j] : tile[t + j];
         }
-        v0.intoArray(out, off);
-        v1.intoArray(out, off + VL);
-        v2.intoArray(out, off + 2 * VL);
-        v3.intoArray(out, off + 3 * VL);
     }
 }

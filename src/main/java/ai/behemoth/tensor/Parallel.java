@@ -88,13 +88,13 @@ public final class Parallel {
         int work() {
             int ran = 0;
             for (int i; (i = NEXT.getAndIncrement(this)) < n; ) {
+                ran++;
+                if (failure != null) continue; // after a failure the rest are only counted off
                 try {
                     body.accept(i);
                 } catch (Throwable t) {
                     if (failure == null) failure = t;
-                    next = n; // no new indices; those already claimed still finish
                 }
-                ran++;
             }
             return ran;
         }
