@@ -102,6 +102,7 @@ public final class BenchGemmCommand implements Runnable {
                 (o, a, b, s) -> MatMul.aTb(o, 0, a, 0, b, 0, s.m, s.k, s.n, false),
         };
         String[] names = {"abT", "ab", "aTb"};
+        warmUp(products);
         for (Shape s : shapes) {
             for (int f = 0; f < products.length; f++) {
                 Result r = measure(products[f], s);
@@ -117,6 +118,22 @@ public final class BenchGemmCommand implements Runnable {
         out.printf("scalar twin abT %s: %.2f GFLOP/s per cpu (one thread); MatMul %.1f per cpu, %.0fx faster%n",
                 ratioShape, scalar, fast, fast / scalar);
         out.flush();
+    }
+
+    /**
+     * Runs every product until the JIT has compiled the kernels: interpreted, the Vector API is a
+     * thousand times slower, and a short first run would still be timing the compiler.
+     */
+    private static void warmUp(Product[] products) {
+        Shape full = new Shape(128, 300, 256), edges = new Shape(37, 29, 45);
+        float[] a = new float[full.m * full.k], b = new float[full.k * full.n], o = new float[full.m * full.n];
+        long end = System.nanoTime() + 3_000_000_000L;
+        while (System.nanoTime() < end) {
+            for (Product p : products) {
+                p.run(o, a, b, full);
+                p.run(o, a, b, edges);
+            }
+        }
     }
 
     /** GFLOP/s of each timed run by wall time, and by process CPU time (not yet times threads); each sorted. */

@@ -56,7 +56,7 @@ public final class MatMul {
 
     /** Per-thread packing buffers, grown on demand and reused. */
     private static final class Scratch {
-        float[] packedA = new float[MC * KC];
+        final float[] packedA = new float[MR * KC];
         float[] packedB = new float[0];
         final float[] tile = new float[MR * NR];
 
@@ -124,75 +124,78 @@ public final class MatMul {
         }
     }
 
-    /** Packs rows [i0, i0 + rows) and depth [k0, k0 + kc) of A(i, p) into micro-panels of MR rows, zero-padded. */
-    private static void packA(Form form, float[] a, int aOff, int m, int k, int i0, int rows, int k0, int kc,
-                              float[] packedA) {
-        int microPanels = (rows + MR - 1) / MR;
-        for (int ir = 0; ir < microPanels; ir++) {
-            int base = ir * MR * kc, r0 = ir * MR, valid = Math.min(MR, rows - r0);
-            if (form == Form.A_T_B) { // A(i, p) = a[p·m + i]: MR neighbours per step
-                for (int p = 0; p < kc; p++) {
-                    int src = aOff + (k0 + p) * m + i0 + r0;
-                    for (int r = 0; r < valid; r++) packedA[base + p * MR + r] = a[src + r];
-                }
-            } else { // A(i, p) = a[i·k + p]
-                for (int r = 0; r < valid; r++) {
-                    int src = aOff + (i0 + r0 + r) * k + k0;
-                    for (int p = 0; p < kc; p++) packedA[base + p * MR + r] = a[src + p];
-                }
-            }
-            for (int r = valid; r < MR; r++) {
-                for (int p = 0; p < kc; p++) packedA[base + p * MR + r] = 0f;
+    /**
+     * Copies the last, partial micro-panel ({@code valid} < MR rows from row i, depth [k0, k0 + kc))
+     * into packedA[p·MR + r], zero beyond the valid rows, so the kernel can always compute MR rows.
+     */
+    private static void packEdgeRows(Form form, float[] a, int aOff, int m, int k, int i, int valid, int k0, int kc,
+                                     float[] packedA) {
+        java.util.Arrays.fill(packedA, 0, kc * MR, 0f);
+        for (int r = 0; r < valid; r++) {
+            for (int p = 0; p < kc; p++) {
+                packedA[p * MR + r] = form == Form.A_T_B ? a[aOff + (k0 + p) * m + i + r] : a[aOff + (i + r) * k + k0 + p];
             }
         }
     }
 
-    /** One task: output rows [rb·MC, +MC) by columns [cb·NC, +NC), all depth blocks in order. */
+    /**
+     * One task: output rows [rb·MC, +MC) by columns [cb·NC, +NC), all depth blocks in order.
+     * Full micro-panels of A are read where they lie (A(i, p) at a[i·k + p], or a[p·m + i] for Aᵀ·B);
+     * only a last partial one is copied, zero-padded.
+     */
     private static void block(Form form, float[] out, int outOff, float[] a, int aOff, float[] packedB,
                               int m, int k, int n, int rb, int cb, boolean accumulate) {
         Scratch scratch = SCRATCH.get();
-        float[] packedA = scratch.packedA;
         int i0 = rb * MC, rows = Math.min(MC, m - i0);
         int j0 = cb * NC, cols = Math.min(NC, n - j0);
+        int rowStride = form == Form.A_T_B ? 1 : k, depthStride = form == Form.A_T_B ? m : 1;
         for (int k0 = 0; k0 < k; k0 += KC) {
             int kc = Math.min(KC, k - k0);
-            packA(form, a, aOff, m, k, i0, rows, k0, kc, packedA);
             boolean add = accumulate || k0 > 0;
             for (int r0 = 0; r0 < rows; r0 += MR) {
-                int aBase = (r0 / MR) * MR * kc;
+                int i = i0 + r0, valid = Math.min(MR, rows - r0);
+                float[] src = a;
+                int aBase = aOff + i * rowStride + k0 * depthStride, rs = rowStride, ds = depthStride;
+                if (valid < MR) {
+                    packEdgeRows(form, a, aOff, m, k, i, valid, k0, kc, scratch.packedA);
+                    src = scratch.packedA;
+                    aBase = 0;
+                    rs = 1;
+                    ds = MR;
+                }
                 for (int c0 = 0; c0 < cols; c0 += NR) {
                     int j = j0 + c0;
                     int bBase = (j / NR) * NR * k + k0 * NR;
-                    kernel(packedA, aBase, packedB, bBase, kc, scratch.tile);
-                    flush(scratch.tile, out, outOff + (i0 + r0) * n + j, n, Math.min(MR, rows - r0), Math.min(NR, cols - c0), add);
+                    kernel(src, aBase, rs, ds, packedB, bBase, kc, scratch.tile);
+                    flush(scratch.tile, out, outOff + i * n + j, n, valid, Math.min(NR, cols - c0), add);
                 }
             }
         }
     }
 
     /**
-     * The register tile: tile[MR, NR] = Apanel[kc, MR]ᵀ · Bpanel[kc, NR] with sixteen accumulators,
-     * then {@link #flush} moves it to the output. Keeping the output handling out of this method keeps
-     * it small enough for the JIT to hold every vector in a register.
+     * The register tile: tile[MR, NR] = A[MR, kc] · Bpanel[kc, NR] with sixteen accumulators, where
+     * A(r, p) = a[aBase + r·rs + p·ds]; then {@link #flush} moves it to the output. Keeping the output
+     * handling out of this method keeps it small enough for the JIT to hold every vector in a register.
      */
-    private static void kernel(float[] pa, int aBase, float[] pb, int bBase, int kc, float[] tile) {
+    private static void kernel(float[] a, int aBase, int rs, int ds, float[] pb, int bBase, int kc, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
         FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
         FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
         FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
-        for (int p = 0; p < kc; p++) {
-            int bo = bBase + p * NR, ao = aBase + p * MR;
+        for (int p = 0, ao = aBase; p < kc; p++, ao += ds) {
+            int bo = bBase + p * NR;
             FloatVector b0 = FloatVector.fromArray(S, pb, bo);
             FloatVector b1 = FloatVector.fromArray(S, pb, bo + VL);
             FloatVector b2 = FloatVector.fromArray(S, pb, bo + 2 * VL);
             FloatVector b3 = FloatVector.fromArray(S, pb, bo + 3 * VL);
-            FloatVector x = FloatVector.broadcast(S, pa[ao]);
+            FloatVector x = FloatVector.broadcast(S, a[ao]);
             c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
-            x = FloatVector.broadcast(S, pa[ao + 1]);
+            x = FloatVector.broadcast(S, a[ao + rs]);
             c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
-            x = FloatVector.broadcast(S, pa[ao + 2]);
+            x = FloatVector.broadcast(S, a[ao + 2 * rs]);
             c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
-            x = FloatVector.broadcast(S, pa[ao + 3]);
+            x = FloatVector.broadcast(S, a[ao + 3 * rs]);
             c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
         }
         c00.intoArray(tile, 0); c01.intoArray(tile, VL); c02.intoArray(tile, 2 * VL); c03.intoArray(tile, 3 * VL);
