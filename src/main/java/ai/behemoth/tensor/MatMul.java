@@ -9,7 +9,8 @@ import jdk.incubator.vector.VectorSpecies;
  * the thread count. {@code accumulate} adds into {@code out} instead of overwriting it.
  *
  * <p>How: B is packed once into panels {@link #NR} columns wide (k-major inside a panel, so the
- * kernel reads it sequentially); the output is cut into blocks of {@link #MC} rows by {@link #NC}
+ * kernel reads it sequentially; a last panel of at most NR/2 columns is packed half as wide and
+ * gets a half-width kernel, so head-sized outputs of 32 columns waste nothing); the output is cut into blocks of {@link #MC} rows by {@link #NC}
  * columns, one task each, spread over {@link Parallel}. A task packs its rows of A, {@link #KC}
  * deep at a time, into micro-panels of {@link #MR} rows, and a register-tiled micro-kernel computes
  * each MR × NR tile with MR·NR/VL independent vector FMA chains. The depth is summed in order
@@ -108,19 +109,24 @@ public final class MatMul {
         }
     }
 
-    /** Packs columns [jp·NR, jp·NR + NR) of B(p, j) into packedB[jp·NR·k + p·NR + jj], zero beyond n. */
+    /** The width of the panel starting at column j: NR, or NR/2 for a last panel that narrow. */
+    private static int panelWidth(int n, int j) {
+        return n - j <= NR / 2 ? NR / 2 : NR;
+    }
+
+    /** Packs columns [jp·NR, jp·NR + w) of B(p, j) into packedB[jp·NR·k + p·w + jj] (w the panel width), zero beyond n. */
     private static void packB(Form form, float[] b, int bOff, int k, int n, int jp, float[] packedB) {
-        int j0 = jp * NR, cols = Math.min(NR, n - j0), base = jp * NR * k;
+        int j0 = jp * NR, w = panelWidth(n, j0), cols = Math.min(w, n - j0), base = jp * NR * k;
         if (form == Form.AB_T) { // B(p, j) = b[j·k + p]: a transpose
             for (int jj = 0; jj < cols; jj++) {
                 int src = bOff + (j0 + jj) * k;
-                for (int p = 0; p < k; p++) packedB[base + p * NR + jj] = b[src + p];
+                for (int p = 0; p < k; p++) packedB[base + p * w + jj] = b[src + p];
             }
         } else { // B(p, j) = b[p·n + j]: row pieces
-            for (int p = 0; p < k; p++) System.arraycopy(b, bOff + p * n + j0, packedB, base + p * NR, cols);
+            for (int p = 0; p < k; p++) System.arraycopy(b, bOff + p * n + j0, packedB, base + p * w, cols);
         }
-        if (cols < NR) {
-            for (int p = 0; p < k; p++) java.util.Arrays.fill(packedB, base + p * NR + cols, base + (p + 1) * NR, 0f);
+        if (cols < w) {
+            for (int p = 0; p < k; p++) java.util.Arrays.fill(packedB, base + p * w + cols, base + (p + 1) * w, 0f);
         }
     }
 
@@ -165,9 +171,13 @@ public final class MatMul {
                 }
                 for (int c0 = 0; c0 < cols; c0 += NR) {
                     int j = j0 + c0;
-                    int bBase = (j / NR) * NR * k + k0 * NR;
-                    kernel(src, aBase, rs, ds, packedB, bBase, kc, scratch.tile);
-                    flush(scratch.tile, out, outOff + i * n + j, n, valid, Math.min(NR, cols - c0), add);
+                    int w = panelWidth(n, j), bBase = (j / NR) * NR * k + k0 * w;
+                    if (w == NR) {
+                        kernel(src, aBase, rs, ds, packedB, bBase, kc, scratch.tile);
+                    } else {
+                        halfKernel(src, aBase, rs, ds, packedB, bBase, kc, scratch.tile);
+                    }
+                    flush(scratch.tile, out, outOff + i * n + j, n, valid, Math.min(w, cols - c0), add);
                 }
             }
         }
@@ -202,6 +212,29 @@ public final class MatMul {
         c10.intoArray(tile, NR); c11.intoArray(tile, NR + VL); c12.intoArray(tile, NR + 2 * VL); c13.intoArray(tile, NR + 3 * VL);
         c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + VL); c22.intoArray(tile, 2 * NR + 2 * VL); c23.intoArray(tile, 2 * NR + 3 * VL);
         c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + VL); c32.intoArray(tile, 3 * NR + 2 * VL); c33.intoArray(tile, 3 * NR + 3 * VL);
+    }
+
+    /** The register tile for a half-width panel: tile[MR, NR/2] with eight accumulators (rows still NR apart). */
+    private static void halfKernel(float[] a, int aBase, int rs, int ds, float[] pb, int bBase, int kc, float[] tile) {
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00;
+        FloatVector c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        for (int p = 0, ao = aBase; p < kc; p++, ao += ds) {
+            int bo = bBase + p * (NR / 2);
+            FloatVector b0 = FloatVector.fromArray(S, pb, bo);
+            FloatVector b1 = FloatVector.fromArray(S, pb, bo + VL);
+            FloatVector x = FloatVector.broadcast(S, a[ao]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, a[ao + rs]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, a[ao + 2 * rs]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, a[ao + 3 * rs]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+        }
+        c00.intoArray(tile, 0); c01.intoArray(tile, VL);
+        c10.intoArray(tile, NR); c11.intoArray(tile, NR + VL);
+        c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + VL);
+        c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + VL);
     }
 
     /** Writes (or adds) the valid rows × cols of a tile into the output; full rows go a vector at a time. */
