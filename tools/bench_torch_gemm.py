@@ -32,7 +32,8 @@ def main():
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, OPENBLAS_CORETYPE="
           f"{os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, load average {os.getloadavg()[0]:.2f}; "
           f"median of {args.runs} runs (min..max)")
-    print(f"{'form':6} {'MxKxN':16} {'GFLOP/s':>10} {'min..max':>20}")
+    print("'per core-s' is GFLOP per second of process CPU time, as in `behemoth bench gemm`")
+    print(f"{'form':6} {'MxKxN':16} {'GFLOP/s':>10} {'min..max':>20} {'per core-s':>10}")
     torch.manual_seed(1)
     for size in args.sizes.split(","):
         m, k, n = parse(size)
@@ -44,18 +45,21 @@ def main():
         }
         for name, (a, b, f) in forms.items():
             o = torch.empty(m, n)
-            rates = []
+            rates, per_cpu = [], []
             for r in range(-1, args.runs):  # run -1 warms up
-                begin, reps = time.perf_counter(), 0
+                begin, cpu_begin, reps = time.perf_counter(), time.process_time(), 0
                 while True:
                     f(a, b, o)
                     reps += 1
                     elapsed = time.perf_counter() - begin
                     if elapsed >= args.min_time:
                         break
+                cpu = time.process_time() - cpu_begin
                 if r >= 0:
                     rates.append(reps * flops / elapsed / 1e9)
-            print(f"{name:6} {f'{m}x{k}x{n}':16} {statistics.median(rates):10.1f} {min(rates):9.1f}..{max(rates):<9.1f}", flush=True)
+                    per_cpu.append(reps * flops / max(cpu, 1e-9) / 1e9)
+            print(f"{name:6} {f'{m}x{k}x{n}':16} {statistics.median(rates):10.1f} {min(rates):9.1f}..{max(rates):<9.1f}"
+                  f" {statistics.median(per_cpu):10.1f}", flush=True)
 
 
 if __name__ == "__main__":

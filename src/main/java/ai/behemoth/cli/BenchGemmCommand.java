@@ -91,11 +91,12 @@ public final class BenchGemmCommand implements Runnable {
     }
 
     private void report(List<Shape> shapes, int threads, PrintWriter out) {
-        double peak = Peak.fmaGflops(threads);
-        out.printf("threads %d, FMA peak %.1f GFLOP/s (bench peak), load average %.2f; median of %d runs (min..max)%n",
-                threads, peak, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), runs);
-        out.printf("'per cpu' divides by the process CPU time shared out over the threads: the speed the cores reach when other processes take turns on them%n");
-        out.printf("%-6s %-16s %10s %20s %8s %12s %8s%n", "form", "MxKxN", "GFLOP/s", "min..max", "% peak", "per cpu", "% peak");
+        double peak = Peak.fmaGflops(threads), corePeak = threads == 1 ? peak : Peak.fmaGflops(1);
+        out.printf("threads %d, FMA peak %.1f GFLOP/s (%.1f on one core), load average %.2f; median of %d runs (min..max)%n",
+                threads, peak, corePeak, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), runs);
+        out.printf("'per core-s' is GFLOP per second of process CPU time, against one core's peak: the kernels' efficiency%n"
+                + "while they run, whatever share of the cores other processes take (time spent spinning for work counts)%n");
+        out.printf("%-6s %-16s %10s %20s %8s %12s %8s%n", "form", "MxKxN", "GFLOP/s", "min..max", "% peak", "per core-s", "% core");
         Product[] products = {
                 (o, a, b, s) -> MatMul.abT(o, 0, a, 0, b, 0, s.m, s.k, s.n, false),
                 (o, a, b, s) -> MatMul.ab(o, 0, a, 0, b, 0, s.m, s.k, s.n, false),
@@ -108,15 +109,16 @@ public final class BenchGemmCommand implements Runnable {
                 Result r = measure(products[f], s);
                 double[] g = r.wall;
                 out.printf("%-6s %-16s %10.1f %9.1f..%-9.1f %7.1f%% %12.1f %7.1f%%%n", names[f], s, g[runs / 2], g[0], g[runs - 1],
-                        100 * g[runs / 2] / peak, r.perCpu[runs / 2] * threads, 100 * r.perCpu[runs / 2] * threads / peak);
+                        100 * g[runs / 2] / peak, r.perCpu[runs / 2], 100 * r.perCpu[runs / 2] / corePeak);
                 out.flush();
             }
         }
         Shape ratioShape = new Shape(256, 256, 256);
         double fast = measure(products[0], ratioShape).perCpu[runs / 2];
         double scalar = measure((o, a, b, s) -> MatMulScalar.abT(o, 0, a, 0, b, 0, s.m, s.k, s.n, false), ratioShape).perCpu[runs / 2];
-        out.printf("scalar twin abT %s: %.2f GFLOP/s per cpu (one thread); MatMul %.1f per cpu, %.0fx faster%n",
+        out.printf("scalar twin abT %s: %.2f GFLOP per core-s; MatMul %.1f, %.0fx faster%n",
                 ratioShape, scalar, fast, fast / scalar);
+        out.printf("Parallel.forRange(%d indices of 2.00 us work each): %.2f us a call, median (2.00 if free)%n", threads, forRangeMicros(threads));
         out.flush();
     }
 
@@ -136,7 +138,25 @@ public final class BenchGemmCommand implements Runnable {
         }
     }
 
-    /** GFLOP/s of each timed run by wall time, and by process CPU time (not yet times threads); each sorted. */
+    /** The median time of a forRange call giving each thread 2 us of work: beyond 2 us is what the pool costs. */
+    private double forRangeMicros(int threads) {
+        int calls = 20_000;
+        double[] micros = new double[runs];
+        for (int r = -1; r < runs; r++) {
+            long begin = System.nanoTime();
+            for (int c = 0; c < calls; c++) {
+                Parallel.forRange(threads, i -> {
+                    long until = System.nanoTime() + 2_000;
+                    while (System.nanoTime() < until) Thread.onSpinWait();
+                });
+            }
+            if (r >= 0) micros[r] = (System.nanoTime() - begin) / 1e3 / calls;
+        }
+        Arrays.sort(micros);
+        return micros[runs / 2];
+    }
+
+    /** GFLOP/s of each timed run by wall time, and GFLOP per second of process CPU time; each sorted. */
     record Result(double[] wall, double[] perCpu) {}
 
     /** Times {@link #runs} runs; one untimed run first warms the JIT and the caches. */

@@ -57,7 +57,7 @@ public final class MatMul {
 
     /** Per-thread packing buffers, grown on demand and reused. */
     private static final class Scratch {
-        final float[] packedA = new float[MR * KC];
+        final float[] packedA = new float[MC * KC];
         float[] packedB = new float[0];
         final float[] tile = new float[MR * NR];
 
@@ -131,43 +131,57 @@ public final class MatMul {
     }
 
     /**
-     * Copies the last, partial micro-panel ({@code valid} < MR rows from row i, depth [k0, k0 + kc))
-     * into packedA[p·MR + r], zero beyond the valid rows, so the kernel can always compute MR rows.
+     * Copies the last, partial micro-panel of A[M, K] ({@code valid} < MR rows from row i, depth
+     * [k0, k0 + kc)) into packedA[p·MR + r], zero beyond the valid rows, so the kernel can always
+     * compute MR rows.
      */
-    private static void packEdgeRows(Form form, float[] a, int aOff, int m, int k, int i, int valid, int k0, int kc,
-                                     float[] packedA) {
+    private static void packEdgeRows(float[] a, int aOff, int k, int i, int valid, int k0, int kc, float[] packedA) {
         java.util.Arrays.fill(packedA, 0, kc * MR, 0f);
         for (int r = 0; r < valid; r++) {
-            for (int p = 0; p < kc; p++) {
-                packedA[p * MR + r] = form == Form.A_T_B ? a[aOff + (k0 + p) * m + i + r] : a[aOff + (i + r) * k + k0 + p];
-            }
+            for (int p = 0; p < kc; p++) packedA[p * MR + r] = a[aOff + (i + r) * k + k0 + p];
+        }
+    }
+
+    /**
+     * Copies rows [i0, i0 + rows) and depth [k0, k0 + kc) of Aᵀ (A stored [K, M]) into
+     * packedA[p·MC + r], zero up to a whole micro-panel. Read in place, successive depths of one
+     * micro-panel would lie m floats apart (for m a power of two, all in one cache set); packed they
+     * lie MC apart, and the copy is one contiguous piece per depth.
+     */
+    private static void packTransposedRows(float[] a, int aOff, int m, int i0, int rows, int k0, int kc, float[] packedA) {
+        int padded = (rows + MR - 1) / MR * MR;
+        for (int p = 0; p < kc; p++) {
+            System.arraycopy(a, aOff + (k0 + p) * m + i0, packedA, p * MC, rows);
+            for (int r = rows; r < padded; r++) packedA[p * MC + r] = 0f;
         }
     }
 
     /**
      * One task: output rows [rb·MC, +MC) by columns [cb·NC, +NC), all depth blocks in order.
-     * Full micro-panels of A are read where they lie (A(i, p) at a[i·k + p], or a[p·m + i] for Aᵀ·B);
-     * only a last partial one is copied, zero-padded.
+     * For A·Bᵀ and A·B, full micro-panels of A are read where they lie (A(i, p) at a[i·k + p]) and
+     * only a last partial one is copied; for Aᵀ·B the task's rows are copied a depth block at a time.
      */
     private static void block(Form form, float[] out, int outOff, float[] a, int aOff, float[] packedB,
                               int m, int k, int n, int rb, int cb, boolean accumulate) {
         Scratch scratch = SCRATCH.get();
         int i0 = rb * MC, rows = Math.min(MC, m - i0);
         int j0 = cb * NC, cols = Math.min(NC, n - j0);
-        int rowStride = form == Form.A_T_B ? 1 : k, depthStride = form == Form.A_T_B ? m : 1;
+        boolean transposed = form == Form.A_T_B;
         for (int k0 = 0; k0 < k; k0 += KC) {
             int kc = Math.min(KC, k - k0);
             boolean add = accumulate || k0 > 0;
+            if (transposed) packTransposedRows(a, aOff, m, i0, rows, k0, kc, scratch.packedA);
             for (int r0 = 0; r0 < rows; r0 += MR) {
                 int i = i0 + r0, valid = Math.min(MR, rows - r0);
-                float[] src = a;
-                int aBase = aOff + i * rowStride + k0 * depthStride, rs = rowStride, ds = depthStride;
-                if (valid < MR) {
-                    packEdgeRows(form, a, aOff, m, k, i, valid, k0, kc, scratch.packedA);
-                    src = scratch.packedA;
-                    aBase = 0;
-                    rs = 1;
-                    ds = MR;
+                float[] src; // A(r, p) of this micro-panel is src[aBase + r·rs + p·ds]
+                int aBase, rs, ds;
+                if (transposed) {
+                    src = scratch.packedA; aBase = r0; rs = 1; ds = MC;
+                } else if (valid == MR) {
+                    src = a; aBase = aOff + i * k + k0; rs = k; ds = 1;
+                } else {
+                    packEdgeRows(a, aOff, k, i, valid, k0, kc, scratch.packedA);
+                    src = scratch.packedA; aBase = 0; rs = 1; ds = MR;
                 }
                 for (int c0 = 0; c0 < cols; c0 += NR) {
                     int j = j0 + c0;
