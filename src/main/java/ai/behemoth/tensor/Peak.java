@@ -133,7 +133,7 @@ public final class Peak {
     private static synchronized void warmUp() {
         if (warm) return;
         float keep = 0;
-        float[] small = new float[1 << 14];
+        float[] small = new float[1 << 12];
         for (int i = 0; i < 20_000; i++) {
             keep += fmaBurst(64);
             keep += sum(small);
