@@ -117,8 +117,18 @@ public final class MatMul {
     /** Packs columns [jp·NR, jp·NR + w) of B(p, j) into packedB[jp·NR·k + p·w + jj] (w the panel width), zero beyond n. */
     private static void packB(Form form, float[] b, int bOff, int k, int n, int jp, float[] packedB) {
         int j0 = jp * NR, w = panelWidth(n, j0), cols = Math.min(w, n - j0), base = jp * NR * k;
-        if (form == Form.AB_T) { // B(p, j) = b[j·k + p]: a transpose
-            for (int jj = 0; jj < cols; jj++) {
+        if (form == Form.AB_T) { // B(p, j) = b[j·k + p]: a transpose, four source rows at a time
+            int jj = 0;
+            for (; jj + 4 <= cols; jj += 4) {
+                int s0 = bOff + (j0 + jj) * k, s1 = s0 + k, s2 = s1 + k, s3 = s2 + k;
+                for (int p = 0, d = base + jj; p < k; p++, d += w) {
+                    packedB[d] = b[s0 + p];
+                    packedB[d + 1] = b[s1 + p];
+                    packedB[d + 2] = b[s2 + p];
+                    packedB[d + 3] = b[s3 + p];
+                }
+            }
+            for (; jj < cols; jj++) {
                 int src = bOff + (j0 + jj) * k;
                 for (int p = 0; p < k; p++) packedB[base + p * w + jj] = b[src + p];
             }
