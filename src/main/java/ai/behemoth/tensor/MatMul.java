@@ -9,13 +9,14 @@ import jdk.incubator.vector.VectorSpecies;
  * the thread count. {@code accumulate} adds into {@code out} instead of overwriting it.
  *
  * <p>How: B is packed once into panels {@link #NR} columns wide (k-major inside a panel, so the
- * kernel reads it sequentially; a last panel of at most NR/2 columns is packed half as wide and
- * gets a half-width kernel, so head-sized outputs of 32 columns waste nothing); the output is cut into blocks of {@link #MC} rows by {@link #NC}
- * columns, one task each, spread over {@link Parallel}. A task packs its rows of A, {@link #KC}
- * deep at a time, into micro-panels of {@link #MR} rows, and a register-tiled micro-kernel computes
- * each MR × NR tile with MR·NR/VL independent vector FMA chains. The depth is summed in order
- * p = 0, 1, ..., k-1 (one FMA per step, a KC block at a time added to the output), whatever the
- * thread count or vector width. The plain twin is {@link MatMulScalar}.
+ * kernel reads it sequentially; a last panel of at most NR/2 columns is packed half as wide and gets
+ * a half-width kernel, so head-sized outputs of 32 columns waste nothing). The output is cut into
+ * blocks of at most {@link #MC} rows by {@link #NC} columns, one task each, spread over
+ * {@link Parallel}. Within a task, a register-tiled kernel computes each MR × NR tile with
+ * MR·NR/VL independent vector FMA chains, reading A's rows where they lie (Aᵀ·B copies its rows
+ * per depth block first). The depth is summed in order p = 0, 1, ..., k-1, one FMA per step and
+ * {@link #KC} steps at a time added to the output: the same order whatever the thread count, task
+ * size or vector width. The plain twin is {@link MatMulScalar}.
  */
 public final class MatMul {
     private MatMul() {}
@@ -26,9 +27,9 @@ public final class MatMul {
     static final int MR = 4;
     /** Columns of a register tile: four vectors. */
     static final int NR = 4 * VL;
-    /** Depth of a packed block of A (MR × KC floats stay in L1 while the kernel sweeps B). */
+    /** Depth summed in registers before a tile is added to the output; fixed, as it decides the rounding. */
     static final int KC = 256;
-    /** Rows of a task. */
+    /** Rows of a task at most (fewer when that gives each thread several tasks). */
     static final int MC = 64;
     /** Columns of a task. */
     static final int NC = 4 * NR;
@@ -84,8 +85,10 @@ public final class MatMul {
         }
         int panels = (n + NR - 1) / NR;
         float[] packedB = SCRATCH.get().packedB(panels * NR * k);
-        int rowBlocks = (m + MC - 1) / MC, colBlocks = (n + NC - 1) / NC;
         boolean parallel = (long) m * n * k >= PARALLEL_MIN_WORK;
+        int colBlocks = (n + NC - 1) / NC, mc = MC;
+        while (parallel && mc > MR && (m + mc - 1) / mc * colBlocks < 4 * Parallel.threads()) mc /= 2;
+        int rows = mc, rowBlocks = (m + mc - 1) / mc;
 
         if (parallel && (long) k * n >= PARALLEL_MIN_WORK / 4) {
             Parallel.forRange(panels, jp -> packB(form, b, bOff, k, n, jp, packedB));
@@ -94,10 +97,10 @@ public final class MatMul {
         }
         if (parallel) {
             Parallel.forRange(rowBlocks * colBlocks, t -> block(form, out, outOff, a, aOff, packedB, m, k, n,
-                    t / colBlocks, t % colBlocks, accumulate));
+                    (t / colBlocks) * rows, rows, t % colBlocks, accumulate));
         } else {
             for (int t = 0; t < rowBlocks * colBlocks; t++) {
-                block(form, out, outOff, a, aOff, packedB, m, k, n, t / colBlocks, t % colBlocks, accumulate);
+                block(form, out, outOff, a, aOff, packedB, m, k, n, (t / colBlocks) * rows, rows, t % colBlocks, accumulate);
             }
         }
     }
@@ -167,14 +170,14 @@ public final class MatMul {
     }
 
     /**
-     * One task: output rows [rb·MC, +MC) by columns [cb·NC, +NC), all depth blocks in order.
+     * One task: output rows [i0, i0 + mc) by columns [cb·NC, +NC), all depth blocks in order.
      * For A·Bᵀ and A·B, full micro-panels of A are read where they lie (A(i, p) at a[i·k + p]) and
      * only a last partial one is copied; for Aᵀ·B the task's rows are copied a depth block at a time.
      */
     private static void block(Form form, float[] out, int outOff, float[] a, int aOff, float[] packedB,
-                              int m, int k, int n, int rb, int cb, boolean accumulate) {
+                              int m, int k, int n, int i0, int mc, int cb, boolean accumulate) {
         Scratch scratch = SCRATCH.get();
-        int i0 = rb * MC, rows = Math.min(MC, m - i0);
+        int rows = Math.min(mc, m - i0);
         int j0 = cb * NC, cols = Math.min(NC, n - j0);
         boolean transposed = form == Form.A_T_B;
         for (int k0 = 0; k0 < k; k0 += KC) {
