@@ -107,7 +107,7 @@ class MatMulTest {
     @Test
     void resultsAreBitIdenticalForAnyThreadCount() {
         Random rng = new Random(42);
-        int m = MatMul.MC + 5, k = MatMul.KC + 3, n = MatMul.NC + 40; // several tasks and depth blocks
+        int m = MatMul.MC + 5, k = MatMul.KC + 3, n = MatMul.NR + 20; // several tasks, two depth blocks, both panel widths
         float[] a = random(rng, m * k), b = random(rng, k * n);
         for (Form form : Form.values()) {
             float[][] results = new float[3][];
