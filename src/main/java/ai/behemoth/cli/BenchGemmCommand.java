@@ -22,8 +22,8 @@ public final class BenchGemmCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    /** Large cubes, then the tiny preset's training shapes (tokens × in → out) and attention's per-head products. */
-    static final String DEFAULT_SIZES = "512,1024,2048,2048x128x128,2048x128x512,512x128x256,512x256x128,2048x128x256,128x32x128,128x128x32";
+    /** Large cubes, then the tiny preset's training shapes (tokens × in × out, a weight gradient over 2048 tokens) and attention's per-head products. */
+    static final String DEFAULT_SIZES = "512,1024,2048,2048x128x128,2048x128x512,512x128x256,512x256x128,2048x128x256,384x2048x128,128x32x128,128x128x32";
 
     @Option(names = "--threads", paramLabel = "N", description = "Threads (default: all processors).")
     Integer threads;
