@@ -27,7 +27,7 @@ public final class Parallel {
     private static final long SPIN_NANOS = 50_000;
 
     private static volatile int threads = Runtime.getRuntime().availableProcessors();
-    private static Pool pool; // created on first use; guarded by Parallel.class
+    private static volatile Pool pool; // created on first use; replaced under Parallel.class
 
     public static int threads() {
         return threads;
@@ -50,7 +50,8 @@ public final class Parallel {
             for (int i = 0; i < n; i++) body.accept(i);
             return;
         }
-        Pool p = pool();
+        Pool p = pool;
+        if (p == null) p = startPool();
         if (!p.busy.compareAndSet(false, true)) { // nested, or another thread owns the pool
             for (int i = 0; i < n; i++) body.accept(i);
             return;
@@ -62,7 +63,11 @@ public final class Parallel {
         }
     }
 
-    private static synchronized Pool pool() {
+    /**
+     * Starts the pool on first use (or after {@link #setThreads}). A caller still holding a pool that
+     * setThreads has just shut down finishes its indices alone: correct, only slower, once.
+     */
+    private static synchronized Pool startPool() {
         if (pool == null) pool = new Pool(threads - 1);
         return pool;
     }
