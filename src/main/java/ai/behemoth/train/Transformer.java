@@ -68,6 +68,7 @@ public final class Transformer {
 
         int layers = config.layers(), n = maxBatch * maxSeq;
         Rope rope = new Rope(config.headDim(), config.ropeTheta(), maxSeq);
+        CausalAttention core = new CausalAttention(config.heads(), config.kvHeads(), config.headDim(), maxBatch, maxSeq);
         attnNorm = new int[layers];
         ffnNorm = new int[layers];
         attention = new Attention[layers];
@@ -76,7 +77,7 @@ public final class Transformer {
             String p = "layers." + l + ".";
             attnNorm[l] = layout.get(p + "attention_norm.weight").offset();
             ffnNorm[l] = layout.get(p + "ffn_norm.weight").offset();
-            attention[l] = new Attention(config, layout, l, params, grads, rope, maxBatch, maxSeq);
+            attention[l] = new Attention(config, layout, l, params, grads, rope, core, maxBatch, maxSeq);
             if (config.isMoeLayer(l)) {
                 MoeFfn moe = new MoeFfn(config, layout, l, balance, params, grads, n);
                 moeLayers.add(moe);
