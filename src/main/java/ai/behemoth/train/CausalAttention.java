@@ -2,7 +2,6 @@ package ai.behemoth.train;
 
 import ai.behemoth.tensor.Parallel;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -118,7 +117,7 @@ final class CausalAttention {
         int covered = padded(n);
         for (int j = 0; j < covered; j += L) {
             VectorMask<Float> live = F.indexInRange(j, n);
-            exp(FloatVector.fromArray(F, x, off + j).sub(max).mul(scale)).blend(0f, live.not()).intoArray(x, off + j);
+            VectorExp.exp(FloatVector.fromArray(F, x, off + j).sub(max).mul(scale)).blend(0f, live.not()).intoArray(x, off + j);
         }
         float sum = 0; // in order, not reduceLanes, whose order may change when the JIT recompiles
         for (int i = 0; i < n; i++) sum += x[off + i];
@@ -140,29 +139,6 @@ final class CausalAttention {
             pv.mul(FloatVector.fromArray(F, d, off + j).sub(total)).mul(scale).intoArray(d, off + j);
         }
         Arrays.fill(d, off + covered, off + width, 0f);
-    }
-
-    private static final float LOG2E = 1.44269504f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
-
-    /**
-     * e^x for x ≤ 0 (Cephes expf: x = n·ln2 + r, a degree-6 polynomial in r, times 2^n), within
-     * 2 ulp; below −87 it returns about 1.6e−38 instead of a subnormal. Built from exact IEEE
-     * operations only, unlike {@code VectorOperators.EXP}, so interpreted and compiled code give
-     * the same bits.
-     */
-    static FloatVector exp(FloatVector x) {
-        x = x.max(-87f);
-        IntVector n = (IntVector) x.mul(LOG2E).sub(0.5f).convert(VectorOperators.F2I, 0); // round, x ≤ 0
-        FloatVector fn = (FloatVector) n.convert(VectorOperators.I2F, 0);
-        FloatVector r = x.sub(fn.mul(LN2_HI)).sub(fn.mul(LN2_LO));
-        FloatVector poly = r.mul(1.9875691500e-4f).add(1.3981999507e-3f)
-                .mul(r).add(8.3334519073e-3f)
-                .mul(r).add(4.1665795894e-2f)
-                .mul(r).add(1.6666665459e-1f)
-                .mul(r).add(5.0000001201e-1f)
-                .mul(r.mul(r)).add(r).add(1f);
-        FloatVector twoToN = n.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        return poly.mul(twoToN);
     }
 
     /**
