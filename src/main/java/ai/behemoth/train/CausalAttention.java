@@ -42,6 +42,9 @@ final class CausalAttention {
         this.scale = (float) (1.0 / Math.sqrt(headDim));
         this.maxSeq = maxSeq;
         this.paddedSeq = padded(maxSeq);
+        if ((long) maxBatch * heads * maxSeq * paddedSeq > Integer.MAX_VALUE - 16)
+            throw new IllegalArgumentException("attention probabilities for batch " + maxBatch + " × " + heads
+                    + " heads × sequence " + maxSeq + "² exceed 2^31 floats: use a smaller batch or sequence");
         this.transposed = new float[maxBatch * heads * headDim * paddedSeq];
         this.dScores = new float[maxBatch * kvHeads * maxSeq * paddedSeq];
     }
@@ -50,7 +53,7 @@ final class CausalAttention {
         return (n + L - 1) / L * L;
     }
 
-    /** Size of the probability buffer {@code [B, H, T, Tp]} a layer keeps for the largest batch. */
+    /** Size of the probability buffer {@code [B, H, T, Tp]} a layer keeps for up to {@code maxBatch} sequences. */
     int probsSize(int maxBatch) {
         return maxBatch * heads * maxSeq * paddedSeq;
     }

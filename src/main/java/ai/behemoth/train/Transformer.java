@@ -67,6 +67,10 @@ public final class Transformer {
         this.head = layout.get(config.tiedEmbeddings() ? "tok_embeddings.weight" : "output.weight").offset();
         this.finalNorm = layout.get("norm.weight").offset();
 
+        long widest = (long) maxBatch * maxSeq * Math.max(vocab, Math.max(config.qDim() + 2 * config.kvDim(), config.ffnHidden()));
+        if (widest > Integer.MAX_VALUE - 16)
+            throw new IllegalArgumentException("activations for batch " + maxBatch + " × sequence " + maxSeq
+                    + " exceed 2^31 floats per buffer: use a smaller batch or sequence");
         int layers = config.layers(), n = maxBatch * maxSeq;
         Rope rope = new Rope(config.headDim(), config.ropeTheta(), maxSeq);
         CausalAttention core = new CausalAttention(config.heads(), config.kvHeads(), config.headDim(), maxBatch, maxSeq);

@@ -211,5 +211,9 @@ class TransformerTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("3 × 4");
         assertThatThrownBy(() -> model.forward(new int[3], null, 1, 4))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("holds 3");
+        assertThatThrownBy(() -> new Transformer(dense(), Balance.NONE, 1 << 16, 1 << 16))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("exceed 2^31");
+        assertThatThrownBy(() -> new Transformer(dense(), Balance.NONE, 1024, 2048))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("attention probabilities");
     }
 }
