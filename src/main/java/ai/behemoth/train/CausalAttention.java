@@ -115,16 +115,21 @@ final class CausalAttention {
 
     /** Softmax of {@code scale·x} over the first {@code n} entries of a row; zeros the rest up to {@code width}. */
     private void softmaxRow(float[] x, int off, int n, int width) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) max = Math.max(max, x[off + i]);
         int covered = padded(n);
+        FloatVector maxes = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         for (int j = 0; j < covered; j += L) {
             VectorMask<Float> live = F.indexInRange(j, n);
-            VectorExp.exp(FloatVector.fromArray(F, x, off + j).sub(max).mul(scale)).blend(0f, live.not()).intoArray(x, off + j);
+            maxes = maxes.max(FloatVector.fromArray(F, x, off + j).blend(Float.NEGATIVE_INFINITY, live.not()));
         }
-        float sum = 0; // in order, not reduceLanes, whose order may change when the JIT recompiles
-        for (int i = 0; i < n; i++) sum += x[off + i];
-        float inv = 1f / sum;
+        float max = maxes.reduceLanes(VectorOperators.MAX); // exact in any order
+        FloatVector sums = FloatVector.zero(F);
+        for (int j = 0; j < covered; j += L) {
+            VectorMask<Float> live = F.indexInRange(j, n);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, x, off + j).sub(max).mul(scale)).blend(0f, live.not());
+            sums = sums.add(e);
+            e.intoArray(x, off + j);
+        }
+        float inv = 1f / VectorMath.sumLanes(sums);
         for (int j = 0; j < covered; j += L) FloatVector.fromArray(F, x, off + j).mul(inv).intoArray(x, off + j);
         Arrays.fill(x, off + covered, off + width, 0f);
     }
@@ -134,9 +139,11 @@ final class CausalAttention {
      * the row beyond the diagonal up to {@code width} (P is zero there already).
      */
     private void softmaxBackwardRow(float[] d, int off, float[] p, int pOff, int n, int width) {
-        float total = 0;
-        for (int i = 0; i < n; i++) total += p[pOff + i] * d[off + i];
         int covered = padded(n);
+        FloatVector dots = FloatVector.zero(F);
+        for (int j = 0; j < covered; j += L)
+            dots = FloatVector.fromArray(F, p, pOff + j).fma(FloatVector.fromArray(F, d, off + j), dots);
+        float total = VectorMath.sumLanes(dots);
         for (int j = 0; j < covered; j += L) {
             FloatVector pv = FloatVector.fromArray(F, p, pOff + j);
             pv.mul(FloatVector.fromArray(F, d, off + j).sub(total)).mul(scale).intoArray(d, off + j);

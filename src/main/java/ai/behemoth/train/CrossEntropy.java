@@ -30,12 +30,14 @@ final class CrossEntropy {
                 maxes = maxes.max(FloatVector.fromArray(F, logits, off + j, m).blend(Float.NEGATIVE_INFINITY, m.not()));
             }
             float max = maxes.reduceLanes(VectorOperators.MAX); // exact in any order
+            FloatVector sums = FloatVector.zero(F);
             for (int j = 0; j < vocab; j += L) {
                 VectorMask<Float> m = F.indexInRange(j, vocab);
-                VectorExp.exp(FloatVector.fromArray(F, logits, off + j, m).sub(max)).intoArray(probs, off + j, m);
+                FloatVector e = VectorMath.exp(FloatVector.fromArray(F, logits, off + j, m).sub(max)).blend(0f, m.not());
+                sums = sums.add(e);
+                e.intoArray(probs, off + j, m);
             }
-            float sum = 0;
-            for (int j = 0; j < vocab; j++) sum += probs[off + j];
+            float sum = VectorMath.sumLanes(sums);
             float inv = 1f / sum;
             for (int j = 0; j < vocab; j += L) {
                 VectorMask<Float> m = F.indexInRange(j, vocab);

@@ -123,7 +123,7 @@ class LayersTest {
         double worst = 0;
         for (int k = 0; k < 100_000; k++) {
             for (int i = 0; i < x.length; i++) x[i] = -87f * (k * x.length + i) / (100_000f * x.length);
-            VectorExp.exp(jdk.incubator.vector.FloatVector.fromArray(species, x, 0)).intoArray(y, 0);
+            VectorMath.exp(jdk.incubator.vector.FloatVector.fromArray(species, x, 0)).intoArray(y, 0);
             for (int i = 0; i < x.length; i++) {
                 double expected = Math.exp(x[i]);
                 worst = Math.max(worst, Math.abs(y[i] - expected) / Math.ulp((float) expected));

@@ -131,6 +131,26 @@ class TransformerTest {
         }
     }
 
+    @Test
+    void bitsStayTheSameWhileTheJitCompilesTheKernels() {
+        // the first steps run interpreted, later ones compiled (here after about 30): vector exp and
+        // lane sums must not change bits, as VectorOperators.EXP and reduceLanes(ADD) would
+        ModelConfig c = shrunk("tiny");
+        Transformer model = new Transformer(c, AUX, BATCH, SEQ);
+        model.initialize(5);
+        int[] tokens = ids(3, BATCH * SEQ, 256), targets = ids(4, BATCH * SEQ, 256);
+        double firstLoss = model.forward(tokens, targets, BATCH, SEQ).total();
+        model.zeroGrads();
+        model.backward();
+        float[] firstGrads = model.grads().clone();
+        for (int step = 1; step < 60; step++) {
+            assertThat(model.forward(tokens, targets, BATCH, SEQ).total()).as("loss at repeat " + step).isEqualTo(firstLoss);
+            model.zeroGrads();
+            model.backward();
+            assertThat(Arrays.mismatch(model.grads(), firstGrads)).as("first differing gradient at repeat " + step).isEqualTo(-1);
+        }
+    }
+
     /** Loss, logits and gradients of one step, with the given pool size; the forward is run twice. */
     private static float[][] run(ModelConfig c, int[] tokens, int[] targets, int threads) {
         Parallel.setThreads(threads);

@@ -5,19 +5,22 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * e^x on float vectors for x ≤ 0, the case of every softmax once its maximum is subtracted
- * (Cephes expf: x = n·ln2 + r, a degree-6 polynomial in r, times 2^n), within 2 ulp of
- * {@link Math#exp}; below −87 it returns about 1.6e−38 instead of a subnormal.
- *
- * <p>Built from exact IEEE operations only. {@code VectorOperators.EXP} is not: the interpreter
- * and the JIT compute it differently, so a result could change bits when a method gets compiled,
- * which breaks the same-seed, same-bits promise.
+ * Vector functions whose bits never depend on how the JIT compiled them, built from exact IEEE
+ * lane operations only. {@code VectorOperators.EXP} and {@code reduceLanes(ADD)} do not promise
+ * that: the interpreter and compiled code may compute them differently (another polynomial,
+ * another summation order), so a result could change bits when a method gets compiled, which
+ * breaks the same-seed, same-bits promise.
  */
-final class VectorExp {
-    private VectorExp() {}
+final class VectorMath {
+    private VectorMath() {}
 
     private static final float LOG2E = 1.44269504f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
 
+    /**
+     * e^x for x ≤ 0, the case of every softmax once its maximum is subtracted (Cephes expf:
+     * x = n·ln2 + r, a degree-6 polynomial in r, times 2^n), within 2 ulp of {@link Math#exp};
+     * below −87 it returns about 1.6e−38 instead of a subnormal.
+     */
     static FloatVector exp(FloatVector x) {
         x = x.max(-87f);
         IntVector n = (IntVector) x.mul(LOG2E).sub(0.5f).convert(VectorOperators.F2I, 0); // nearest, as x ≤ 0
@@ -31,5 +34,12 @@ final class VectorExp {
                 .mul(r.mul(r)).add(r).add(1f);
         FloatVector twoToN = n.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         return poly.mul(twoToN);
+    }
+
+    /** The sum of the lanes, added in lane order. */
+    static float sumLanes(FloatVector v) {
+        float sum = 0;
+        for (int i = 0; i < v.length(); i++) sum += v.lane(i);
+        return sum;
     }
 }
