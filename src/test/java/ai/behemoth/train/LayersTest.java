@@ -8,7 +8,7 @@ import java.util.function.ToDoubleFunction;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-/** RMSNorm, RoPE, the vector exp and cross-entropy, each against a double-precision definition and finite differences. */
+/** RMSNorm, RoPE, the vector exp and sigmoid, and cross-entropy, each against a double-precision definition and finite differences. */
 class LayersTest {
     private static final SplittableRandom RANDOM = new SplittableRandom(11);
 
@@ -130,6 +130,20 @@ class LayersTest {
             }
         }
         assertThat(worst).isLessThanOrEqualTo(2.0);
+    }
+
+    @Test
+    void vectorSigmoidMatchesTheDefinitionOnBothSides() {
+        var species = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+        float[] x = new float[species.length()], y = new float[species.length()];
+        for (int k = 0; k < 2_000; k++) {
+            for (int i = 0; i < x.length; i++) x[i] = -100f + 200f * (k * x.length + i) / (2_000f * x.length);
+            SwiGlu.sigmoid(jdk.incubator.vector.FloatVector.fromArray(species, x, 0)).intoArray(y, 0);
+            for (int i = 0; i < x.length; i++) {
+                double expected = 1 / (1 + Math.exp(-x[i]));
+                assertThat((double) y[i]).as("sigmoid(" + x[i] + ")").isCloseTo(expected, within(3e-7 * expected + 1e-37));
+            }
+        }
     }
 
     @Test
