@@ -1,0 +1,148 @@
+package ai.behemoth.report;
+
+import org.jfree.chart.ChartRenderingInfo;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.plot.XYPlot;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.imageio.ImageIO;
+import java.awt.geom.Rectangle2D;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class RunReportTest {
+    @TempDir
+    Path dir;
+
+    private static final Pattern IMG = Pattern.compile("<img alt=\"[^\"]*\" src=\"data:image/png;base64,([A-Za-z0-9+/=]+)\">"
+            + "<figcaption>[^<]*&middot; <code>plots/([a-z0-9_]+\\.png)</code>");
+
+    @Test
+    void readsStepsEventsAndSetsAsideTheRolledBackBranch() throws IOException {
+        MetricsLog log = MetricsLog.read(SyntheticRun.write(dir));
+        // 75 steps, rollback to 60 (15 abandoned), then 61..120 again.
+        assertThat(log.abandoned()).hasSize(15).allMatch(r -> r.step() > 60 && r.step() <= 75);
+        assertThat(log.steps()).hasSize(SyntheticRun.STEPS);
+        assertThat(log.steps().stream().mapToLong(StepRecord::step).toArray())
+                .isEqualTo(java.util.stream.LongStream.rangeClosed(1, SyntheticRun.STEPS).toArray());
+        assertThat(log.events()).extracting(RunEvent::kind).containsExactly("config", "spike", "skip", "rollback", "summary");
+        assertThat(log.events().get(3).toStep()).isEqualTo(60);
+        assertThat(log.config().get("batch").asInt()).isEqualTo(16);
+        StepRecord last = log.steps().getLast();
+        assertThat(last.valLoss()).isEqualTo(SyntheticRun.FINAL_VAL_LOSS);
+        assertThat(last.experts()).extracting(LayerLoad::layer).containsExactly(0, 2);
+        assertThat(last.experts().get(1).dead()).isEqualTo(1);
+        assertThat(log.steps().get(4).valLoss()).isNaN();
+    }
+
+    @Test
+    void reportHasEverySectionAndValidEmbeddedPngsMatchingTheFiles() throws IOException {
+        SyntheticRun.write(dir);
+        Path html = RunReport.write(dir);
+        String page = Files.readString(html);
+        assertThat(page).startsWith("<!DOCTYPE html>")
+                .contains("id=\"summary\"", "id=\"curves\"", "id=\"experts\"", "id=\"events\"", "id=\"config\"")
+                .contains("Training and validation loss", "Learning rate", "Global gradient norm", "Training throughput",
+                        "MaxVio per MoE layer", "Experts that received no tokens", "Load share of each expert")
+                .contains("final validation loss</th><td>1.9123 (step 120)")
+                .contains("final validation bits per byte</th><td>" + String.format(java.util.Locale.ROOT, "%.4f", SyntheticRun.FINAL_VAL_LOSS / Math.log(2)))
+                .contains("total training FLOPs</th><td>1.79e+12", "MFU (of the measured peak)</th><td>12.3%", "cost</th>")
+                .contains("final dead experts (all layers)</th><td>1")
+                .contains("rollback: 1, skip: 1, spike: 1")
+                .contains("3 bad steps in 20", "to_step 60")
+                .doesNotContain("http://", "https://", "<script");
+
+        Matcher m = IMG.matcher(page);
+        List<String> files = new ArrayList<>();
+        while (m.find()) {
+            byte[] png = Base64.getDecoder().decode(m.group(1));
+            Path file = dir.resolve("plots").resolve(m.group(2));
+            assertThat(Files.readAllBytes(file)).as(m.group(2)).isEqualTo(png);
+            BufferedImage image = ImageIO.read(new ByteArrayInputStream(png));
+            assertThat(image).as(m.group(2)).isNotNull();
+            assertThat(image.getWidth()).isEqualTo(Charts.WIDTH);
+            assertThat(image.getHeight()).isGreaterThanOrEqualTo(Charts.HEIGHT - 80);
+            files.add(m.group(2));
+        }
+        assertThat(files).containsExactly("loss.png", "lr.png", "grad_norm.png", "tokens_per_s.png",
+                "max_vio.png", "dead_experts.png", "expert_load_layer_0.png", "expert_load_layer_2.png");
+        try (Stream<Path> left = Files.list(dir)) {
+            assertThat(left.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("metrics.jsonl", "report.html", "plots");
+        }
+        try (Stream<Path> plots = Files.list(dir.resolve("plots"))) {
+            assertThat(plots.count()).isEqualTo(files.size()); // no temporary files left
+        }
+    }
+
+    /** The pixel of (step, expert) in the heatmap PNG of {@code layer}, located through the chart's own axes. */
+    private static int heatmapPixel(MetricsLog log, BufferedImage png, int layer, long step, int expert) {
+        JFreeChart chart = Charts.heatmap(layer, log.steps(), log.events());
+        ChartRenderingInfo info = new ChartRenderingInfo();
+        chart.createBufferedImage(png.getWidth(), png.getHeight(), info);
+        Rectangle2D area = info.getPlotInfo().getDataArea();
+        XYPlot plot = chart.getXYPlot();
+        int x = (int) plot.getDomainAxis().valueToJava2D(step, area, plot.getDomainAxisEdge());
+        int y = (int) plot.getRangeAxis().valueToJava2D(expert, area, plot.getRangeAxisEdge());
+        return png.getRGB(x, y) & 0xFFFFFF;
+    }
+
+    @Test
+    void heatmapColoursFollowTheLoads() throws IOException {
+        SyntheticRun.write(dir);
+        RunReport.write(dir);
+        MetricsLog log = MetricsLog.read(dir.resolve("metrics.jsonl"));
+        BufferedImage layer2 = ImageIO.read(dir.resolve("plots/expert_load_layer_2.png").toFile());
+        BufferedImage layer0 = ImageIO.read(dir.resolve("plots/expert_load_layer_0.png").toFile());
+        long late = 100, early = 20; // after and before expert 5 of layer 2 dies at step 40
+        int dead = heatmapPixel(log, layer2, 2, late, SyntheticRun.DEAD);
+        int hot = heatmapPixel(log, layer2, 2, late, SyntheticRun.HOT);
+        int balancedBefore = heatmapPixel(log, layer2, 2, early, SyntheticRun.DEAD);
+        // A dead expert is drawn in the scale's colour for 0, and differs from the overloaded one and from its own past.
+        double upper = Math.max(2.0 / SyntheticRun.EXPERTS, maxLoad(log, 2));
+        int zero = ((java.awt.Color) new Charts.Viridis(upper).getPaint(0)).getRGB() & 0xFFFFFF;
+        assertThat(dead).isEqualTo(zero);
+        assertThat(hot).isNotEqualTo(dead);
+        assertThat(balancedBefore).isNotEqualTo(dead);
+        assertThat(brightness(hot)).isGreaterThan(brightness(balancedBefore)).isGreaterThan(brightness(dead));
+        // Layer 0 stays balanced: no cell there is the dead colour of its own scale.
+        double upper0 = Math.max(2.0 / SyntheticRun.EXPERTS, maxLoad(log, 0));
+        int zero0 = ((java.awt.Color) new Charts.Viridis(upper0).getPaint(0)).getRGB() & 0xFFFFFF;
+        for (int e = 0; e < SyntheticRun.EXPERTS; e++)
+            assertThat(heatmapPixel(log, layer0, 0, late, e)).as("layer 0 expert " + e).isNotEqualTo(zero0);
+    }
+
+    private static double maxLoad(MetricsLog log, int layer) {
+        double max = 0;
+        for (StepRecord r : log.steps())
+            for (LayerLoad l : r.experts()) if (l.layer() == layer) for (double v : l.load()) max = Math.max(max, v);
+        return max;
+    }
+
+    private static int brightness(int rgb) {
+        return ((rgb >> 16) & 0xFF) + ((rgb >> 8) & 0xFF) + (rgb & 0xFF);
+    }
+
+    @Test
+    void denseRunWithoutExpertsOrEventsStillReports() throws IOException {
+        Files.write(dir.resolve("metrics.jsonl"), List.of(
+                "{\"step\":1,\"train_loss\":5.0,\"lr\":0.001,\"grad_norm\":1.0,\"tokens_per_s\":1000,\"experts\":[]}",
+                "",
+                "{\"step\":2,\"train_loss\":NaN,\"lr\":0.001,\"grad_norm\":\"Infinity\",\"tokens_per_s\":1000}",
+                "{\"step\":3,\"train_loss\":4.0,\"val_loss\":4.2,\"val_bpb\":6.06,\"lr\":0.001,\"grad_norm\":null,\"tokens_per_s\":1100}"));
+        String page = Files.readString(RunReport.write(dir));
+        assertThat(page).contains("No MoE layers were logged", "None: no spikes", "final train loss</th><td>4.0000 (step 3)");
+        assertThat(dir.resolve("plots/expert_load_layer_0.png")).doesNotExist();
+    }
+}
