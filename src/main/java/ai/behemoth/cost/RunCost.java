@@ -1,5 +1,7 @@
 package ai.behemoth.cost;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 /**
  * What one finished (or running) training run cost: its utilisation of the machine's peak, the
  * energy it drew and the money that came to. The peak is {@code behemoth bench peak}'s measured
@@ -38,5 +40,16 @@ public record RunCost(double flops, double seconds, double peakGflops,
 
     public double cost() {
         return seconds / 3600 * priceHour + kwh() * priceKwh;
+    }
+
+    /**
+     * Adds this run's figures to a {@code summary} event of {@code metrics.jsonl} under the names the
+     * run report reads: {@code flops}, {@code seconds}, {@code gflops_per_s}, {@code mfu} and
+     * {@code peak_gflops} (when the peak is known), {@code watts}, {@code kwh}, {@code cost}.
+     */
+    public ObjectNode putInto(ObjectNode summary) {
+        summary.put("flops", flops).put("seconds", seconds).put("gflops_per_s", gflopsPerSecond());
+        if (peakGflops > 0) summary.put("mfu", mfu()).put("peak_gflops", peakGflops);
+        return summary.put("watts", watts).put("kwh", kwh()).put("cost", cost());
     }
 }

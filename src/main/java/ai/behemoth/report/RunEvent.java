@@ -34,7 +34,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  *   <dt>{@code summary}</dt>
  *   <dd>The end of the run, usually the last line. Known numeric fields: {@code tokens},
  *       {@code flops} (total training FLOPs), {@code flops_per_token}, {@code mfu} (a fraction),
- *       {@code peak_gflops}, {@code seconds}, {@code kwh}, {@code cost}, {@code train_loss},
+ *       {@code peak_gflops}, {@code seconds}, {@code kwh}, {@code cost} ({@code RunCost.putInto} writes
+ *       these), {@code train_loss},
  *       {@code val_loss}, {@code val_bpb}, {@code skips}, {@code rollbacks}; any other scalar
  *       fields are listed too.</dd>
  * </dl>

@@ -317,7 +317,7 @@ public final class RunReport {
         h.append("<p class=\"key\">Vertical lines mark events: ");
         for (String k : kinds)
             h.append("<span><i style=\"background:").append(hex(Charts.eventColor(k))).append("\"></i>").append(esc(k)).append("</span>");
-        h.append(kinds.contains(RunEvent.ROLLBACK) ? " (a rollback is labelled with the step it returned to)" : "").append("</p>\n");
+        h.append(kinds.contains(RunEvent.ROLLBACK) ? "; a shaded band spans the steps a rollback undid" : "").append("</p>\n");
     }
 
     private static void grid(StringBuilder h, List<Plot> plots) {

@@ -51,5 +51,11 @@ class TrainingPlanTest {
         assertThat(c.kwh()).isCloseTo(0.2, withinPercentage(1e-9));
         assertThat(c.cost()).isCloseTo(3.0 + 0.1, withinPercentage(1e-9));
         assertThat(new RunCost(1, 1, 0, 0, 0, 0).mfu()).isNaN();
+        var summary = c.putInto(new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode());
+        assertThat(summary.get("mfu").asDouble()).isCloseTo(0.5, withinPercentage(1e-9));
+        assertThat(summary.get("kwh").asDouble()).isCloseTo(0.2, withinPercentage(1e-9));
+        assertThat(summary.get("flops").asDouble()).isEqualTo(1.8e15);
+        assertThat(new RunCost(1, 1, 0, 0, 0, 0).putInto(new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode())
+                .has("mfu")).isFalse();
     }
 }

@@ -3,6 +3,7 @@ package ai.behemoth.report;
 import org.jfree.chart.ChartRenderingInfo;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.plot.XYPlot;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,15 +24,25 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class RunReportTest {
+    /** The synthetic run and its report, written once for the tests that only read them. */
+    @TempDir
+    static Path run;
+
     @TempDir
     Path dir;
+
+    @BeforeAll
+    static void writeReport() throws IOException {
+        SyntheticRun.write(run);
+        RunReport.write(run);
+    }
 
     private static final Pattern IMG = Pattern.compile("<img alt=\"[^\"]*\" src=\"data:image/png;base64,([A-Za-z0-9+/=]+)\">"
             + "<figcaption>[^<]*&middot; <code>plots/([a-z0-9_]+\\.png)</code>");
 
     @Test
     void readsStepsEventsAndSetsAsideTheRolledBackBranch() throws IOException {
-        MetricsLog log = MetricsLog.read(SyntheticRun.write(dir));
+        MetricsLog log = MetricsLog.read(run.resolve(RunReport.METRICS));
         // 75 steps, rollback to 60 (15 abandoned), then 61..120 again.
         assertThat(log.abandoned()).hasSize(15).allMatch(r -> r.step() > 60 && r.step() <= 75);
         assertThat(log.steps()).hasSize(SyntheticRun.STEPS);
@@ -49,9 +60,7 @@ class RunReportTest {
 
     @Test
     void reportHasEverySectionAndValidEmbeddedPngsMatchingTheFiles() throws IOException {
-        SyntheticRun.write(dir);
-        Path html = RunReport.write(dir);
-        String page = Files.readString(html);
+        String page = Files.readString(run.resolve(RunReport.HTML));
         assertThat(page).startsWith("<!DOCTYPE html>")
                 .contains("id=\"summary\"", "id=\"curves\"", "id=\"experts\"", "id=\"events\"", "id=\"config\"")
                 .contains("Training and validation loss", "Learning rate", "Global gradient norm", "Training throughput",
@@ -68,7 +77,7 @@ class RunReportTest {
         List<String> files = new ArrayList<>();
         while (m.find()) {
             byte[] png = Base64.getDecoder().decode(m.group(1));
-            Path file = dir.resolve("plots").resolve(m.group(2));
+            Path file = run.resolve("plots").resolve(m.group(2));
             assertThat(Files.readAllBytes(file)).as(m.group(2)).isEqualTo(png);
             BufferedImage image = ImageIO.read(new ByteArrayInputStream(png));
             assertThat(image).as(m.group(2)).isNotNull();
@@ -78,37 +87,40 @@ class RunReportTest {
         }
         assertThat(files).containsExactly("loss.png", "lr.png", "grad_norm.png", "tokens_per_s.png",
                 "max_vio.png", "dead_experts.png", "expert_load_layer_0.png", "expert_load_layer_2.png");
-        try (Stream<Path> left = Files.list(dir)) {
+        try (Stream<Path> left = Files.list(run)) {
             assertThat(left.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("metrics.jsonl", "report.html", "plots");
         }
-        try (Stream<Path> plots = Files.list(dir.resolve("plots"))) {
+        try (Stream<Path> plots = Files.list(run.resolve("plots"))) {
             assertThat(plots.count()).isEqualTo(files.size()); // no temporary files left
         }
     }
 
-    /** The pixel of (step, expert) in the heatmap PNG of {@code layer}, located through the chart's own axes. */
-    private static int heatmapPixel(MetricsLog log, BufferedImage png, int layer, long step, int expert) {
-        JFreeChart chart = Charts.heatmap(layer, log.steps(), log.events());
-        ChartRenderingInfo info = new ChartRenderingInfo();
-        chart.createBufferedImage(png.getWidth(), png.getHeight(), info);
-        Rectangle2D area = info.getPlotInfo().getDataArea();
-        XYPlot plot = chart.getXYPlot();
-        int x = (int) plot.getDomainAxis().valueToJava2D(step, area, plot.getDomainAxisEdge());
-        int y = (int) plot.getRangeAxis().valueToJava2D(expert, area, plot.getRangeAxisEdge());
-        return png.getRGB(x, y) & 0xFFFFFF;
+    /** Finds the pixel of (step, expert) in a heatmap PNG through the chart's own axes, laid out at the PNG's size. */
+    private record Locator(XYPlot plot, Rectangle2D area, BufferedImage png) {
+        static Locator of(MetricsLog log, BufferedImage png, int layer) {
+            JFreeChart chart = Charts.heatmap(layer, log.steps(), log.events());
+            ChartRenderingInfo info = new ChartRenderingInfo();
+            chart.createBufferedImage(png.getWidth(), png.getHeight(), info);
+            return new Locator(chart.getXYPlot(), info.getPlotInfo().getDataArea(), png);
+        }
+
+        int rgb(long step, int expert) {
+            int x = (int) plot.getDomainAxis().valueToJava2D(step, area, plot.getDomainAxisEdge());
+            int y = (int) plot.getRangeAxis().valueToJava2D(expert, area, plot.getRangeAxisEdge());
+            return png.getRGB(x, y) & 0xFFFFFF;
+        }
     }
 
     @Test
     void heatmapColoursFollowTheLoads() throws IOException {
-        SyntheticRun.write(dir);
-        RunReport.write(dir);
-        MetricsLog log = MetricsLog.read(dir.resolve("metrics.jsonl"));
-        BufferedImage layer2 = ImageIO.read(dir.resolve("plots/expert_load_layer_2.png").toFile());
-        BufferedImage layer0 = ImageIO.read(dir.resolve("plots/expert_load_layer_0.png").toFile());
+        MetricsLog log = MetricsLog.read(run.resolve(RunReport.METRICS));
+        BufferedImage layer2 = ImageIO.read(run.resolve("plots/expert_load_layer_2.png").toFile());
+        BufferedImage layer0 = ImageIO.read(run.resolve("plots/expert_load_layer_0.png").toFile());
         long late = 100, early = 20; // after and before expert 5 of layer 2 dies at step 40
-        int dead = heatmapPixel(log, layer2, 2, late, SyntheticRun.DEAD);
-        int hot = heatmapPixel(log, layer2, 2, late, SyntheticRun.HOT);
-        int balancedBefore = heatmapPixel(log, layer2, 2, early, SyntheticRun.DEAD);
+        Locator heat2 = Locator.of(log, layer2, 2), heat0 = Locator.of(log, layer0, 0);
+        int dead = heat2.rgb(late, SyntheticRun.DEAD);
+        int hot = heat2.rgb(late, SyntheticRun.HOT);
+        int balancedBefore = heat2.rgb(early, SyntheticRun.DEAD);
         // A dead expert is drawn in the scale's colour for 0, and differs from the overloaded one and from its own past.
         double upper = Math.max(2.0 / SyntheticRun.EXPERTS, maxLoad(log, 2));
         int zero = ((java.awt.Color) new Charts.Viridis(upper).getPaint(0)).getRGB() & 0xFFFFFF;
@@ -120,7 +132,7 @@ class RunReportTest {
         double upper0 = Math.max(2.0 / SyntheticRun.EXPERTS, maxLoad(log, 0));
         int zero0 = ((java.awt.Color) new Charts.Viridis(upper0).getPaint(0)).getRGB() & 0xFFFFFF;
         for (int e = 0; e < SyntheticRun.EXPERTS; e++)
-            assertThat(heatmapPixel(log, layer0, 0, late, e)).as("layer 0 expert " + e).isNotEqualTo(zero0);
+            assertThat(heat0.rgb(late, e)).as("layer 0 expert " + e).isNotEqualTo(zero0);
     }
 
     private static double maxLoad(MetricsLog log, int layer) {
