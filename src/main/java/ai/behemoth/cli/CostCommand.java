@@ -161,7 +161,7 @@ public final class CostCommand implements Callable<Integer> {
                 p.tflopsPerAccelerator(), hardware.label(), 100 * p.mfu(), format, hardware.peakTflops(format),
                 achieved > 0 ? ", measured rate" : "");
         out.printf("  accelerator-hours   %s%n", Quantity.format(p.acceleratorHours()));
-        out.printf("  wall time           %,.1f days on %,.0f accelerators%n", p.days(), accelerators);
+        out.printf("  wall time           %,.1f days on %,.0f accelerator%s%n", p.days(), accelerators, accelerators == 1 ? "" : "s");
         out.printf("  energy              %,.1f MWh  (%.0f W each, PUE %.2f)%n", p.mwh(), power, pue);
         out.printf("  cost                %,.0f  (%.2f per accelerator-hour + %.3f per kWh)%n", p.cost(), priceHour, priceKwh);
         if (reportedHours > 0)

@@ -135,7 +135,10 @@ final class Charts {
             LogAxis log = new LogAxis(yLabel);
             log.setBase(10);
             log.setSmallestValue(1e-12);
-            log.setNumberFormatOverride(new java.text.DecimalFormat("0.###E0"));
+            // One tick per decade, written plainly (0.1, 1, 10, 100) rather than as 3.162E1.
+            log.setAutoTickUnitSelection(false);
+            log.setTickUnit(new NumberTickUnit(1));
+            log.setNumberFormatOverride(new java.text.DecimalFormat("#,##0.#####", java.text.DecimalFormatSymbols.getInstance(java.util.Locale.ROOT)));
             y = log;
         } else {
             NumberAxis linear = new NumberAxis(yLabel);
@@ -197,15 +200,15 @@ final class Charts {
 
     /**
      * The load share of every expert of one MoE layer at every logged step: x = step, y = expert,
-     * colour = load share on a scale from 0 (dead, darkest) to 2/E or the largest share seen,
-     * whichever is higher (brightest), so perfect balance (1/E) is mid-scale or below and a balanced
-     * layer's small fluctuations are not stretched into the whole colour range.
+     * colour = load share on a scale from 0 (dead, darkest) to {@code upper} (brightest). With
+     * {@link #loadScaleTop} as {@code upper}, every layer shares one scale, perfect balance (1/E) is
+     * mid-scale or below, and a balanced layer's small fluctuations are not stretched into the
+     * whole colour range.
      */
-    static JFreeChart heatmap(int layer, List<StepRecord> records, List<RunEvent> events) {
+    static JFreeChart heatmap(int layer, List<StepRecord> records, List<RunEvent> events, double upper) {
         int experts = experts(records, layer);
         List<Double> x = new ArrayList<>(), y = new ArrayList<>(), z = new ArrayList<>();
         long[] steps = records.stream().mapToLong(StepRecord::step).toArray();
-        double max = 0;
         for (StepRecord r : records)
             for (LayerLoad l : r.experts()) {
                 if (l.layer() != layer) continue;
@@ -213,7 +216,6 @@ final class Charts {
                     x.add((double) r.step());
                     y.add((double) e);
                     z.add(l.load()[e]);
-                    if (Double.isFinite(l.load()[e])) max = Math.max(max, l.load()[e]);
                 }
             }
         DefaultXYZDataset data = new DefaultXYZDataset();
@@ -221,7 +223,6 @@ final class Charts {
                 x.stream().mapToDouble(Double::doubleValue).toArray(),
                 y.stream().mapToDouble(Double::doubleValue).toArray(),
                 z.stream().mapToDouble(Double::doubleValue).toArray()});
-        double upper = Math.max(2.0 / experts, max);
         PaintScale scale = new Viridis(upper);
         XYBlockRenderer renderer = new XYBlockRenderer();
         renderer.setPaintScale(scale);
@@ -255,10 +256,21 @@ final class Charts {
         bar.setPosition(RectangleEdge.RIGHT);
         bar.setStripWidth(14);
         bar.setAxisLocation(org.jfree.chart.axis.AxisLocation.BOTTOM_OR_RIGHT);
-        bar.setMargin(new RectangleInsets(6, 8, 6, 4));
+        bar.setMargin(new RectangleInsets(6, 18, 6, 4)); // room for the last step label
         bar.setBackgroundPaint(Color.WHITE);
         chart.addSubtitle(bar);
         return chart;
+    }
+
+    /** The top of the heatmaps' common colour scale: twice the balanced share of the layer with the fewest experts, or the largest share logged. */
+    static double loadScaleTop(List<StepRecord> records) {
+        double top = 0;
+        for (StepRecord r : records)
+            for (LayerLoad l : r.experts()) {
+                top = Math.max(top, 2.0 / l.load().length);
+                for (double v : l.load()) if (Double.isFinite(v)) top = Math.max(top, v);
+            }
+        return top;
     }
 
     /** The number of experts of a MoE layer: the longest load list logged for it. */

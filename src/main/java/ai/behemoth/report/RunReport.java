@@ -93,11 +93,12 @@ public final class RunReport {
                     Charts.lines("MaxVio", "MaxVio", perLayer(steps, layers, LayerLoad::maxVio), events, false, false));
             add(plots, "dead_experts.png", "Experts that received no tokens, per MoE layer",
                     Charts.lines("Dead experts", "experts", perLayer(steps, layers, l -> l.dead()), events, false, true));
+            double scaleTop = Charts.loadScaleTop(steps);
             for (int layer : layers)
                 plots.add(new Plot("expert_load_layer_" + layer + ".png",
                         "Load share of each expert over the steps, layer " + layer + " (balanced: 1/" + Charts.experts(steps, layer)
                                 + String.format(Locale.ROOT, " = %.3g each)", 1.0 / Charts.experts(steps, layer)),
-                        Charts.png(Charts.heatmap(layer, steps, events), Charts.WIDTH, heatmapHeight(steps, layer))));
+                        Charts.png(Charts.heatmap(layer, steps, events, scaleTop), Charts.WIDTH, heatmapHeight(steps, layer))));
         }
         for (Plot p : plots) if (p.png().length == 0) throw new IOException("empty plot " + p.file());
         return plots;
