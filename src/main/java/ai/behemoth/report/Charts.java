@@ -50,6 +50,9 @@ final class Charts {
 
     static final int WIDTH = 680, HEIGHT = 300;
 
+    /** About the pixel width of a heatmap's data area: more columns than this could not be seen. */
+    static final int MAX_HEATMAP_COLUMNS = 500;
+
     private static final Font TITLE = new Font("DejaVu Sans", Font.BOLD, 15);
     private static final Font LABEL = new Font("DejaVu Sans", Font.PLAIN, 12);
     private static final Font TICK = new Font("DejaVu Sans", Font.PLAIN, 11);
@@ -207,26 +210,35 @@ final class Charts {
      */
     static JFreeChart heatmap(int layer, List<StepRecord> records, List<RunEvent> events, double upper) {
         int experts = experts(records, layer);
-        List<Double> x = new ArrayList<>(), y = new ArrayList<>(), z = new ArrayList<>();
-        long[] steps = records.stream().mapToLong(StepRecord::step).toArray();
+        List<Long> steps = new ArrayList<>();
+        List<double[]> loads = new ArrayList<>();
         for (StepRecord r : records)
-            for (LayerLoad l : r.experts()) {
-                if (l.layer() != layer) continue;
-                for (int e = 0; e < l.load().length; e++) {
-                    x.add((double) r.step());
-                    y.add((double) e);
-                    z.add(l.load()[e]);
+            for (LayerLoad l : r.experts())
+                if (l.layer() == layer) {
+                    steps.add(r.step());
+                    loads.add(l.load());
                 }
+        // More steps than pixel columns: average runs of consecutive steps into one column each.
+        int bin = Math.max(1, (steps.size() + MAX_HEATMAP_COLUMNS - 1) / MAX_HEATMAP_COLUMNS);
+        int columns = (steps.size() + bin - 1) / bin;
+        double[] x = new double[columns * experts], y = new double[columns * experts], z = new double[columns * experts];
+        for (int c = 0; c < columns; c++) {
+            int first = c * bin, end = Math.min(first + bin, steps.size());
+            for (int e = 0; e < experts; e++) {
+                double sum = 0;
+                for (int i = first; i < end; i++) sum += e < loads.get(i).length ? loads.get(i)[e] : 0;
+                int k = c * experts + e;
+                x[k] = (steps.get(first) + steps.get(end - 1)) / 2.0;
+                y[k] = e;
+                z[k] = sum / (end - first);
             }
+        }
         DefaultXYZDataset data = new DefaultXYZDataset();
-        data.addSeries("load", new double[][]{
-                x.stream().mapToDouble(Double::doubleValue).toArray(),
-                y.stream().mapToDouble(Double::doubleValue).toArray(),
-                z.stream().mapToDouble(Double::doubleValue).toArray()});
+        data.addSeries("load", new double[][]{x, y, z});
         PaintScale scale = new Viridis(upper);
         XYBlockRenderer renderer = new XYBlockRenderer();
         renderer.setPaintScale(scale);
-        renderer.setBlockWidth(medianGap(steps));
+        renderer.setBlockWidth(medianGap(steps.stream().mapToLong(Long::longValue).toArray()) * bin);
         renderer.setBlockHeight(1);
         renderer.setBlockAnchor(RectangleAnchor.CENTER);
         NumberAxis xAxis = new NumberAxis("step");
@@ -240,7 +252,8 @@ final class Charts {
         if (experts <= 16) yAxis.setTickUnit(new NumberTickUnit(1));
         yAxis.setInverted(true);
         XYPlot plot = new XYPlot(data, xAxis, yAxis, renderer);
-        JFreeChart chart = new JFreeChart("Expert load, layer " + layer, TITLE, plot, false);
+        JFreeChart chart = new JFreeChart("Expert load, layer " + layer
+                + (bin > 1 ? " (mean over " + bin + " logged steps a column)" : ""), TITLE, plot, false);
         style(chart, plot);
         plot.setRangeGridlinesVisible(false);
         plot.setDomainGridlinesVisible(false);

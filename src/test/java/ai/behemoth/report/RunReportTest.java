@@ -147,6 +147,27 @@ class RunReportTest {
     }
 
     @Test
+    void longRunsAreAveragedIntoAtMostOneHeatmapColumnPerPixel() {
+        // 1200 steps, 2 experts: expert 0 gets step/1200 of the tokens. 1200 > 500 columns, so 3 steps a column.
+        List<StepRecord> records = new ArrayList<>();
+        for (int step = 1; step <= 1200; step++) {
+            double a = step / 1200.0;
+            records.add(new StepRecord(step, 1, Double.NaN, Double.NaN, 1e-3, 1, 1000,
+                    List.of(new LayerLoad(0, new double[]{a, 1 - a}, 0, 0, 0, 0, 0))));
+        }
+        var data = Charts.heatmap(0, records, List.of(), 1.0).getXYPlot().getDataset();
+        assertThat(data.getItemCount(0)).isEqualTo(400 * 2);
+        assertThat(data.getXValue(0, 0)).isEqualTo(2.0); // the middle of steps 1..3
+        assertThat(data.getYValue(0, 0)).isEqualTo(0.0);
+        assertThat(((org.jfree.data.xy.XYZDataset) data).getZValue(0, 0)).isCloseTo((1 + 2 + 3) / 3.0 / 1200, org.assertj.core.api.Assertions.within(1e-12));
+        assertThat(((org.jfree.data.xy.XYZDataset) data).getZValue(0, 1)).isCloseTo(1 - 2.0 / 1200, org.assertj.core.api.Assertions.within(1e-12));
+        assertThat(data.getXValue(0, 799)).isEqualTo(1199.0);
+        // Short runs keep one column a step.
+        assertThat(Charts.heatmap(0, records.subList(0, 500), List.of(), 1.0).getXYPlot().getDataset().getItemCount(0))
+                .isEqualTo(500 * 2);
+    }
+
+    @Test
     void denseRunWithoutExpertsOrEventsStillReports() throws IOException {
         Files.write(dir.resolve("metrics.jsonl"), List.of(
                 "{\"step\":1,\"train_loss\":5.0,\"lr\":0.001,\"grad_norm\":1.0,\"tokens_per_s\":1000,\"experts\":[]}",
