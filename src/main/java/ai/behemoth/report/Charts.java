@@ -10,6 +10,7 @@ import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.axis.ValueAxis;
 import org.jfree.chart.block.BlockBorder;
 import org.jfree.chart.plot.IntervalMarker;
+import org.jfree.chart.plot.SeriesRenderingOrder;
 import org.jfree.chart.plot.ValueMarker;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.PaintScale;
@@ -155,6 +156,7 @@ final class Charts {
         }
         y.setUpperMargin(0.1); // room for marker labels above the highest point
         XYPlot plot = new XYPlot(data, x, y, renderer);
+        plot.setSeriesRenderingOrder(SeriesRenderingOrder.FORWARD); // sparse validation points on top of the train line
         JFreeChart chart = new JFreeChart(title, TITLE, plot, true);
         style(chart, plot);
         mark(plot, events, renderer, lines.size() > 1 || !markable(events).isEmpty());
