@@ -99,10 +99,13 @@ public final class CostCommand implements Callable<Integer> {
         double active = required("--active-params", activeParams, published != null ? published.activeParams() : null);
         double total = params != null ? params : published != null ? published.totalParams() : active;
         double trainTokens = required("--tokens", tokens, published != null ? published.tokens() : null);
-        // An explicit --mfu beats a preset's measured rate; an explicit --tflops beats both.
-        double achieved = tflops != null ? tflops
-                : mfu == null && published != null ? published.achievedTflops() : 0;
-        double utilisation = mfu != null ? mfu : DEFAULT_MFU;
+        // An explicit --tflops beats --mfu, which beats a preset's measured rate. That rate was
+        // measured on H100s, so it carries over to other hardware as the same fraction of the peak.
+        double achieved = tflops != null ? tflops : 0;
+        double utilisation = mfu != null ? mfu
+                : published != null && published.achievedTflops() > 0
+                ? published.achievedTflops() / Accelerator.H100.peakTflops(published.precision())
+                : DEFAULT_MFU;
         double accelerators = count != null ? count : published != null && published.gpus() > 0 ? published.gpus() : 1;
         double power = watts != null ? watts : hardware.watts();
 
@@ -159,7 +162,8 @@ public final class CostCommand implements Callable<Integer> {
         out.printf("  training FLOPs      %.3g  (6 x active parameters x tokens)%n", p.flops());
         out.printf("  rate                %.0f TFLOP/s per %s = %.1f%% of its %s dense peak (%.0f TFLOP/s)%s%n",
                 p.tflopsPerAccelerator(), hardware.label(), 100 * p.mfu(), format, hardware.peakTflops(format),
-                achieved > 0 ? ", measured rate" : "");
+                tflops == null && mfu == null && published != null && published.achievedTflops() > 0
+                        ? "; Meta reported " + Quantity.format(published.achievedTflops()) + " TFLOP/s per H100" : "");
         out.printf("  accelerator-hours   %s%n", Quantity.format(p.acceleratorHours()));
         out.printf("  wall time           %,.1f days on %,.0f accelerator%s%n", p.days(), accelerators, accelerators == 1 ? "" : "s");
         out.printf("  energy              %,.1f MWh  (%.0f W each, PUE %.2f)%n", p.mwh(), power, pue);

@@ -9,7 +9,8 @@ package ai.behemoth.cost;
  * @param totalParams        all parameters
  * @param tokens             pre-training tokens ("about", "over": the published round figure)
  * @param reportedGpuHours   cumulative H100 hours in the model card, or 0 when not published
- * @param achievedTflops     per-GPU rate Meta reported, or 0 when not published
+ * @param achievedTflops     per-GPU rate Meta reported, or 0 when not published; taken to be on H100s, the
+ *                           GPUs of Meta's 2024-2025 training clusters
  * @param gpus               GPUs Meta reported for the run, or 0 when not published
  * @param precision          precision Meta reported, or BF16 when not stated
  */

@@ -51,10 +51,13 @@ class CostCommandTest {
     void behemothPresetUsesTheReportedRateAndGpuCount() throws Exception {
         JsonNode o = json("--preset", "behemoth");
         assertThat(o.get("precision").asText()).isEqualTo("fp8");
-        assertThat(o.get("tflops_per_accelerator").asDouble()).isEqualTo(390);
+        assertThat(o.get("tflops_per_accelerator").asDouble()).isCloseTo(390, withinPercentage(1e-9));
         assertThat(o.get("accelerators").asDouble()).isEqualTo(32_768);
         assertThat(o.get("flops").asDouble()).isCloseTo(5.184e25, withinPercentage(1e-9));
         assertThat(o.get("days").asDouble()).isCloseTo(46.95, withinPercentage(0.01));
+        // On B200s the reported rate becomes the same fraction of the B200's FP8 peak.
+        assertThat(json("--preset", "behemoth", "--accelerator", "b200").get("days").asDouble())
+                .isCloseTo(46.95 * 1978.9 / 4500, withinPercentage(0.01));
         // A flag overrides the preset: twice the GPUs, half the days.
         assertThat(json("--preset", "behemoth", "--count", "64K").get("days").asDouble())
                 .isCloseTo(46.95 * 32_768 / 64_000, withinPercentage(0.01));
