@@ -18,6 +18,8 @@ import java.io.PrintWriter;
                 GenerateCommand.class,
                 ChatCommand.class,
                 BenchCommand.class,
+                CostCommand.class,
+                ReportCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
