@@ -135,6 +135,9 @@ public final class CheckpointWeights {
             int cols = (int) s[s.length - 1], rows = (int) (e.elements() / cols);
             Matrix stored = new Matrix(name, e.type(), e.data(), rows, cols);
             if (quantize == null || quantize == e.type()) return stored;
+            if (cols % quantize.blockSize != 0)
+                throw new IOException(file.file() + ": tensor " + name + " rows hold " + cols + " values, which " + quantize
+                        + " cannot store (it needs a multiple of " + quantize.blockSize + ")");
             return convert(stored, quantize);
         }
 

@@ -175,4 +175,15 @@ class InferenceModelTest {
             assertClose(batch.logits(a.length - 5), allLogits(model, bNext, 16)[b.length]);
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void rowsThatAQuantTypeCannotHoldAreNamed() throws Exception {
+        ModelConfig.Builder b = TestCheckpoints.small("dense").toBuilder();
+        b.ffnHidden = 48; // w2 rows hold 48 values: not a multiple of Q8_0's block of 32
+        Path dir = tmp.resolve("q");
+        TestCheckpoints.write(dir, b.build(), 1);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> CheckpointWeights.load(dir, GgmlType.Q8_0))
+                .isInstanceOf(java.io.IOException.class)
+                .hasMessageContaining("tensor layers.0.feed_forward.w2.weight rows hold 48 values");
+    }
 }
