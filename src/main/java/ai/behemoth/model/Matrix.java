@@ -8,22 +8,20 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 
 /**
  * A row-major weight matrix {@code [rows, cols]} of any {@link GgmlType} in a memory segment (a
  * mapped file or a buffer quantised on load), used as a linear layer: {@code y = x·Wᵀ}.
  *
  * <p>{@link #multiply} is a matrix-matrix product over {@code n} input rows: the weight rows are
- * split into blocks, one parallel task each, and each weight row is read (and, when quantised,
- * dequantised) once and then multiplied with all {@code n} input rows while it sits in L1. With one
- * or a few input rows (decode) a quantised row goes straight through {@link Quant#dot}. Each output
+ * split into blocks, one parallel task each, and each weight row is dequantised once into a float
+ * row and then multiplied with the input rows, four at a time, while it sits in L1. With one or a
+ * few input rows (decode) a row goes straight through {@link Quant#dot} instead. Each output
  * element is one dot product in a fixed order, so the bits do not depend on the thread count.
+ * The segment must be readable from any thread (a shared or global arena): the pool's threads read it.
  */
 public record Matrix(String name, GgmlType type, MemorySegment data, int rows, int cols) {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Weight rows per parallel task. */
     private static final int ROW_BLOCK = 16;
     /** Below this many input rows a quantised row is dotted in place rather than dequantised first. */
@@ -59,30 +57,46 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
 
     private void multiplyRow(int r, float[] x, int xOff, int n, float[] out, int outOff) {
         long off = r * rowBytes();
-        if (type == GgmlType.F32) {
-            for (int t = 0; t < n; t++) out[outOff + t * rows + r] = dotF32(data, off, x, xOff + t * cols, cols);
-        } else if (n < DEQUANTIZE_MIN_ROWS) {
+        if (n < DEQUANTIZE_MIN_ROWS) {
             for (int t = 0; t < n; t++) out[outOff + t * rows + r] = Quant.dot(type, data, off, x, xOff + t * cols, cols);
-        } else {
-            float[][] holder = ROW.get();
-            if (holder[0].length < cols) holder[0] = new float[cols];
-            float[] w = holder[0];
-            Quant.dequantize(type, data, off, w, 0, cols);
-            for (int t = 0; t < n; t++) out[outOff + t * rows + r] = dot(w, x, xOff + t * cols, cols);
+            return;
         }
+        float[][] holder = ROW.get();
+        if (holder[0].length < cols) holder[0] = new float[cols];
+        float[] w = holder[0];
+        Quant.dequantize(type, data, off, w, 0, cols);
+        int t = 0;
+        for (; t + 4 <= n; t += 4) dot4(w, x, xOff + t * cols, cols, out, outOff + t * rows + r, rows);
+        for (; t < n; t++) out[outOff + t * rows + r] = dot(w, x, xOff + t * cols, cols);
     }
 
-    /** Σ w[i]·x[xOff + i] with little-endian float32 weights read straight from the segment. */
-    static float dotF32(MemorySegment w, long off, float[] x, int xOff, int n) {
-        FloatVector acc = FloatVector.zero(S);
+    /**
+     * Four dot products of {@code w} with four consecutive rows of {@code x} (stride {@code n}),
+     * written {@code outStride} apart: each weight vector is loaded once for four FMAs. Each result
+     * has the same bits as {@link #dot} on that row.
+     */
+    static void dot4(float[] w, float[] x, int xOff, int n, float[] out, int outOff, int outStride) {
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
         int i = 0, bound = S.loopBound(n);
         for (; i < bound; i += S.length()) {
-            FloatVector wv = FloatVector.fromMemorySegment(S, w, off + 4L * i, ByteOrder.LITTLE_ENDIAN);
-            acc = wv.fma(FloatVector.fromArray(S, x, xOff + i), acc);
+            FloatVector wv = FloatVector.fromArray(S, w, i);
+            a0 = wv.fma(FloatVector.fromArray(S, x, xOff + i), a0);
+            a1 = wv.fma(FloatVector.fromArray(S, x, xOff + n + i), a1);
+            a2 = wv.fma(FloatVector.fromArray(S, x, xOff + 2 * n + i), a2);
+            a3 = wv.fma(FloatVector.fromArray(S, x, xOff + 3 * n + i), a3);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) s += w.get(F32_LE, off + 4L * i) * x[xOff + i];
-        return s;
+        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            s0 += w[i] * x[xOff + i];
+            s1 += w[i] * x[xOff + n + i];
+            s2 += w[i] * x[xOff + 2 * n + i];
+            s3 += w[i] * x[xOff + 3 * n + i];
+        }
+        out[outOff] = s0;
+        out[outOff + outStride] = s1;
+        out[outOff + 2 * outStride] = s2;
+        out[outOff + 3 * outStride] = s3;
     }
 
     /** Σ w[i]·x[xOff + i] over float arrays. */
