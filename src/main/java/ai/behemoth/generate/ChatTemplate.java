@@ -5,6 +5,7 @@ import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
+import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -48,6 +49,21 @@ public final class ChatTemplate {
     public ChatTemplate(String source) {
         this.source = source;
         this.lstripped = LINE_INDENT_BEFORE_TAG.matcher(source).replaceAll("");
+        // Hugging Face templates reject conversations they cannot render with raise_exception(message).
+        jinjava.getGlobalContext().registerFunction(
+                new ELFunctionDefinition("", "raise_exception", ChatTemplate.class, "raiseException", String.class));
+    }
+
+    /** The template's own refusal, as a one-line error. */
+    public static Object raiseException(String message) {
+        throw new TemplateRefusal(message);
+    }
+
+    /** What {@code raise_exception} throws, found again under Jinjava's wrapping. */
+    private static final class TemplateRefusal extends RuntimeException {
+        TemplateRefusal(String message) {
+            super(message, null, false, false);
+        }
     }
 
     public String source() {
@@ -65,8 +81,12 @@ public final class ChatTemplate {
         vars.put("eos_token", EOS);
         RenderResult result = jinjava.renderForResult(lstripped, vars);
         for (TemplateError e : result.getErrors()) {
-            if (e.getSeverity() == TemplateError.ErrorType.FATAL)
-                throw new IllegalArgumentException("chat template: " + e.getMessage() + " (line " + e.getLineno() + ")");
+            if (e.getSeverity() != TemplateError.ErrorType.FATAL) continue;
+            for (Throwable cause = e.getException(); cause != null; cause = cause.getCause()) {
+                if (cause instanceof TemplateRefusal refusal)
+                    throw new IllegalArgumentException("chat template: " + refusal.getMessage());
+            }
+            throw new IllegalArgumentException("chat template: " + e.getMessage() + " (line " + e.getLineno() + ")");
         }
         return result.getOutput();
     }

@@ -97,6 +97,8 @@ public final class Generation implements Iterator<Token> {
         }
         if (cancelled) return end(FinishReason.CANCELLED);
         long t0 = System.nanoTime();
+        // Ids past the tokenizer's vocabulary (padding rows of the embedding) have no text: never pick them.
+        for (int i = model.tokenizer().vocabSize(); i < logits.length; i++) logits[i] = Float.NEGATIVE_INFINITY;
         int id = sampler.sample(logits, context, length);
         generateNanos += System.nanoTime() - t0;
         context[length++] = id;

@@ -82,6 +82,14 @@ class ChatTest {
     }
 
     @Test
+    void raiseExceptionInATemplateIsAClearError() {
+        ChatTemplate t = new ChatTemplate("{% for m in messages %}{% if m.role == 'tool' %}{{ raise_exception('tool turns are not supported') }}{% endif %}{{ m.content }}{% endfor %}");
+        assertThat(t.render(List.of(new ChatMessage("user", "ok")), false)).isEqualTo("ok");
+        assertThatThrownBy(() -> t.render(List.of(new ChatMessage("tool", "x")), false))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tool turns are not supported");
+    }
+
+    @Test
     void aBrokenTemplateIsAClearError() {
         ChatTemplate t = new ChatTemplate("{% for m in messages %}{{ m.content }");
         assertThatThrownBy(() -> t.render(List.of(new ChatMessage("user", "x")), true))

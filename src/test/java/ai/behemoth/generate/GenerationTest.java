@@ -116,4 +116,18 @@ class GenerationTest {
             assertThat(g.finishReason()).isEqualTo(FinishReason.CANCELLED);
         }
     }
+
+    @Test
+    void idsPastTheTokenizerVocabularyAreNeverPicked() throws Exception {
+        ModelConfig.Builder b = TestCheckpoints.small("dense").toBuilder();
+        b.vocabSize = 320; // 64 padding rows after the byte tokenizer's 256
+        Path dir = tmp.resolve("padded");
+        TestCheckpoints.write(dir, b.build(), 2);
+        try (LanguageModel model = LanguageModel.load(dir)) {
+            GenerateOptions o = GenerateOptions.defaults().withTemperature(20).withTopK(0).withTopP(1).withMinP(0).withMaxTokens(40);
+            Generation g = model.generate("pad", o.withSeed(1L));
+            g.forEachRemaining(t -> assertThat(t.id()).isLessThan(256));
+            assertThat(g.generatedTokens()).isEqualTo(40);
+        }
+    }
 }
