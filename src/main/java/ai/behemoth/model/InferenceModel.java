@@ -229,15 +229,13 @@ public final class InferenceModel implements AutoCloseable {
             int r = task / heads, h = task % heads, kvh = h / group, pos = batch.position[r];
             Sequence s = batch.sequence[r];
             float[] keys = s.keys[layer], values = s.values[layer];
-            float[] scores = scratch(pos + 1);
-            int qo = r * qDim + h * headDim;
+            float[] scores = scratch(pos + 1 + headDim);
+            int qo = r * qDim + h * headDim, scaledQ = pos + 1;
+            for (int d = 0; d < headDim; d++) scores[scaledQ + d] = q[qo + d] * scale;
             float max = Float.NEGATIVE_INFINITY;
             for (int t = 0; t <= pos; t++) {
-                int ko = t * kvDim + kvh * headDim;
-                float dot = 0;
-                for (int d = 0; d < headDim; d++) dot += q[qo + d] * scale * keys[ko + d];
-                scores[t] = dot;
-                max = Math.max(max, dot);
+                scores[t] = Matrix.dot(scores, scaledQ, keys, t * kvDim + kvh * headDim, headDim);
+                max = Math.max(max, scores[t]);
             }
             float sum = 0;
             for (int t = 0; t <= pos; t++) {
@@ -247,11 +245,7 @@ public final class InferenceModel implements AutoCloseable {
             }
             float inv = 1f / sum;
             Arrays.fill(att, qo, qo + headDim, 0f);
-            for (int t = 0; t <= pos; t++) {
-                float p = scores[t] * inv;
-                int vo = t * kvDim + kvh * headDim;
-                for (int d = 0; d < headDim; d++) att[qo + d] += p * values[vo + d];
-            }
+            for (int t = 0; t <= pos; t++) Matrix.axpy(scores[t] * inv, values, t * kvDim + kvh * headDim, att, qo, headDim);
         });
         w.wo().multiply(att, 0, n, proj, 0);
     }

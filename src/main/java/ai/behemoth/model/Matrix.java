@@ -101,12 +101,25 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
 
     /** Σ w[i]·x[xOff + i] over float arrays. */
     static float dot(float[] w, float[] x, int xOff, int n) {
+        return dot(w, 0, x, xOff, n);
+    }
+
+    /** Σ a[aOff + i]·b[bOff + i] for i < n. */
+    static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         FloatVector acc = FloatVector.zero(S);
         int i = 0, bound = S.loopBound(n);
         for (; i < bound; i += S.length())
-            acc = FloatVector.fromArray(S, w, i).fma(FloatVector.fromArray(S, x, xOff + i), acc);
+            acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
         float s = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) s += w[i] * x[xOff + i];
+        for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
         return s;
+    }
+
+    /** y[yOff + i] += alpha·x[xOff + i] for i < n. */
+    static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        int i = 0, bound = S.loopBound(n);
+        for (; i < bound; i += S.length())
+            FloatVector.fromArray(S, x, xOff + i).fma(FloatVector.broadcast(S, alpha), FloatVector.fromArray(S, y, yOff + i)).intoArray(y, yOff + i);
+        for (; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
     }
 }
