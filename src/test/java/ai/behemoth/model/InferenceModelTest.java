@@ -186,4 +186,37 @@ class InferenceModelTest {
                 .isInstanceOf(java.io.IOException.class)
                 .hasMessageContaining("tensor layers.0.feed_forward.w2.weight rows hold 48 values");
     }
+
+    @org.junit.jupiter.api.Test
+    void routerSelectionBiasFromTrainerJsonRoutesAsInTraining() throws Exception {
+        ModelConfig config = TestCheckpoints.small("mixtral");
+        Path dir = tmp.resolve("bias");
+        TestCheckpoints.write(dir, config, 12);
+        Transformer training = new Transformer(config, new ai.behemoth.train.Balance(ai.behemoth.train.Balance.Mode.AUX_FREE, 0, 0, 1e-3),
+                1, TOKENS);
+        for (var e : ai.behemoth.format.Safetensors.read(dir.resolve("model.safetensors")).entrySet())
+            System.arraycopy(e.getValue().data(), 0, training.params(), training.layout().get(e.getKey()).offset(), e.getValue().data().length);
+        SplittableRandom random = new SplittableRandom(8);
+        StringBuilder json = new StringBuilder("{\"router_bias\": [");
+        float[][] bias = training.routerBias();
+        for (int l = 0; l < bias.length; l++) {
+            json.append(l == 0 ? "[" : ", [");
+            for (int e = 0; e < bias[l].length; e++) {
+                bias[l][e] = (float) (random.nextGaussian() * 0.1);
+                json.append(e == 0 ? "" : ", ").append(bias[l][e]);
+            }
+            json.append("]");
+        }
+        java.nio.file.Files.writeString(dir.resolve("trainer.json"), json.append("]}").toString());
+        int[] tokens = ids(4, TOKENS);
+        training.forward(tokens, null, 1, TOKENS);
+        float[] expected = Arrays.copyOf(training.logits(), TOKENS * config.vocabSize());
+        try (InferenceModel model = new InferenceModel(CheckpointWeights.load(dir, null), 8)) {
+            assertThat(relativeError(allLogits(model, tokens, 8), expected, config.vocabSize())).isLessThan(1e-4);
+        }
+        java.nio.file.Files.delete(dir.resolve("trainer.json"));
+        try (InferenceModel model = new InferenceModel(CheckpointWeights.load(dir, null), 8)) {
+            assertThat(relativeError(allLogits(model, tokens, 8), expected, config.vocabSize())).as("the bias must matter").isGreaterThan(1e-3);
+        }
+    }
 }
