@@ -63,8 +63,8 @@ public final class Batch {
 
     /** The logits {@code [V]} of row {@code row} from the last forward (a fresh copy). */
     public float[] logits(int row) {
+        if (row < 0 || row >= size || logitIndex[row] < 0) throw new IllegalArgumentException("row " + row + " did not ask for logits");
         int idx = logitIndex[row];
-        if (row >= size || idx < 0) throw new IllegalArgumentException("row " + row + " did not ask for logits");
         return Arrays.copyOfRange(logits, idx * vocab, (idx + 1) * vocab);
     }
 }
