@@ -39,7 +39,6 @@ public final class InferenceModel implements AutoCloseable {
     // MoE dispatch, [maxRows·topK, ·]
     private final float[] routerLogits, slotWeight, expertIn, expertOut, expertHidden1, expertHidden2;
     private final int[] selected, expertStart, nextRow, slotRow, rowSlot;
-    private final int[] logitRowOf;
 
     public InferenceModel(ModelWeights weights, int maxRows) {
         if (maxRows < 1) throw new IllegalArgumentException("maxRows must be positive, got " + maxRows);
@@ -99,7 +98,6 @@ public final class InferenceModel implements AutoCloseable {
         hidden1 = new float[n * ffnWidth];
         hidden2 = new float[n * ffnWidth];
         logitRows = new float[n * dim];
-        logitRowOf = new int[n];
         int slots = experts == 0 ? 0 : n * config.topK();
         routerLogits = new float[n * experts];
         selected = new int[slots];
@@ -190,7 +188,6 @@ public final class InferenceModel implements AutoCloseable {
             batch.logitIndex[r] = -1;
             if (!batch.wantLogits[r]) continue;
             System.arraycopy(x, r * dim, logitRows, wanted * dim, dim);
-            logitRowOf[wanted] = r;
             batch.logitIndex[r] = wanted++;
         }
         if (batch.logits.length < wanted * vocab) batch.logits = new float[wanted * vocab];
