@@ -121,9 +121,16 @@ public final class InferenceModel implements AutoCloseable {
     /** The most rows one forward takes. */
     public int maxRows() { return maxRows; }
 
-    /** A new empty sequence with a cache for the whole context. */
+    /** A new empty sequence that can hold the whole context. */
     public Sequence newSequence() {
-        return new Sequence(config.layers(), config.context(), kvDim);
+        return newSequence(config.context());
+    }
+
+    /** A new empty sequence that holds at most {@code capacity} positions (1 to the model's context). */
+    public Sequence newSequence(int capacity) {
+        if (capacity < 1 || capacity > config.context())
+            throw new IllegalArgumentException("a sequence holds 1 to " + config.context() + " positions, not " + capacity);
+        return new Sequence(config.layers(), capacity, kvDim);
     }
 
     /** An empty batch of up to {@link #maxRows()} rows for this model. */
@@ -171,7 +178,10 @@ public final class InferenceModel implements AutoCloseable {
                 throw new IllegalArgumentException("token id " + t + " outside vocabulary 0.." + (vocab - 1));
             }
         }
-        for (int r = 0; r < n; r++) weights.embedding().row(batch.token[r], x, r * dim);
+        for (int r = 0; r < n; r++) {
+            weights.embedding().row(batch.token[r], x, r * dim);
+            batch.sequence[r].reserve(batch.position[r] + 1);
+        }
         List<LayerWeights> layers = weights.layers();
         for (int l = 0; l < layers.size(); l++) {
             LayerWeights w = layers.get(l);

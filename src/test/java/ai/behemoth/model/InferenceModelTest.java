@@ -219,4 +219,23 @@ class InferenceModelTest {
             assertThat(relativeError(allLogits(model, tokens, 8), expected, config.vocabSize())).as("the bias must matter").isGreaterThan(1e-3);
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void aLongSequenceGrowsItsCacheAndStillMatchesTraining() throws Exception {
+        ModelConfig.Builder b = TestCheckpoints.small("qwen3moe").toBuilder();
+        b.context = 300;
+        b.layers = 2;
+        ModelConfig config = b.build();
+        Transformer training = TestCheckpoints.write(tmp.resolve("long"), config, 6);
+        int[] tokens = ids(9, 290); // past the cache's first 256 positions
+        training.forward(tokens, null, 1, tokens.length);
+        float[] expected = Arrays.copyOf(training.logits(), tokens.length * config.vocabSize());
+        try (InferenceModel model = new InferenceModel(CheckpointWeights.load(tmp.resolve("long"), null), 64)) {
+            assertThat(relativeError(allLogits(model, tokens, 64), expected, config.vocabSize())).isLessThan(1e-4);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> model.newSequence(301)).hasMessageContaining("1 to 300 positions");
+            Sequence small = model.newSequence(5);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> model.prefill(small, ids(1, 6)))
+                    .hasMessageContaining("prompt of 6 tokens does not fit the context");
+        }
+    }
 }
