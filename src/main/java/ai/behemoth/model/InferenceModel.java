@@ -171,6 +171,7 @@ public final class InferenceModel implements AutoCloseable {
     public synchronized void forward(Batch batch) {
         int n = batch.size;
         if (n == 0) return;
+        if (n > maxRows) throw new IllegalArgumentException("batch of " + n + " rows, this model runs at most " + maxRows);
         for (int r = 0; r < n; r++) {
             int t = batch.token[r];
             if (t < 0 || t >= vocab) {
