@@ -66,18 +66,30 @@ public final class Sampler {
             order = new long[v];
             probs = new float[v];
         }
-        // Sort by descending logit, ties by id: key = (order-preserving bits of −logit) << 32 | id.
-        for (int i = 0; i < v; i++) {
-            int bits = Float.floatToIntBits(-logits[i] / (float) options.temperature());
-            bits ^= (bits >> 31) & 0x7fffffff;
-            order[i] = ((long) bits << 32) | i;
-        }
-        Arrays.sort(order, 0, v);
+        // Rank by descending logit, ties by id: key = (order-preserving bits of −logit) << 32 | id, smallest first.
+        // With top-k only the k best are kept (a bounded heap), so a large vocabulary is not sorted whole.
         int keep = options.topK() > 0 ? Math.min(options.topK(), v) : v;
-        float max = logits[id(0)] / (float) options.temperature();
+        float temperature = (float) options.temperature();
+        if (keep == v) {
+            for (int i = 0; i < v; i++) order[i] = rankKey(logits[i] / temperature, i);
+        } else {
+            int size = 0;
+            for (int i = 0; i < v; i++) {
+                long key = rankKey(logits[i] / temperature, i);
+                if (size < keep) {
+                    order[size] = key;
+                    siftUp(size++);
+                } else if (key < order[0]) {
+                    order[0] = key;
+                    siftDown(keep);
+                }
+            }
+        }
+        Arrays.sort(order, 0, keep);
+        float max = logits[id(0)] / temperature;
         double sum = 0;
         for (int i = 0; i < keep; i++) {
-            float p = (float) Math.exp(logits[id(i)] / (float) options.temperature() - max);
+            float p = (float) Math.exp(logits[id(i)] / temperature - max);
             probs[i] = p;
             sum += p;
         }
@@ -106,6 +118,42 @@ public final class Sampler {
             if (u < 0) return id(i);
         }
         return id(keep - 1);
+    }
+
+    /** Sorts before every key of a larger scaled logit, or of the same one with a larger id. */
+    private static long rankKey(float scaledLogit, int id) {
+        int bits = Float.floatToIntBits(-scaledLogit);
+        bits ^= (bits >> 31) & 0x7fffffff; // negative floats: flip the magnitude bits so the ints order as the floats
+        return ((long) bits << 32) | id;
+    }
+
+    /** Max-heap on order[0, size): moves the entry at i up to its place. */
+    private void siftUp(int i) {
+        while (i > 0) {
+            int parent = (i - 1) / 2;
+            if (order[parent] >= order[i]) return;
+            swap(parent, i);
+            i = parent;
+        }
+    }
+
+    /** Max-heap on order[0, size): moves the root down to its place. */
+    private void siftDown(int size) {
+        int i = 0;
+        while (true) {
+            int largest = i, l = 2 * i + 1, r = l + 1;
+            if (l < size && order[l] > order[largest]) largest = l;
+            if (r < size && order[r] > order[largest]) largest = r;
+            if (largest == i) return;
+            swap(i, largest);
+            i = largest;
+        }
+    }
+
+    private void swap(int a, int b) {
+        long t = order[a];
+        order[a] = order[b];
+        order[b] = t;
     }
 
     private int id(int rank) {

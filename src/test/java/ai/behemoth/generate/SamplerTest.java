@@ -55,6 +55,20 @@ class SamplerTest {
     }
 
     @Test
+    void topKOfALargeVocabularyKeepsExactlyTheKBest() {
+        float[] logits = randomLogits(12, 5000);
+        logits[4321] = logits[ranking(logits)[49]]; // a tie at the boundary: the lower id wins
+        int[] rank = ranking(logits); // a stable sort: of two equal logits, the lower id ranks first
+        java.util.Set<Integer> best = new java.util.HashSet<>();
+        for (int r = 0; r < 50; r++) best.add(rank[r]);
+        int[] counts = counts(plain(1000).withTopK(50), logits, 13); // near-uniform over the kept tokens
+        for (int i = 0; i < logits.length; i++) {
+            if (best.contains(i)) assertThat(counts[i]).as("token %d", i).isPositive();
+            else assertThat(counts[i]).as("token %d", i).isZero();
+        }
+    }
+
+    @Test
     void topPKeepsTheSmallestNucleus() {
         float[] logits = randomLogits(4, 30);
         int[] rank = ranking(logits);
