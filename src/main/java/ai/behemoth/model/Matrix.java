@@ -17,8 +17,8 @@ import java.lang.foreign.MemorySegment;
  * split into blocks, one parallel task each; weight rows are dequantised once, two at a time, into
  * float rows that stay in L1 while they are multiplied with the input rows four at a time (a 2 × 4
  * register tile). With one or a few input rows (decode) a row goes straight through
- * {@link Quant#dot} instead. Each output
- * element is one dot product in a fixed order, so the bits do not depend on the thread count.
+ * {@link Quant#dot} instead. Each output element is one dot product in a fixed order, so the bits
+ * do not depend on the thread count.
  * The segment must be readable from any thread (a shared or global arena): the pool's threads read it.
  */
 public record Matrix(String name, GgmlType type, MemorySegment data, int rows, int cols) {
