@@ -1,6 +1,5 @@
 package ai.behemoth.train;
 
-import ai.behemoth.tensor.Parallel;
 
 /**
  * RMSNorm over rows of width {@code d}: {@code y = x · rsqrt(mean(x²) + eps) · w}, with {@code w}
@@ -53,7 +52,7 @@ final class RmsNorm {
 
     /** {@code y[n, d] = RMSNorm(x[n, d])·w}, rows in parallel; {@code rstd[n]} receives each row's reciprocal RMS. */
     static void forward(float[] y, float[] x, float[] w, int wOff, float[] rstd, int n, int d, float eps) {
-        Parallel.forRange(n, r -> rstd[r] = forwardRow(y, r * d, x, r * d, w, wOff, d, eps));
+        Rows.forEach(n, r -> rstd[r] = forwardRow(y, r * d, x, r * d, w, wOff, d, eps));
     }
 
     /**
@@ -62,7 +61,7 @@ final class RmsNorm {
      */
     static void backward(float[] dx, float[] dy, float[] x, float[] w, int wOff, float[] rstd,
                          float[] dw, int dwOff, int n, int d) {
-        Parallel.forRange(n, r -> backwardRow(dx, r * d, dy, r * d, x, r * d, w, wOff, rstd[r], d, true));
+        Rows.forEach(n, r -> backwardRow(dx, r * d, dy, r * d, x, r * d, w, wOff, rstd[r], d, true));
         for (int r = 0; r < n; r++) weightGradRow(dw, dwOff, dy, r * d, x, r * d, rstd[r], d);
     }
 }
