@@ -63,7 +63,7 @@ class LayersTest {
 
     @Test
     void rmsNormWithWeightMatchesFiniteDifferences() {
-        int n = 6, d = 12;
+        int n = 6, d = 40; // whole vectors and a scalar tail
         float eps = 1e-5f;
         float[] x = gaussian(n * d, 0.3, 1), w = gaussian(d, 1, 0.3), g = gaussian(n * d, 0, 1);
         float[] y = new float[n * d], rstd = new float[n], dx = gaussian(n * d, 0, 1), dw = new float[d];
@@ -82,7 +82,7 @@ class LayersTest {
 
     @Test
     void weightlessRmsNormRowBackwardInPlace() {
-        int d = 16;
+        int d = 20;
         float eps = 1e-5f;
         float[] x = gaussian(d, 0, 2), g = gaussian(d, 0, 1), y = new float[d];
         float rstd = RmsNorm.forwardRow(y, 0, x, 0, null, 0, d, eps);
