@@ -66,7 +66,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--min-lr-ratio", paramLabel = "X", description = "Final learning rate as a fraction of --lr (default: 0.1).")
     Double minLrRatio;
 
-    @Option(names = "--warmup", paramLabel = "N", description = "Linear warmup steps (default: 100).")
+    @Option(names = "--warmup", paramLabel = "N", description = "Linear warmup steps (default: 100, at most a tenth of --steps).")
     Integer warmup;
 
     @Option(names = "--schedule", paramLabel = "cosine|wsd", converter = ScheduleConverter.class,
@@ -171,6 +171,7 @@ public final class TrainCommand implements Callable<Integer> {
         TrainOptions.Builder b = TrainOptions.DEFAULTS.toBuilder();
         if (data != null) b.data = data.toAbsolutePath().normalize().toString();
         if (tokenizer != null) b.tokenizer = tokenizer;
+        if (steps != null && warmup == null) b.warmup = Math.min(b.warmup, steps / 10);
         TrainOptions options = override(b).build();
         Path outDir = out != null ? out : Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         requireNoRun(outDir);

@@ -9,7 +9,7 @@ import java.util.SplittableRandom;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-class AdamWTest {
+public class AdamWTest {
     /** A small MoE layout: matrices, stacked experts and norm weights. */
     static ParameterLayout layout() {
         ModelConfig.Builder b = Presets.get("tiny", 11).toBuilder();
@@ -18,7 +18,7 @@ class AdamWTest {
         return new ParameterLayout(b.build());
     }
 
-    static float[] random(int n, long seed, double scale) {
+    public static float[] random(int n, long seed, double scale) {
         SplittableRandom r = new SplittableRandom(seed);
         float[] a = new float[n];
         for (int i = 0; i < n; i++) a[i] = (float) ((r.nextDouble() * 2 - 1) * scale);
