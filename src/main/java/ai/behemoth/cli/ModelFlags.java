@@ -35,7 +35,7 @@ final class ModelFlags {
     @Option(names = "--heads", paramLabel = "N", description = "Attention heads; head_dim becomes dim/heads.")
     Integer heads;
 
-    @Option(names = "--kv-heads", paramLabel = "N", description = "Key/value heads (grouped-query attention).")
+    @Option(names = "--kv-heads", paramLabel = "N", description = "Key/value heads (grouped-query attention); follows --heads when the preset has as many as heads.")
     Integer kvHeads;
 
     @Option(names = "--experts", paramLabel = "N", description = "Routed experts per MoE layer (0: a dense model).")
@@ -81,6 +81,7 @@ final class ModelFlags {
             b.headDim = b.dim / b.heads;
         }
         if (kvHeads != null) b.kvHeads = kvHeads;
+        else if (heads != null && base.kvHeads() == base.heads()) b.kvHeads = heads; // a multi-head preset stays multi-head
         if (b.kvHeads > 0 && b.heads % b.kvHeads != 0)
             throw new IllegalArgumentException("--heads " + b.heads + " is not divisible by --kv-heads " + b.kvHeads);
         if (experts != null) b.experts = experts;

@@ -126,6 +126,10 @@ public final class TrainCommand implements Callable<Integer> {
                 plan.data.train().length, plan.out);
 
         int start = plan.checkpoint == null ? 0 : plan.checkpoint.state().step();
+        if (start == plan.options.steps()) {
+            err.printf("behemoth: nothing to do: %s is already at the last step (%d)%n", plan.checkpoint.dir(), start);
+            return 0;
+        }
         long began = System.nanoTime();
         Trainer.Result result;
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName("train").setInitialMax(plan.options.steps())
@@ -143,10 +147,6 @@ public final class TrainCommand implements Callable<Integer> {
         }
         double seconds = (System.nanoTime() - began) / 1e9;
         Metrics.Step last = result.last();
-        if (last == null) {
-            err.printf("behemoth: nothing to do: the checkpoint is already at step %d of %d%n", start, plan.options.steps());
-            return 0;
-        }
         err.printf("behemoth: step %d/%d · train loss %.4f · val %.4f nats/token · %.4f bits/byte · worst MaxVio %.2f · %d dead experts"
                         + " · %.0f s · final checkpoint %s%n",
                 last.step(), plan.options.steps(), last.trainLoss(), last.valLoss(), last.valBpb(), last.worstMaxVio(),
