@@ -1,36 +1,234 @@
 package ai.behemoth.train;
 
 import ai.behemoth.model.ModelConfig;
+import ai.behemoth.tensor.Parallel;
+
+import java.util.Arrays;
 
 /**
  * A mixture-of-experts feed-forward block (router, top-k, routed SwiGLU experts, optional shared
  * expert), with its balancing losses.
- * PLACEHOLDER: the API the Transformer codes against; the implementation replaces these bodies.
+ *
+ * <p>Dropless dispatch sorted by expert: the (token, slot) assignments are counted per expert and
+ * stably sorted by expert, each expert's input rows are gathered into one contiguous block, one
+ * {@link SwiGlu#forward} runs per expert on its block, and the outputs are added back to their
+ * tokens. The router weight multiplies the expert's output (Mixtral) or its input (Llama 4).
+ * Backward runs the same path in reverse. All buffers are sized once for {@code maxTokens}.
  */
 public final class MoeFfn implements FeedForward {
+    /** Rows per parallel task in the gather and scatter loops. */
+    private static final int ROW_BLOCK = 64;
+
+    private final int layer, dim, experts, topK, expertHidden, sharedHidden, maxTokens;
+    private final boolean weightOnInput;
+    private final float[] params, grads;
+    private final Router router;
+    private final SwiGlu.Weights[] expertWeights;
+    private final SwiGlu.Weights sharedWeights;
+
+    private final float[] input;        // [n, D]: a copy of x, which backward needs
+    // Dispatch: assignment a = t·k + j (token t, slot j) sits at row slotRow[a] of the sorted blocks.
+    private final int[] expertStart;    // [E + 1]: first sorted row of each expert
+    private final int[] nextRow;        // [E]: counting-sort cursor
+    private final int[] slotRow;        // [n·k]
+    private final int[] rowSlot;        // [n·k]
+    private final float[] expertIn;     // [n·k, D]: gathered rows (scaled by the weight on input)
+    private final float[] gate, up, act; // [n·k, He]
+    private final float[] expertOut;    // [n·k, D]: expert outputs; backward overwrites them with their gradient
+    private final float[] dExpertIn;    // [n·k, D]
+    private final float[] dGate, dUp;   // [n·k, He]
+    private final float[] dWeights;     // [n·k]
+    private final float[] sharedGate, sharedUp, sharedAct, sharedDGate, sharedDUp; // [n, Hs]
+    private int tokens = -1;
 
     /** @param maxTokens the most token rows one forward will see (batch × sequence) */
     public MoeFfn(ModelConfig config, ParameterLayout layout, int layer, Balance balance,
                   float[] params, float[] grads, int maxTokens) {
-        throw new UnsupportedOperationException("MoeFfn is not built yet");
+        if (!config.isMoeLayer(layer)) throw new IllegalArgumentException("layer " + layer + " is not a MoE layer");
+        if (maxTokens < 1) throw new IllegalArgumentException("maxTokens must be positive, got " + maxTokens);
+        this.layer = layer;
+        this.dim = config.dim();
+        this.experts = config.experts();
+        this.topK = config.topK();
+        this.expertHidden = config.expertHidden();
+        this.sharedHidden = config.sharedExpertHidden();
+        this.maxTokens = maxTokens;
+        this.weightOnInput = config.routerWeight() == ModelConfig.RouterWeight.INPUT;
+        this.params = params;
+        this.grads = grads;
+        this.router = new Router(config, layout, layer, balance, params, grads, maxTokens);
+
+        String p = "layers." + layer + ".feed_forward.";
+        int w1 = layout.get(p + "experts.w1").offset(), w3 = layout.get(p + "experts.w3").offset();
+        int w2 = layout.get(p + "experts.w2").offset(), matrix = expertHidden * dim;
+        expertWeights = new SwiGlu.Weights[experts];
+        for (int e = 0; e < experts; e++)
+            expertWeights[e] = new SwiGlu.Weights(w1 + e * matrix, w3 + e * matrix, w2 + e * matrix, dim, expertHidden);
+        sharedWeights = sharedHidden == 0 ? null : new SwiGlu.Weights(
+                layout.get(p + "shared_expert.w1.weight").offset(), layout.get(p + "shared_expert.w3.weight").offset(),
+                layout.get(p + "shared_expert.w2.weight").offset(), dim, sharedHidden);
+
+        int rows = Math.multiplyExact(maxTokens, topK);
+        input = new float[Math.multiplyExact(maxTokens, dim)];
+        expertStart = new int[experts + 1];
+        nextRow = new int[experts];
+        slotRow = new int[rows];
+        rowSlot = new int[rows];
+        expertIn = new float[Math.multiplyExact(rows, dim)];
+        gate = new float[Math.multiplyExact(rows, expertHidden)];
+        up = new float[gate.length];
+        act = new float[gate.length];
+        expertOut = new float[expertIn.length];
+        dExpertIn = new float[expertIn.length];
+        dGate = new float[gate.length];
+        dUp = new float[gate.length];
+        dWeights = new float[rows];
+        int shared = Math.multiplyExact(maxTokens, sharedHidden);
+        sharedGate = new float[shared];
+        sharedUp = new float[shared];
+        sharedAct = new float[shared];
+        sharedDGate = new float[shared];
+        sharedDUp = new float[shared];
     }
 
     @Override
-    public void forward(float[] x, float[] out, int n) { throw new UnsupportedOperationException(); }
+    public void forward(float[] x, float[] out, int n) {
+        if (n < 0 || n > maxTokens)
+            throw new IllegalArgumentException("MoE layer " + layer + ": " + n + " tokens, built for at most " + maxTokens);
+        tokens = n;
+        System.arraycopy(x, 0, input, 0, n * dim);
+        router.forward(input, n);
+        sortByExpert(n);
+        float[] weights = router.weights();
+
+        int rows = n * topK;
+        Parallel.forRange(blocks(rows), block -> {
+            for (int r = block * ROW_BLOCK, end = Math.min(rows, r + ROW_BLOCK); r < end; r++) {
+                int a = rowSlot[r], src = (a / topK) * dim, dst = r * dim;
+                float w = weightOnInput ? weights[a] : 1f;
+                for (int i = 0; i < dim; i++) expertIn[dst + i] = w * input[src + i];
+            }
+        });
+        for (int e = 0; e < experts; e++) {
+            int start = expertStart[e], count = expertStart[e + 1] - start;
+            if (count == 0) continue;
+            SwiGlu.forward(params, expertWeights[e], expertIn, start * dim, count,
+                    gate, up, act, start * expertHidden, expertOut, start * dim, false);
+        }
+        if (sharedWeights != null)
+            SwiGlu.forward(params, sharedWeights, input, 0, n, sharedGate, sharedUp, sharedAct, 0, out, 0, false);
+        else
+            Arrays.fill(out, 0, n * dim, 0f);
+        // Scatter back token by token, slots in order, so each output row has one writer and a fixed sum order.
+        Parallel.forRange(blocks(n), block -> {
+            for (int t = block * ROW_BLOCK, end = Math.min(n, t + ROW_BLOCK); t < end; t++) {
+                int dst = t * dim;
+                for (int j = 0; j < topK; j++) {
+                    int a = t * topK + j, src = slotRow[a] * dim;
+                    float w = weightOnInput ? 1f : weights[a];
+                    for (int i = 0; i < dim; i++) out[dst + i] += w * expertOut[src + i];
+                }
+            }
+        });
+    }
+
+    /** Counting sort of the assignments by expert; stable, so each block keeps token order. */
+    private void sortByExpert(int n) {
+        int[] selected = router.selected();
+        long[] counts = router.counts();
+        expertStart[0] = 0;
+        for (int e = 0; e < experts; e++) expertStart[e + 1] = expertStart[e] + (int) counts[e];
+        System.arraycopy(expertStart, 0, nextRow, 0, experts);
+        for (int a = 0; a < n * topK; a++) {
+            int r = nextRow[selected[a]]++;
+            slotRow[a] = r;
+            rowSlot[r] = a;
+        }
+    }
 
     /** Also adds the gradients of auxAlpha·aux and zLoss·z with respect to the router logits. */
     @Override
-    public void backward(float[] dOut, float[] dx, int n) { throw new UnsupportedOperationException(); }
+    public void backward(float[] dOut, float[] dx, int n) {
+        if (n != tokens)
+            throw new IllegalArgumentException("MoE layer " + layer + ": backward over " + n + " tokens after a forward over " + tokens);
+        float[] weights = router.weights();
+        // Gradient into each expert's output rows; with the weight on the output, also dLoss/dweight.
+        Parallel.forRange(blocks(n), block -> {
+            for (int t = block * ROW_BLOCK, end = Math.min(n, t + ROW_BLOCK); t < end; t++) {
+                int src = t * dim;
+                for (int j = 0; j < topK; j++) {
+                    int a = t * topK + j, dst = slotRow[a] * dim;
+                    if (weightOnInput) {
+                        System.arraycopy(dOut, src, expertOut, dst, dim);
+                    } else {
+                        float w = weights[a], dw = 0;
+                        for (int i = 0; i < dim; i++) {
+                            dw += dOut[src + i] * expertOut[dst + i];
+                            expertOut[dst + i] = w * dOut[src + i];
+                        }
+                        dWeights[a] = dw;
+                    }
+                }
+            }
+        });
+        for (int e = 0; e < experts; e++) {
+            int start = expertStart[e], count = expertStart[e + 1] - start;
+            if (count == 0) continue;
+            SwiGlu.backward(params, grads, expertWeights[e], expertIn, start * dim, count,
+                    gate, up, act, start * expertHidden, expertOut, start * dim, dExpertIn, start * dim, false,
+                    dGate, dUp);
+        }
+        if (sharedWeights != null)
+            SwiGlu.backward(params, grads, sharedWeights, input, 0, n, sharedGate, sharedUp, sharedAct, 0,
+                    dOut, 0, dx, 0, false, sharedDGate, sharedDUp);
+        else
+            Arrays.fill(dx, 0, n * dim, 0f);
+        // Back to the tokens; with the weight on the input, dLoss/dweight = dExpertIn · x.
+        Parallel.forRange(blocks(n), block -> {
+            for (int t = block * ROW_BLOCK, end = Math.min(n, t + ROW_BLOCK); t < end; t++) {
+                int dst = t * dim;
+                for (int j = 0; j < topK; j++) {
+                    int a = t * topK + j, src = slotRow[a] * dim;
+                    if (weightOnInput) {
+                        float w = weights[a], dw = 0;
+                        for (int i = 0; i < dim; i++) {
+                            dw += dExpertIn[src + i] * input[dst + i];
+                            dx[dst + i] += w * dExpertIn[src + i];
+                        }
+                        dWeights[a] = dw;
+                    } else {
+                        for (int i = 0; i < dim; i++) dx[dst + i] += dExpertIn[src + i];
+                    }
+                }
+            }
+        });
+        router.backward(input, dWeights, dx, n);
+    }
 
     /** Statistics of the last forward. */
-    public RouterStats stats() { throw new UnsupportedOperationException(); }
+    public RouterStats stats() {
+        return router.stats(layer);
+    }
 
     /** The aux-loss-free selection bias of this layer (live array, length experts). */
-    public float[] bias() { throw new UnsupportedOperationException(); }
+    public float[] bias() {
+        return router.bias();
+    }
 
     /**
      * DeepSeek-V3's update, once per optimizer step: each expert's bias moves by {@code gamma}
      * toward balance, up when it got fewer tokens than the mean, down when more.
      */
-    public static void updateBias(float[] bias, long[] counts, double gamma) { throw new UnsupportedOperationException(); }
+    public static void updateBias(float[] bias, long[] counts, double gamma) {
+        if (bias.length != counts.length)
+            throw new IllegalArgumentException("bias has " + bias.length + " experts but counts has " + counts.length);
+        double mean = 0;
+        for (long c : counts) mean += c;
+        mean /= counts.length;
+        for (int e = 0; e < bias.length; e++) bias[e] += (float) (gamma * Math.signum(mean - counts[e]));
+    }
+
+    private static int blocks(int rows) {
+        return (rows + ROW_BLOCK - 1) / ROW_BLOCK;
+    }
 }

@@ -1,0 +1,146 @@
+package ai.behemoth.tensor;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class MatMulTest {
+    private final int defaultThreads = Parallel.threads();
+
+    @AfterEach
+    void restoreThreads() {
+        Parallel.setThreads(defaultThreads);
+    }
+
+    /** One of the three forms, as the fast kernel and its scalar twin, plus A(i,p) and B(p,j) for the error bound. */
+    enum Form {
+        AB_T, AB, A_T_B;
+
+        void fast(float[] out, int outOff, float[] a, int aOff, float[] b, int bOff, int m, int k, int n, boolean acc) {
+            switch (this) {
+                case AB_T -> MatMul.abT(out, outOff, a, aOff, b, bOff, m, k, n, acc);
+                case AB -> MatMul.ab(out, outOff, a, aOff, b, bOff, m, k, n, acc);
+                case A_T_B -> MatMul.aTb(out, outOff, a, aOff, b, bOff, m, k, n, acc);
+            }
+        }
+
+        void scalar(float[] out, int outOff, float[] a, int aOff, float[] b, int bOff, int m, int k, int n, boolean acc) {
+            switch (this) {
+                case AB_T -> MatMulScalar.abT(out, outOff, a, aOff, b, bOff, m, k, n, acc);
+                case AB -> MatMulScalar.ab(out, outOff, a, aOff, b, bOff, m, k, n, acc);
+                case A_T_B -> MatMulScalar.aTb(out, outOff, a, aOff, b, bOff, m, k, n, acc);
+            }
+        }
+
+        float a(float[] a, int aOff, int m, int k, int i, int p) {
+            return this == A_T_B ? a[aOff + p * m + i] : a[aOff + i * k + p];
+        }
+
+        float b(float[] b, int bOff, int k, int n, int p, int j) {
+            return this == AB_T ? b[bOff + j * k + p] : b[bOff + p * n + j];
+        }
+    }
+
+    private static float[] random(Random rng, int size) {
+        float[] x = new float[size];
+        for (int i = 0; i < size; i++) x[i] = rng.nextFloat() * 2 - 1;
+        return x;
+    }
+
+    /** Checks the fast kernel against the scalar twin on one shape; returns nothing, asserts everything. */
+    private static void check(Form form, int m, int k, int n, boolean accumulate, long seed) {
+        Random rng = new Random(seed);
+        int aOff = rng.nextInt(5), bOff = rng.nextInt(5), outOff = rng.nextInt(5), tail = 3;
+        float[] a = random(rng, aOff + m * k + tail);
+        float[] b = random(rng, bOff + k * n + tail);
+        float[] out = random(rng, outOff + m * n + tail);
+        float[] expected = out.clone();
+        form.fast(out, outOff, a, aOff, b, bOff, m, k, n, accumulate);
+        form.scalar(expected, outOff, a, aOff, b, bOff, m, k, n, accumulate);
+        String shape = form + " m=" + m + " k=" + k + " n=" + n + " accumulate=" + accumulate;
+        for (int x = 0; x < out.length; x++) {
+            boolean inside = x >= outOff && x < outOff + m * n;
+            if (!inside) {
+                assertThat(out[x]).as("%s: element %d outside the output changed", shape, x).isEqualTo(expected[x]);
+                continue;
+            }
+            int i = (x - outOff) / n, j = (x - outOff) % n;
+            double magnitude = accumulate ? Math.abs(expected[x]) : 0;
+            for (int p = 0; p < k; p++) magnitude += Math.abs((double) form.a(a, aOff, m, k, i, p) * form.b(b, bOff, k, n, p, j));
+            double tolerance = 4 * (k + 2) * Math.ulp(1f) * magnitude + 1e-30;
+            assertThat((double) out[x]).as("%s: out[%d][%d]", shape, i, j).isCloseTo(expected[x], org.assertj.core.data.Offset.offset(tolerance));
+        }
+    }
+
+    @Test
+    void matchesTheScalarTwinOnEdgeShapes() {
+        int[][] shapes = {
+                {1, 1, 1}, {1, 7, 1}, {1, 1, 19}, {3, 1, 2}, {2, 5, 3}, {4, 16, 16}, {5, 17, 33}, {7, 3, 65},
+                {MatMul.MR, 8, MatMul.NR}, {MatMul.MR + 1, 9, MatMul.NR + 1}, {MatMul.MC + 3, 12, MatMul.NC + 5},
+                {9, MatMul.KC + 37, 20}, {70, 2 * MatMul.KC + 1, 130}, {128, 32, 128}, {33, 300, 47},
+        };
+        long seed = 1;
+        for (Form form : Form.values()) {
+            for (int[] s : shapes) {
+                check(form, s[0], s[1], s[2], false, seed++);
+                check(form, s[0], s[1], s[2], true, seed++);
+            }
+        }
+    }
+
+    @Test
+    void zeroDepthWritesZerosOrLeavesTheOutput() {
+        for (Form form : Form.values()) {
+            float[] out = {5, 6, 7, 8};
+            form.fast(out, 0, new float[0], 0, new float[0], 0, 2, 0, 2, true);
+            assertThat(out).containsExactly(5, 6, 7, 8);
+            form.fast(out, 0, new float[0], 0, new float[0], 0, 2, 0, 2, false);
+            assertThat(out).containsExactly(0, 0, 0, 0);
+        }
+    }
+
+    @Test
+    void resultsAreBitIdenticalForAnyThreadCount() {
+        Random rng = new Random(42);
+        int m = 150, k = 300, n = 170;
+        float[] a = random(rng, m * k), b = random(rng, k * n);
+        for (Form form : Form.values()) {
+            float[][] results = new float[3][];
+            int[] threadCounts = {1, 2, 3};
+            for (int t = 0; t < 3; t++) {
+                Parallel.setThreads(threadCounts[t]);
+                results[t] = new float[m * n];
+                form.fast(results[t], 0, a, 0, b, 0, m, k, n, false);
+            }
+            assertThat(results[1]).as("%s: 2 threads vs 1", form).containsExactly(results[0]);
+            assertThat(results[2]).as("%s: 3 threads vs 1", form).containsExactly(results[0]);
+        }
+    }
+
+    @Test
+    void callsFromInsideAParallelLoopMatchCallsOutside() {
+        Parallel.setThreads(2);
+        Random rng = new Random(7);
+        int heads = 6, t = 64, d = 32;
+        float[] q = random(rng, heads * t * d), kk = random(rng, heads * t * d);
+        float[] inside = new float[heads * t * t], outside = new float[heads * t * t];
+        Parallel.forRange(heads, h -> MatMul.abT(inside, h * t * t, q, h * t * d, kk, h * t * d, t, d, t, false));
+        for (int h = 0; h < heads; h++) MatMul.abT(outside, h * t * t, q, h * t * d, kk, h * t * d, t, d, t, false);
+        assertThat(inside).containsExactly(outside);
+    }
+
+    @Test
+    void rejectsArraysTooShortOrNegativeSizes() {
+        float[] small = new float[10];
+        assertThatThrownBy(() -> MatMul.ab(small, 0, small, 0, small, 0, 3, 4, 3, false))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("a needs 12");
+        assertThatThrownBy(() -> MatMul.abT(small, 5, small, 0, small, 0, 2, 2, 3, false))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("out needs 6");
+        assertThatThrownBy(() -> MatMul.aTb(small, 0, small, 0, small, 0, -1, 2, 2, false))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("m=-1");
+    }
+}
