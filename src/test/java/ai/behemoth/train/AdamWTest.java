@@ -2,6 +2,7 @@ package ai.behemoth.train;
 
 import ai.behemoth.model.ModelConfig;
 import ai.behemoth.model.Presets;
+import ai.behemoth.tensor.Parallel;
 import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;
@@ -70,6 +71,29 @@ public class AdamWTest {
         }
         for (int i = 0; i < n; i++) assertThat((double) params[i]).as("param %d", i).isCloseTo(ref[i], within(2e-6));
         for (int i = 0; i < n; i++) assertThat((double) adam.m()[i]).isCloseTo(r.m[i], within(1e-9));
+    }
+
+    @Test
+    void theResultDoesNotDependOnTheThreadCount() {
+        ParameterLayout layout = layout();
+        int before = Parallel.threads();
+        float[][] results = new float[2][];
+        double[] norms = new double[2];
+        try {
+            for (int threads = 1; threads <= 2; threads++) {
+                Parallel.setThreads(threads);
+                float[] params = random(layout.size(), 1, 0.5), grads = random(layout.size(), 2, 0.3);
+                AdamW adam = new AdamW(layout, 0.9, 0.95, 0.1);
+                norms[threads - 1] = adam.clip(grads, 1.0);
+                adam.step(params, grads, 1, 1e-2);
+                adam.step(params, grads, 2, 1e-2);
+                results[threads - 1] = params;
+            }
+        } finally {
+            Parallel.setThreads(before);
+        }
+        assertThat(norms[1]).isEqualTo(norms[0]);
+        assertThat(results[1]).isEqualTo(results[0]);
     }
 
     @Test
