@@ -1,7 +1,9 @@
 package ai.behemoth.tokenizer;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.OptionalInt;
 
 /** The 256 byte values as tokens: id b is byte b. No special tokens. */
@@ -37,9 +39,11 @@ public final class ByteTokenizer implements Tokenizer {
         return OptionalInt.empty();
     }
 
-    /** PLACEHOLDER until the tokenizer.json writer lands. */
+    /** Writes byte-level BPE without merges: the 256 byte symbols as vocabulary, id = byte value. */
     @Override
-    public void save(Path file) {
-        throw new UnsupportedOperationException("saving the byte tokenizer as tokenizer.json is not built yet");
+    public void save(Path file) throws IOException {
+        byte[][] tokens = new byte[256][];
+        for (int b = 0; b < 256; b++) tokens[b] = new byte[]{(byte) b};
+        TokenizerJson.write(file, tokens, new int[0][], Map.of(), false);
     }
 }

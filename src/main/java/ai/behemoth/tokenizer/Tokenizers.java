@@ -1,14 +1,23 @@
 package ai.behemoth.tokenizer;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
-/** Resolves a tokenizer SPEC: {@code bytes} or the path of a {@code tokenizer.json}. */
+/**
+ * Resolves a tokenizer SPEC: {@code bytes}, the path of a {@code tokenizer.json}, or a folder
+ * holding one (a checkpoint).
+ */
 public final class Tokenizers {
     private Tokenizers() {}
 
-    /** PLACEHOLDER until tokenizer.json loading lands: only {@code bytes}. */
     public static Tokenizer load(String spec) throws IOException {
         if (spec.equals("bytes")) return new ByteTokenizer();
-        throw new IOException("tokenizer " + spec + ": tokenizer.json loading is not built yet");
+        Path file = Path.of(spec);
+        if (Files.isDirectory(file)) file = file.resolve("tokenizer.json");
+        if (!Files.isRegularFile(file)) {
+            throw new IOException("tokenizer " + file + ": no such file (a tokenizer is 'bytes', a tokenizer.json, or a folder holding one)");
+        }
+        return TokenizerJson.read(file);
     }
 }
