@@ -1,7 +1,9 @@
 package ai.behemoth.cli;
 
 import ai.behemoth.data.TrainingData;
+import ai.behemoth.data.BundledCorpus;
 import ai.behemoth.model.ModelConfig;
+import ai.behemoth.tokenizer.BpeTokenizer;
 import ai.behemoth.tokenizer.Tokenizer;
 import ai.behemoth.tokenizer.Tokenizers;
 import ai.behemoth.train.Batches;
@@ -12,18 +14,20 @@ import ai.behemoth.train.Schedule;
 import ai.behemoth.train.TextSample;
 import ai.behemoth.train.TrainOptions;
 import ai.behemoth.train.Trainer;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.DelegatingProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
 
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,6 +43,9 @@ import java.util.concurrent.Callable;
                 + "the byte tokenizer, ending with a generated sample.",
                 "The run folder (--out) gets metrics.jsonl, checkpoints/step-N/ (the last K) and final/."})
 public final class TrainCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Mixin
     ModelFlags model = new ModelFlags();
 
@@ -113,7 +120,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        PrintStream err = System.err;
+        PrintWriter err = spec.commandLine().getErr();
         Plan plan = resume != null ? planResume() : planFresh();
         Trainer trainer = new Trainer(plan.config, plan.options, plan.tokenizer, plan.data, plan.out, plan.checkpoint);
         Files.createDirectories(plan.out);
@@ -134,7 +141,10 @@ public final class TrainCommand implements Callable<Integer> {
         Trainer.Result result;
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName("train").setInitialMax(plan.options.steps())
                 .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250)
-                .setConsumer(new ConsoleProgressBarConsumer(err, 150))
+                .setConsumer(new DelegatingProgressBarConsumer(line -> {
+                    err.print("\r" + line);
+                    err.flush();
+                }, 150))
                 .startsFrom(start, Duration.ZERO).build()) {
             double[] lastVal = {Double.NaN};
             result = trainer.run(s -> {
@@ -145,6 +155,7 @@ public final class TrainCommand implements Callable<Integer> {
                         s.tokensPerS(), s.worstMaxVio()));
             });
         }
+        err.println();
         double seconds = (System.nanoTime() - began) / 1e9;
         Metrics.Step last = result.last();
         err.printf("behemoth: step %d/%d · train loss %.4f · val %.4f nats/token · %.4f bits/byte · worst MaxVio %.2f · %d dead experts"
@@ -155,7 +166,7 @@ public final class TrainCommand implements Callable<Integer> {
         int[] prompt = plan.options.data() == null ? plan.tokenizer.encode(SAMPLE_PROMPT)
                 : Arrays.copyOf(plan.data.val(), Math.min(16, plan.data.val().length));
         int[] sample = TextSample.continueTokens(result.model(), prompt, SAMPLE_TOKENS, SAMPLE_TEMPERATURE, plan.options.seed());
-        PrintStream stdout = System.out;
+        PrintWriter stdout = spec.commandLine().getOut();
         stdout.printf("--- sample (%d tokens, temperature %.1f, seed %d) ---%n", SAMPLE_TOKENS, SAMPLE_TEMPERATURE, plan.options.seed());
         stdout.println(new String(plan.tokenizer.decode(prompt), StandardCharsets.UTF_8)
                 + new String(plan.tokenizer.decode(sample), StandardCharsets.UTF_8));
@@ -176,9 +187,10 @@ public final class TrainCommand implements Callable<Integer> {
         Path outDir = out != null ? out : Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         requireNoRun(outDir);
         requireWritable(outDir);
-        if (data != null && !Files.isReadable(data)) throw new IllegalArgumentException("--data " + data + ": no such readable file");
+        if (data != null && !Files.isReadable(data)) throw new IllegalArgumentException("--data " + data + ": no such readable file or folder");
         ModelConfig config = model.resolve(vocabSizeOf(options.tokenizer()));
         Tokenizer tok = loadTokenizer(options.tokenizer());
+        if (tok.vocabSize() != config.vocabSize()) config = model.resolve(tok.vocabSize()); // BPE may stop short of N
         return new Plan(config, options, tok, TrainingData.load(data, tok), outDir, null);
     }
 
@@ -265,17 +277,25 @@ public final class TrainCommand implements Callable<Integer> {
     private static int bpeSize(String spec) {
         try {
             int n = Integer.parseInt(spec.substring(4));
-            if (n > 256) return n;
+            if (n >= BpeTokenizer.MIN_VOCAB) return n;
         } catch (NumberFormatException ignored) {
             // reported below
         }
-        throw new IllegalArgumentException("--tokenizer " + spec + ": N in bpe:N must be an integer above 256");
+        throw new IllegalArgumentException("--tokenizer " + spec + ": N in bpe:N must be an integer of at least "
+                + BpeTokenizer.MIN_VOCAB + " (the 256 bytes and the special tokens)");
     }
 
-    private static Tokenizer loadTokenizer(String spec) throws IOException {
-        if (spec.startsWith("bpe:"))
-            throw new IOException("--tokenizer " + spec + ": BPE training is not built yet; use bytes or a tokenizer.json");
-        return Tokenizers.load(spec);
+    /** bytes, a tokenizer.json, or (bpe:N) a BPE trained on the training part of the text. */
+    private Tokenizer loadTokenizer(String tokenizerSpec) throws IOException {
+        if (!tokenizerSpec.startsWith("bpe:")) return Tokenizers.load(tokenizerSpec);
+        if (data != null && Files.isDirectory(data))
+            throw new IllegalArgumentException("--tokenizer " + tokenizerSpec + " trains on text, but --data " + data
+                    + " is a prepared shard folder: pass the tokenizer.json it was prepared with");
+        String text = data == null ? BundledCorpus.shakespeare() : Files.readString(data, StandardCharsets.UTF_8);
+        String trainPart = text.substring(0, TrainingData.validationStart(text, TrainingData.VAL_FRACTION));
+        int size = bpeSize(tokenizerSpec);
+        spec.commandLine().getErr().printf("behemoth: training a BPE tokenizer of %d tokens on %,d characters ...%n", size, trainPart.length());
+        return BpeTokenizer.train(trainPart, size);
     }
 
     static final class ScheduleConverter implements ITypeConverter<Schedule.Kind> {

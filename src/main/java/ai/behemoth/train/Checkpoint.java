@@ -124,7 +124,7 @@ public final class Checkpoint {
     }
 
     /** The {@code step-N} folders under {@code checkpoints}, by increasing N. */
-    static List<Path> checkpointsOf(Path checkpoints) throws IOException {
+    public static List<Path> checkpointsOf(Path checkpoints) throws IOException {
         if (!Files.isDirectory(checkpoints)) return List.of();
         try (Stream<Path> s = Files.list(checkpoints)) {
             return s.filter(p -> stepOf(p).isPresent() && Files.isDirectory(p))

@@ -22,7 +22,7 @@ class TrainCommandTest {
     @TempDir
     Path tmp;
 
-    record Run(int code, String err) {
+    record Run(int code, String out, String err) {
         String firstLine() {
             return err.lines().findFirst().orElse("");
         }
@@ -34,7 +34,7 @@ class TrainCommandTest {
         cli.setOut(new PrintWriter(out));
         cli.setErr(new PrintWriter(err));
         int code = cli.execute(args);
-        return new Run(code, err.toString());
+        return new Run(code, out.toString(), err.toString());
     }
 
     /** Every file under {@code dir} with its bytes, to show that a refused command changed nothing. */
@@ -130,6 +130,43 @@ class TrainCommandTest {
         r = run("train", "--resume", run.toString());
         assertThat(r.firstLine()).contains("tokenizer.json").contains("missing");
         assertThat(Files.exists(step.resolve("config.json"))).isTrue();
+    }
+
+    /** Flags for a model small enough to train a few steps in a test. */
+    static final String[] SMALL = {"--layers", "2", "--dim", "16", "--heads", "2", "--ctx", "16", "--experts", "4",
+            "--expert-hidden", "16", "--batch", "2", "--eval-batches", "1", "--threads", "1"};
+
+    static String[] args(String[] head, String... tail) {
+        String[] all = java.util.Arrays.copyOf(head, head.length + SMALL.length + tail.length);
+        System.arraycopy(SMALL, 0, all, head.length, SMALL.length);
+        System.arraycopy(tail, 0, all, head.length + SMALL.length, tail.length);
+        return all;
+    }
+
+    @Test
+    void aSmallRunWithABpeTokenizerWritesItsFolderAndEndsWithASample() throws IOException {
+        Path text = Files.writeString(tmp.resolve("text.txt"), ai.behemoth.data.BundledCorpus.shakespeare().substring(0, 30_000));
+        Path out = tmp.resolve("run");
+        Run r = run(args(new String[]{"train", "--data", text.toString(), "--tokenizer", "bpe:300", "--out", out.toString()},
+                "--steps", "4", "--checkpoint-every", "2", "--keep-checkpoints", "1"));
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.err()).contains("run folder " + out).contains("step 4/4").contains("bits/byte");
+        assertThat(r.out()).startsWith("--- sample (200 tokens");
+        assertThat(Files.readAllLines(out.resolve("metrics.jsonl"))).hasSize(4);
+        assertThat(Checkpoint.checkpointsOf(out.resolve("checkpoints"))).containsExactly(Checkpoint.stepDir(out, 2));
+        Checkpoint.Loaded fin = Checkpoint.read(out.resolve("final"));
+        assertThat(fin.config().vocabSize()).isEqualTo(300);
+        assertThat(ai.behemoth.tokenizer.Tokenizers.load(out.resolve("final").toString()).vocabSize()).isEqualTo(300);
+
+        Map<String, String> before = snapshot(out);
+        r = run("train", "--resume", out.toString());
+        assertThat(r.code()).isZero();
+        assertThat(r.err()).contains("nothing to do");
+        assertThat(snapshot(out)).isEqualTo(before);
+
+        r = run("train", "--resume", Checkpoint.stepDir(out, 2).toString(), "--out", tmp.resolve("branch").toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(Files.readAllLines(tmp.resolve("branch/metrics.jsonl"))).hasSize(4);
     }
 
     @Test

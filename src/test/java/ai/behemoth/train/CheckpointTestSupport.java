@@ -1,6 +1,7 @@
 package ai.behemoth.train;
 
 import ai.behemoth.model.ModelConfig;
+import ai.behemoth.tokenizer.ByteTokenizer;
 import ai.behemoth.model.Presets;
 
 import java.io.IOException;
@@ -30,7 +31,7 @@ public final class CheckpointTestSupport {
         Checkpoint.TrainerState state = new Checkpoint.TrainerState(Checkpoint.FORMAT, "test", step, o.seed(), o,
                 new float[][]{{0.1f, -0.2f, 1e-7f}, {0, 0, 3.5f}},
                 new Checkpoint.DataState(Batches.SAMPLER, o.seed(), step + 1, 100, 10, 100, 10, "ab"));
-        Checkpoint.write(dir, c, layout, new SavingByteTokenizer(), p, m, v, state);
+        Checkpoint.write(dir, c, layout, new ByteTokenizer(), p, m, v, state);
         return new Saved(c, p, m, v, state);
     }
 }

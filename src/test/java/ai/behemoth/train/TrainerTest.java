@@ -3,6 +3,7 @@ package ai.behemoth.train;
 import ai.behemoth.data.BundledCorpus;
 import ai.behemoth.data.TrainingData;
 import ai.behemoth.model.ModelConfig;
+import ai.behemoth.tokenizer.ByteTokenizer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
@@ -22,7 +23,7 @@ class TrainerTest {
     @TempDir
     Path tmp;
 
-    static final TrainingData DATA = TrainingData.fromText(BundledCorpus.shakespeare().substring(0, 40_000), new SavingByteTokenizer());
+    static final TrainingData DATA = TrainingData.fromText(BundledCorpus.shakespeare().substring(0, 40_000), new ByteTokenizer());
 
     /** Two layers (one MoE of four experts top-2 after a dense one), width 16, context 16. */
     static ModelConfig config() {
@@ -54,10 +55,10 @@ class TrainerTest {
     void aRunStoppedAndResumedMatchesAnUninterruptedOneBitForBit() throws IOException {
         TrainOptions o = options(TrainOptions.BalanceMode.AUX_FREE);
         Path whole = tmp.resolve("whole"), broken = tmp.resolve("broken");
-        new Trainer(config(), o, new SavingByteTokenizer(), DATA, whole, null).run(null);
+        new Trainer(config(), o, new ByteTokenizer(), DATA, whole, null).run(null);
 
         class Crash extends RuntimeException {}
-        assertThatThrownBy(() -> new Trainer(config(), o, new SavingByteTokenizer(), DATA, broken, null).run(s -> {
+        assertThatThrownBy(() -> new Trainer(config(), o, new ByteTokenizer(), DATA, broken, null).run(s -> {
             if (s.step() == 8) throw new Crash();
         })).isInstanceOf(Crash.class);
         assertThat(Files.readAllLines(broken.resolve(Metrics.FILE))).hasSize(8);
@@ -66,7 +67,7 @@ class TrainerTest {
         assertThat(latest).isEqualTo(Checkpoint.stepDir(broken, 5));
         Checkpoint.Loaded loaded = Checkpoint.read(latest);
         assertThat(loaded.state().routerBias()[0]).isNotEqualTo(new float[4]); // aux-free biases moved and were saved
-        new Trainer(config(), o, new SavingByteTokenizer(), DATA, broken, loaded).run(null);
+        new Trainer(config(), o, new ByteTokenizer(), DATA, broken, loaded).run(null);
 
         List<String> expected = withoutTiming(whole.resolve(Metrics.FILE));
         assertThat(expected).hasSize(12);
@@ -84,7 +85,7 @@ class TrainerTest {
         b.steps = 30; b.evalEvery = 0; b.checkpointEvery = 0;
         Path run = tmp.resolve("run");
         List<Metrics.Step> steps = new ArrayList<>();
-        Trainer.Result result = new Trainer(config(), b.build(), new SavingByteTokenizer(), DATA, run, null).run(steps::add);
+        Trainer.Result result = new Trainer(config(), b.build(), new ByteTokenizer(), DATA, run, null).run(steps::add);
         assertThat(steps).hasSize(30);
         assertThat(steps.getFirst().trainLoss()).isCloseTo(Math.log(256), org.assertj.core.api.Assertions.within(0.3));
         assertThat(result.last().valLoss()).isLessThan(steps.getFirst().trainLoss() - 1.0);
@@ -95,9 +96,9 @@ class TrainerTest {
             assertThat(s.lr()).isEqualTo(b.build().lrSchedule().at(s.step()));
         }
         assertThat(Checkpoint.read(run.resolve("final")).state().step()).isEqualTo(30);
-        int[] sample = TextSample.continueTokens(result.model(), new SavingByteTokenizer().encode("ROMEO:"), 20, 0.8, 1);
+        int[] sample = TextSample.continueTokens(result.model(), new ByteTokenizer().encode("ROMEO:"), 20, 0.8, 1);
         assertThat(sample).hasSize(20);
         for (int t : sample) assertThat(t).isBetween(0, 255);
-        assertThat(TextSample.continueTokens(result.model(), new SavingByteTokenizer().encode("ROMEO:"), 20, 0.8, 1)).isEqualTo(sample);
+        assertThat(TextSample.continueTokens(result.model(), new ByteTokenizer().encode("ROMEO:"), 20, 0.8, 1)).isEqualTo(sample);
     }
 }
