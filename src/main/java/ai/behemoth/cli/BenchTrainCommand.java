@@ -15,6 +15,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
 
@@ -71,21 +72,26 @@ public final class BenchTrainCommand implements Callable<Integer> {
         t.initialize(seed);
         AdamW adam = new AdamW(t.layout(), options.beta1(), options.beta2(), options.weightDecay());
 
-        double[] seconds = new double[steps];
+        // CPU time of the whole process as well as wall time: on a shared machine the wall clock
+        // measures the neighbours too, while CPU seconds per step stay close to the unloaded figure.
+        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        double[] seconds = new double[steps], cpuSeconds = new double[steps];
         for (int s = 1; s <= warmupSteps + steps; s++) {
-            long t0 = System.nanoTime();
+            long t0 = System.nanoTime(), cpu0 = os.getProcessCpuTime();
             Batches.Batch b = batches.train(stream, seed, s);
             t.zeroGrads();
             t.forward(b.tokens(), b.targets(), b.batch(), b.seq());
             t.backward();
             adam.clip(t.grads(), options.gradClip());
             adam.step(t.params(), t.grads(), s, options.lr());
-            if (s > warmupSteps) seconds[s - warmupSteps - 1] = (System.nanoTime() - t0) / 1e9;
+            if (s > warmupSteps) {
+                seconds[s - warmupSteps - 1] = (System.nanoTime() - t0) / 1e9;
+                cpuSeconds[s - warmupSteps - 1] = (os.getProcessCpuTime() - cpu0) / 1e9;
+            }
         }
         double[] sorted = seconds.clone();
         Arrays.sort(sorted);
-        double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2]
-                : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+        double median = median(seconds), cpuMedian = median(cpuSeconds);
         long tokensPerStep = (long) batch * config.context();
         double tokensPerS = tokensPerStep / median;
         double flopsPerToken = Flops.perToken(config);
@@ -97,7 +103,8 @@ public final class BenchTrainCommand implements Callable<Integer> {
         out.printf("steps       batch %d × ctx %d = %,d tokens; %d threads; %d warmup + %d timed steps%n",
                 batch, config.context(), tokensPerStep, threads, warmupSteps, steps);
         out.printf("step time   median %.1f ms (min %.1f, max %.1f)%n", median * 1e3, sorted[0] * 1e3, sorted[sorted.length - 1] * 1e3);
-        out.printf("tokens/s    %,.0f%n", tokensPerS);
+        out.printf("CPU time    median %.1f ms per step (all threads; %.2f cores busy)%n", cpuMedian * 1e3, cpuMedian / median);
+        out.printf("tokens/s    %,.0f (per CPU-second: %,.0f)%n", tokensPerS, tokensPerStep / cpuMedian);
         out.printf("FLOPs/token %.3f MFLOP (6·N + 12·L·T·D)%n", flopsPerToken / 1e6);
         out.printf("GFLOP/s     %.2f%n", gflops);
         try {
@@ -107,5 +114,12 @@ public final class BenchTrainCommand implements Callable<Integer> {
             out.printf("MFU         unavailable: the machine's peak could not be measured (%s)%n", e.getMessage());
         }
         return 0;
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 }
