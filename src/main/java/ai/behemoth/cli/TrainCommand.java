@@ -58,10 +58,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "Run folder (default: runs/<date-time>; on --resume, the checkpoint's run).")
     Path out;
 
-    @Option(names = "--steps", paramLabel = "N", description = "Optimizer steps (default: 2000).")
+    @Option(names = "--steps", paramLabel = "N", description = "Optimizer steps (default: 3000).")
     Integer steps;
 
-    @Option(names = "--batch", paramLabel = "N", description = "Sequences per step (default: 16).")
+    @Option(names = "--batch", paramLabel = "N", description = "Sequences per step (default: 8).")
     Integer batch;
 
     @Mixin
@@ -92,13 +92,13 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--grad-clip", paramLabel = "X", description = "Maximum global gradient norm, 0 for none (default: 1.0).")
     Double gradClip;
 
-    @Option(names = "--eval-every", paramLabel = "N", description = "Validate every N steps and at the end; 0: only at the end (default: 200).")
+    @Option(names = "--eval-every", paramLabel = "N", description = "Validate every N steps and at the end; 0: only at the end (default: 250).")
     Integer evalEvery;
 
-    @Option(names = "--eval-batches", paramLabel = "N", description = "Validation batches (fixed windows of the held-out text; default: 8).")
+    @Option(names = "--eval-batches", paramLabel = "N", description = "Validation batches (fixed windows of the held-out text; default: 16).")
     Integer evalBatches;
 
-    @Option(names = "--checkpoint-every", paramLabel = "N", description = "Checkpoint every N steps; 0: only final/ (default: 500).")
+    @Option(names = "--checkpoint-every", paramLabel = "N", description = "Checkpoint every N steps; 0: only final/ (default: 1000).")
     Integer checkpointEvery;
 
     @Option(names = "--keep-checkpoints", paramLabel = "K", description = "Keep the last K step checkpoints (default: 3).")

@@ -70,6 +70,21 @@ class TrainCommandTest {
     }
 
     @Test
+    void theHelpStatesTheDefaultsTheCodeUses() {
+        CommandLine cli = Main.commandLine();
+        String help = cli.getSubcommands().get("train").getUsageMessage(CommandLine.Help.Ansi.OFF).replaceAll("\\s+", " ");
+        ai.behemoth.train.TrainOptions d = ai.behemoth.train.TrainOptions.DEFAULTS;
+        assertThat(help).contains("Optimizer steps (default: " + d.steps() + ")", "Sequences per step (default: " + d.batch() + ")",
+                "(default: " + d.evalEvery() + ")", "default: " + d.evalBatches() + ")", "(default: " + d.checkpointEvery() + ")",
+                "(default: " + d.warmup() + ",", "(default: " + d.keepCheckpoints() + ")", "(default: " + d.seed() + ")",
+                "(default: " + d.minLrRatio() + ")", "(default: " + d.weightDecay() + ")", "(default: " + d.beta1() + ")",
+                "(default: " + d.beta2() + ")", "(default: " + d.gradClip() + ")", "(default: " + d.auxAlpha() + ")",
+                "(default: " + d.zLoss() + ")", "(default: " + d.biasGamma() + ")");
+        assertThat(help).contains("Peak learning rate (default: 3e-3)");
+        assertThat(d.lr()).isEqualTo(3e-3);
+    }
+
+    @Test
     void badEnumValuesAreUsageErrors() {
         assertThat(run("train", "--router", "argmax").code()).isEqualTo(2);
         assertThat(run("train", "--balance", "loss").code()).isEqualTo(2);
