@@ -81,7 +81,8 @@ class MatMulTest {
         int[][] shapes = {
                 {1, 1, 1}, {1, 7, 1}, {1, 1, 19}, {3, 1, 2}, {2, 5, 3}, {4, 16, 16}, {5, 17, 33}, {7, 3, 65},
                 {MatMul.MR, 8, MatMul.NR}, {MatMul.MR + 1, 9, MatMul.NR + 1}, {MatMul.MC + 3, 12, MatMul.NC + 5},
-                {9, MatMul.KC + 37, 20}, {70, 2 * MatMul.KC + 1, 130}, {128, 32, 128}, {33, 300, 47},
+                {9, MatMul.KC + 37, 20}, {13, 2 * MatMul.KC + 1, 70}, {64, 32, 128}, {33, 100, 47},
+                {9, 40, MatMul.NR / 2}, {6, 20, MatMul.NR + MatMul.NR / 2}, {5, 11, MatMul.NR / 2 + 1},
         };
         long seed = 1;
         for (Form form : Form.values()) {
@@ -106,7 +107,7 @@ class MatMulTest {
     @Test
     void resultsAreBitIdenticalForAnyThreadCount() {
         Random rng = new Random(42);
-        int m = 150, k = 300, n = 170;
+        int m = MatMul.MC + 5, k = MatMul.KC + 3, n = MatMul.NR + 20; // several tasks, two depth blocks, both panel widths
         float[] a = random(rng, m * k), b = random(rng, k * n);
         for (Form form : Form.values()) {
             float[][] results = new float[3][];

@@ -1,0 +1,300 @@
+package ai.behemoth.tensor.quant;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Rows of any {@link GgmlType} held in memory segments (mapped files, or heap segments backed by a
+ * {@code byte[]}): dot products with float vectors, dequantisation and quantisation. Offsets are in
+ * bytes, counts in values; a row holds a whole number of blocks. {@link QuantScalar} is the plain
+ * twin, with the block layouts written out.
+ *
+ * <p>The kernels use float vectors of {@code L} = 16 lanes (AVX-512) or 8 (otherwise) and load the
+ * quants as {@code L} bytes at a time, widened to floats. A dot product keeps one vector of partial
+ * sums per sub-block and folds it into the accumulator with the sub-block's scale, so the scales
+ * are applied once per {@code L} values rather than once per value. Dequantisation computes every
+ * value with the same float operations as the twin, so it matches it bit for bit.
+ */
+public final class Quant {
+    private Quant() {}
+
+    private static final VectorSpecies<Float> F =
+            FloatVector.SPECIES_PREFERRED.length() >= 16 ? FloatVector.SPECIES_512 : FloatVector.SPECIES_256;
+    private static final int L = F.length();
+    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * L));
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * L));
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    /** Σ row[i]·x[xOff + i] over the {@code n} values of the row at {@code seg + off}. */
+    public static float dot(GgmlType type, MemorySegment seg, long off, float[] x, int xOff, int n) {
+        type.rowBytes(n);
+        return switch (type) {
+            case F32, F16, BF16 -> dotFloat(type, seg, off, x, xOff, n);
+            case Q8_0 -> dotQ8_0(seg, off, x, xOff, n);
+            case Q4_0 -> dotQ4_0(seg, off, x, xOff, n);
+            case Q4_K -> dotQ4_K(seg, off, x, xOff, n);
+            case Q6_K -> dotQ6_K(seg, off, x, xOff, n);
+        };
+    }
+
+    /** Writes the {@code n} values of the row at {@code seg + off} as floats into {@code out}. */
+    public static void dequantize(GgmlType type, MemorySegment seg, long off, float[] out, int outOff, int n) {
+        type.rowBytes(n);
+        switch (type) {
+            case F32, F16, BF16 -> dequantizeFloat(type, seg, off, out, outOff, n);
+            case Q8_0 -> dequantizeQ8_0(seg, off, out, outOff, n);
+            case Q4_0 -> dequantizeQ4_0(seg, off, out, outOff, n);
+            case Q4_K -> dequantizeQ4_K(seg, off, out, outOff, n);
+            case Q6_K -> dequantizeQ6_K(seg, off, out, outOff, n);
+        }
+    }
+
+    /**
+     * Encodes {@code n} floats as one row of {@code type} at {@code dst + dstOff}: F32, F16, BF16
+     * (round to nearest even), Q8_0 and Q4_0 as ggml's reference quantisers. Runs the scalar code,
+     * as ggml does, so that files come out identical everywhere.
+     */
+    public static void quantize(GgmlType type, float[] src, int srcOff, int n, MemorySegment dst, long dstOff) {
+        QuantScalar.quantize(type, src, srcOff, n, dst, dstOff);
+    }
+
+    // ---- F32, F16, BF16: one value per element, L at a time, then a scalar tail
+
+    private static FloatVector floats(GgmlType type, MemorySegment seg, long at) {
+        return switch (type) {
+            case F32 -> FloatVector.fromMemorySegment(F, seg, at, LE);
+            case F16 -> halfToFloat(ShortVector.fromMemorySegment(S, seg, at, LE));
+            case BF16 -> ((IntVector) ShortVector.fromMemorySegment(S, seg, at, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            default -> throw new IllegalArgumentException(type + " is not a float type");
+        };
+    }
+
+    /**
+     * binary16 → float32 exactly: the exponent and mantissa bits shifted into float position and
+     * scaled by 2^112 (re-biasing the exponent, and turning half subnormals into the right normal
+     * floats); infinities and NaNs get the all-ones exponent, NaNs keep their payload and come out
+     * quiet (as {@link Float#float16ToFloat} and the x86 conversion instruction do); then the sign.
+     */
+    private static FloatVector halfToFloat(ShortVector h) {
+        IntVector bits = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
+        IntVector magnitude = bits.and(0x7fff);
+        IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
+        IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+        VectorMask<Integer> infinite = magnitude.compare(VectorOperators.EQ, 0x7c00);
+        VectorMask<Integer> nan = magnitude.compare(VectorOperators.GT, 0x7c00);
+        IntVector value = finite.blend(0x7f800000, infinite).blend(shifted.or(0x7fc00000), nan);
+        return value.or(bits.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+    }
+
+    private static float dotFloat(GgmlType type, MemorySegment seg, long off, float[] x, int xOff, int n) {
+        int width = type == GgmlType.F32 ? 4 : 2;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        int i = 0;
+        for (; i + 2 * L <= n; i += 2 * L) {
+            acc0 = floats(type, seg, off + (long) width * i).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
+            acc1 = floats(type, seg, off + (long) width * (i + L)).fma(FloatVector.fromArray(F, x, xOff + i + L), acc1);
+        }
+        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += scalarFloat(type, seg, off + (long) width * i) * x[xOff + i];
+        return s;
+    }
+
+    private static void dequantizeFloat(GgmlType type, MemorySegment seg, long off, float[] out, int outOff, int n) {
+        int width = type == GgmlType.F32 ? 4 : 2;
+        int i = 0;
+        for (; i + L <= n; i += L) floats(type, seg, off + (long) width * i).intoArray(out, outOff + i);
+        for (; i < n; i++) out[outOff + i] = scalarFloat(type, seg, off + (long) width * i);
+    }
+
+    private static float scalarFloat(GgmlType type, MemorySegment seg, long at) {
+        return switch (type) {
+            case F32 -> seg.get(QuantScalar.F32, at);
+            case F16 -> QuantScalar.half(seg, at);
+            default -> Float.intBitsToFloat((seg.get(QuantScalar.I16, at) & 0xffff) << 16);
+        };
+    }
+
+    // ---- block types. Each loads L quant bytes at a time (B) and widens them to L floats.
+
+    private static FloatVector widen(ByteVector q) {
+        return (FloatVector) q.convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    private static ByteVector bytes(MemorySegment seg, long at) {
+        return ByteVector.fromMemorySegment(B, seg, at, LE);
+    }
+
+    /** Q4_0 values j..j+L−1 (low nibbles, first half of the block) of bytes {@code q}, minus 8. */
+    private static FloatVector lowNibbles(ByteVector q, int minus) {
+        return widen(q.and((byte) 15).sub((byte) minus));
+    }
+
+    private static FloatVector highNibbles(ByteVector q, int minus) {
+        return widen(q.lanewise(VectorOperators.LSHR, 4).sub((byte) minus));
+    }
+
+    private static float dotQ8_0(MemorySegment seg, long off, float[] x, int xOff, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / 32; b++) {
+            long at = off + 34L * b;
+            int xi = xOff + 32 * b;
+            FloatVector sum = FloatVector.zero(F);
+            for (int k = 0; k < 32; k += L)
+                sum = widen(bytes(seg, at + 2 + k)).fma(FloatVector.fromArray(F, x, xi + k), sum);
+            acc = sum.fma(FloatVector.broadcast(F, QuantScalar.half(seg, at)), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static void dequantizeQ8_0(MemorySegment seg, long off, float[] out, int outOff, int n) {
+        for (int b = 0; b < n / 32; b++) {
+            long at = off + 34L * b;
+            float d = QuantScalar.half(seg, at);
+            for (int k = 0; k < 32; k += L) widen(bytes(seg, at + 2 + k)).mul(d).intoArray(out, outOff + 32 * b + k);
+        }
+    }
+
+    private static float dotQ4_0(MemorySegment seg, long off, float[] x, int xOff, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / 32; b++) {
+            long at = off + 18L * b;
+            int xi = xOff + 32 * b;
+            FloatVector sum = FloatVector.zero(F);
+            for (int k = 0; k < 16; k += L) {
+                ByteVector q = bytes(seg, at + 2 + k);
+                sum = lowNibbles(q, 8).fma(FloatVector.fromArray(F, x, xi + k), sum);
+                sum = highNibbles(q, 8).fma(FloatVector.fromArray(F, x, xi + 16 + k), sum);
+            }
+            acc = sum.fma(FloatVector.broadcast(F, QuantScalar.half(seg, at)), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static void dequantizeQ4_0(MemorySegment seg, long off, float[] out, int outOff, int n) {
+        for (int b = 0; b < n / 32; b++) {
+            long at = off + 18L * b;
+            float d = QuantScalar.half(seg, at);
+            int o = outOff + 32 * b;
+            for (int k = 0; k < 16; k += L) {
+                ByteVector q = bytes(seg, at + 2 + k);
+                lowNibbles(q, 8).mul(d).intoArray(out, o + k);
+                highNibbles(q, 8).mul(d).intoArray(out, o + 16 + k);
+            }
+        }
+    }
+
+    /**
+     * Q4_K: x = d·sc·q − dmin·m per sub-block of 32, so Σ x·a = d·sc·Σ q·a − dmin·m·Σ a; both sums
+     * are kept as vectors and folded in with their scalar factors.
+     */
+    private static float dotQ4_K(MemorySegment seg, long off, float[] x, int xOff, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / 256; b++) {
+            long at = off + 144L * b, scales = at + 4, qs = at + 16;
+            float d = QuantScalar.half(seg, at), dmin = QuantScalar.half(seg, at + 2);
+            int xi = xOff + 256 * b;
+            for (int j = 0; j < 4; j++) {
+                FloatVector qaLow = FloatVector.zero(F), aLow = FloatVector.zero(F);
+                FloatVector qaHigh = FloatVector.zero(F), aHigh = FloatVector.zero(F);
+                for (int k = 0; k < 32; k += L) {
+                    ByteVector q = bytes(seg, qs + 32 * j + k);
+                    FloatVector a0 = FloatVector.fromArray(F, x, xi + 64 * j + k);
+                    FloatVector a1 = FloatVector.fromArray(F, x, xi + 64 * j + 32 + k);
+                    qaLow = lowNibbles(q, 0).fma(a0, qaLow);
+                    aLow = aLow.add(a0);
+                    qaHigh = highNibbles(q, 0).fma(a1, qaHigh);
+                    aHigh = aHigh.add(a1);
+                }
+                acc = qaLow.fma(FloatVector.broadcast(F, d * QuantScalar.q4kScale(seg, scales, 2 * j)), acc);
+                acc = aLow.fma(FloatVector.broadcast(F, -dmin * QuantScalar.q4kMin(seg, scales, 2 * j)), acc);
+                acc = qaHigh.fma(FloatVector.broadcast(F, d * QuantScalar.q4kScale(seg, scales, 2 * j + 1)), acc);
+                acc = aHigh.fma(FloatVector.broadcast(F, -dmin * QuantScalar.q4kMin(seg, scales, 2 * j + 1)), acc);
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static void dequantizeQ4_K(MemorySegment seg, long off, float[] out, int outOff, int n) {
+        for (int b = 0; b < n / 256; b++) {
+            long at = off + 144L * b, scales = at + 4, qs = at + 16;
+            float d = QuantScalar.half(seg, at), dmin = QuantScalar.half(seg, at + 2);
+            int o = outOff + 256 * b;
+            for (int j = 0; j < 4; j++) {
+                float d1 = d * QuantScalar.q4kScale(seg, scales, 2 * j), m1 = dmin * QuantScalar.q4kMin(seg, scales, 2 * j);
+                float d2 = d * QuantScalar.q4kScale(seg, scales, 2 * j + 1), m2 = dmin * QuantScalar.q4kMin(seg, scales, 2 * j + 1);
+                for (int k = 0; k < 32; k += L) {
+                    ByteVector q = bytes(seg, qs + 32 * j + k);
+                    lowNibbles(q, 0).mul(d1).sub(m1).intoArray(out, o + 64 * j + k);
+                    highNibbles(q, 0).mul(d2).sub(m2).intoArray(out, o + 64 * j + 32 + k);
+                }
+            }
+        }
+    }
+
+    /**
+     * The four groups of Q6_K quants (offsets 0, 32, 64, 96 within a half) for lanes l..l+L−1 of
+     * that half, as signed bytes in −32..31; see {@link QuantScalar} for the bit layout.
+     */
+    private static ByteVector q6(ByteVector low, ByteVector high, ByteVector hb, int group) {
+        ByteVector nibble = switch (group) {
+            case 0 -> low.and((byte) 15);
+            case 1 -> high.and((byte) 15);
+            case 2 -> low.lanewise(VectorOperators.LSHR, 4);
+            default -> high.lanewise(VectorOperators.LSHR, 4);
+        };
+        ByteVector top = hb.lanewise(VectorOperators.LSHR, 2 * group).and((byte) 3).lanewise(VectorOperators.LSHL, 4);
+        return nibble.or(top).sub((byte) 32);
+    }
+
+    private static float dotQ6_K(MemorySegment seg, long off, float[] x, int xOff, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / 256; b++) {
+            long at = off + 210L * b;
+            float d = QuantScalar.half(seg, at + 208);
+            for (int h = 0; h < 2; h++) {
+                long ql = at + 64 * h, qh = at + 128 + 32 * h, sc = at + 192 + 8 * h;
+                int xi = xOff + 256 * b + 128 * h;
+                for (int l = 0; l < 32; l += L) {
+                    ByteVector low = bytes(seg, ql + l), high = bytes(seg, ql + 32 + l), hb = bytes(seg, qh + l);
+                    int is = l / 16;
+                    for (int g = 0; g < 4; g++) {
+                        FloatVector qa = widen(q6(low, high, hb, g)).mul(FloatVector.fromArray(F, x, xi + 32 * g + l));
+                        acc = qa.fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, sc + is + 2 * g)), acc);
+                    }
+                }
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static void dequantizeQ6_K(MemorySegment seg, long off, float[] out, int outOff, int n) {
+        for (int b = 0; b < n / 256; b++) {
+            long at = off + 210L * b;
+            float d = QuantScalar.half(seg, at + 208);
+            for (int h = 0; h < 2; h++) {
+                long ql = at + 64 * h, qh = at + 128 + 32 * h, sc = at + 192 + 8 * h;
+                int o = outOff + 256 * b + 128 * h;
+                for (int l = 0; l < 32; l += L) {
+                    ByteVector low = bytes(seg, ql + l), high = bytes(seg, ql + 32 + l), hb = bytes(seg, qh + l);
+                    int is = l / 16;
+                    for (int g = 0; g < 4; g++) {
+                        float scale = d * seg.get(ValueLayout.JAVA_BYTE, sc + is + 2 * g);
+                        widen(q6(low, high, hb, g)).mul(scale).intoArray(out, o + 32 * g + l);
+                    }
+                }
+            }
+        }
+    }
+}
