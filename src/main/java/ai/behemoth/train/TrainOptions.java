@@ -1,11 +1,11 @@
 package ai.behemoth.train;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 
-import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -119,16 +119,9 @@ public record TrainOptions(
         return null;
     }
 
+    /** The options under their trainer.json names. */
     public Map<String, Object> asMap() {
-        return JSON.convertValue(this, new com.fasterxml.jackson.core.type.TypeReference<>() {});
-    }
-
-    public static TrainOptions fromMap(Map<String, Object> map) throws IOException {
-        try {
-            return JSON.convertValue(map, TrainOptions.class);
-        } catch (IllegalArgumentException e) {
-            throw new IOException(e.getMessage().lines().findFirst().orElse("bad training options"), e);
-        }
+        return JSON.convertValue(this, new TypeReference<>() {});
     }
 
     public Builder toBuilder() {
