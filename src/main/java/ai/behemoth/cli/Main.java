@@ -16,6 +16,8 @@ import java.io.PrintWriter;
                 TokenizerCommand.class,
                 DataCommand.class,
                 BenchCommand.class,
+                CostCommand.class,
+                ReportCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -41,19 +41,41 @@ public final class MatMul {
     /** out[M,N] (+)= a[M,K] · b[N,K]ᵀ — a linear layer's forward (y = x·Wᵀ) and dx of attention scores. */
     public static void abT(float[] out, int outOff, float[] a, int aOff, float[] b, int bOff,
                            int m, int k, int n, boolean accumulate) {
-        multiply(Form.AB_T, out, outOff, a, aOff, b, bOff, m, k, n, accumulate);
+        abT(out, outOff, n, a, aOff, k, b, bOff, k, m, k, n, accumulate);
     }
 
     /** out[M,N] (+)= a[M,K] · b[K,N] — a linear layer's input gradient (dx = dy·W). */
     public static void ab(float[] out, int outOff, float[] a, int aOff, float[] b, int bOff,
                           int m, int k, int n, boolean accumulate) {
-        multiply(Form.AB, out, outOff, a, aOff, b, bOff, m, k, n, accumulate);
+        ab(out, outOff, n, a, aOff, k, b, bOff, n, m, k, n, accumulate);
     }
 
     /** out[M,N] (+)= a[K,M]ᵀ · b[K,N] — a linear layer's weight gradient (dW += dyᵀ·x). */
     public static void aTb(float[] out, int outOff, float[] a, int aOff, float[] b, int bOff,
                            int m, int k, int n, boolean accumulate) {
-        multiply(Form.A_T_B, out, outOff, a, aOff, b, bOff, m, k, n, accumulate);
+        aTb(out, outOff, n, a, aOff, m, b, bOff, n, m, k, n, accumulate);
+    }
+
+    /**
+     * {@link #abT(float[], int, float[], int, float[], int, int, int, int, boolean)} on matrices whose
+     * rows lie {@code ldOut}, {@code lda}, {@code ldb} floats apart (at least their widths n, k, k):
+     * one head of a fused QKV buffer, say, without copying it out.
+     */
+    public static void abT(float[] out, int outOff, int ldOut, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                           int m, int k, int n, boolean accumulate) {
+        new Product(Form.AB_T, out, outOff, ldOut, a, aOff, lda, b, bOff, ldb, m, k, n, accumulate).run();
+    }
+
+    /** {@link #ab(float[], int, float[], int, float[], int, int, int, int, boolean)} with row strides (at least n, k, n). */
+    public static void ab(float[] out, int outOff, int ldOut, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                          int m, int k, int n, boolean accumulate) {
+        new Product(Form.AB, out, outOff, ldOut, a, aOff, lda, b, bOff, ldb, m, k, n, accumulate).run();
+    }
+
+    /** {@link #aTb(float[], int, float[], int, float[], int, int, int, int, boolean)} with row strides (at least n, m, n). */
+    public static void aTb(float[] out, int outOff, int ldOut, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                           int m, int k, int n, boolean accumulate) {
+        new Product(Form.A_T_B, out, outOff, ldOut, a, aOff, lda, b, bOff, ldb, m, k, n, accumulate).run();
     }
 
     /** Per-thread packing buffers, grown on demand and reused. */
@@ -70,144 +92,154 @@ public final class MatMul {
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
-    private static void multiply(Form form, float[] out, int outOff, float[] a, int aOff, float[] b, int bOff,
-                                 int m, int k, int n, boolean accumulate) {
-        if (m < 0 || k < 0 || n < 0) {
-            throw new IllegalArgumentException("matrix sizes must not be negative: m=" + m + " k=" + k + " n=" + n);
-        }
-        checkRange("out", out, outOff, (long) m * n);
-        checkRange("a", a, aOff, (long) m * k);
-        checkRange("b", b, bOff, (long) k * n);
-        if (m == 0 || n == 0) return;
-        if (k == 0) {
-            if (!accumulate) for (int i = 0; i < m; i++) java.util.Arrays.fill(out, outOff + i * n, outOff + (i + 1) * n, 0f);
-            return;
-        }
-        int panels = (n + NR - 1) / NR;
-        float[] packedB = SCRATCH.get().packedB(panels * NR * k);
-        boolean parallel = (long) m * n * k >= PARALLEL_MIN_WORK;
-        int colBlocks = (n + NC - 1) / NC, mc = MC;
-        while (parallel && mc > MR && (m + mc - 1) / mc * colBlocks < 4 * Parallel.threads()) mc /= 2;
-        int rows = mc, rowBlocks = (m + mc - 1) / mc;
+    /**
+     * One call: out(i, j) = out[outOff + i·ldOut + j]; A(i, p) = a[aOff + i·lda + p], or a[aOff + p·lda + i]
+     * for Aᵀ·B; B(p, j) = b[bOff + j·ldb + p] for A·Bᵀ, else b[bOff + p·ldb + j].
+     */
+    private record Product(Form form, float[] out, int outOff, int ldOut, float[] a, int aOff, int lda,
+                           float[] b, int bOff, int ldb, int m, int k, int n, boolean accumulate) {
 
-        if (parallel && (long) k * n >= PARALLEL_MIN_WORK / 4) {
-            Parallel.forRange(panels, jp -> packB(form, b, bOff, k, n, jp, packedB));
-        } else {
-            for (int jp = 0; jp < panels; jp++) packB(form, b, bOff, k, n, jp, packedB);
+        void run() {
+            if (m < 0 || k < 0 || n < 0) {
+                throw new IllegalArgumentException("matrix sizes must not be negative: m=" + m + " k=" + k + " n=" + n);
+            }
+            checkRange("out", out, outOff, m, n, ldOut);
+            if (form == Form.A_T_B) checkRange("a", a, aOff, k, m, lda);
+            else checkRange("a", a, aOff, m, k, lda);
+            if (form == Form.AB_T) checkRange("b", b, bOff, n, k, ldb);
+            else checkRange("b", b, bOff, k, n, ldb);
+            if (m == 0 || n == 0) return;
+            if (k == 0) {
+                if (!accumulate) for (int i = 0; i < m; i++) java.util.Arrays.fill(out, outOff + i * ldOut, outOff + i * ldOut + n, 0f);
+                return;
+            }
+            int panels = (n + NR - 1) / NR;
+            float[] packedB = SCRATCH.get().packedB(panels * NR * k);
+            boolean parallel = (long) m * n * k >= PARALLEL_MIN_WORK;
+            int colBlocks = (n + NC - 1) / NC, mc = MC;
+            while (parallel && mc > MR && (m + mc - 1) / mc * colBlocks < 4 * Parallel.threads()) mc /= 2;
+            int rows = mc, rowBlocks = (m + mc - 1) / mc;
+
+            if (parallel && (long) k * n >= PARALLEL_MIN_WORK / 4) {
+                Parallel.forRange(panels, jp -> packB(jp, packedB));
+            } else {
+                for (int jp = 0; jp < panels; jp++) packB(jp, packedB);
+            }
+            if (parallel) {
+                Parallel.forRange(rowBlocks * colBlocks, t -> block(packedB, (t / colBlocks) * rows, rows, t % colBlocks));
+            } else {
+                for (int t = 0; t < rowBlocks * colBlocks; t++) block(packedB, (t / colBlocks) * rows, rows, t % colBlocks);
+            }
         }
-        if (parallel) {
-            Parallel.forRange(rowBlocks * colBlocks, t -> block(form, out, outOff, a, aOff, packedB, m, k, n,
-                    (t / colBlocks) * rows, rows, t % colBlocks, accumulate));
-        } else {
-            for (int t = 0; t < rowBlocks * colBlocks; t++) {
-                block(form, out, outOff, a, aOff, packedB, m, k, n, (t / colBlocks) * rows, rows, t % colBlocks, accumulate);
+
+        /** Packs columns [jp·NR, jp·NR + w) of B(p, j) into packedB[jp·NR·k + p·w + jj] (w the panel width), zero beyond n. */
+        private void packB(int jp, float[] packedB) {
+            int j0 = jp * NR, w = panelWidth(n, j0), cols = Math.min(w, n - j0), base = jp * NR * k;
+            if (form == Form.AB_T) { // B(p, j) = b[j·ldb + p]: a transpose, four source rows at a time
+                int jj = 0;
+                for (; jj + 4 <= cols; jj += 4) {
+                    int s0 = bOff + (j0 + jj) * ldb, s1 = s0 + ldb, s2 = s1 + ldb, s3 = s2 + ldb;
+                    for (int p = 0, d = base + jj; p < k; p++, d += w) {
+                        packedB[d] = b[s0 + p];
+                        packedB[d + 1] = b[s1 + p];
+                        packedB[d + 2] = b[s2 + p];
+                        packedB[d + 3] = b[s3 + p];
+                    }
+                }
+                for (; jj < cols; jj++) {
+                    int src = bOff + (j0 + jj) * ldb;
+                    for (int p = 0; p < k; p++) packedB[base + p * w + jj] = b[src + p];
+                }
+            } else { // B(p, j) = b[p·ldb + j]: row pieces
+                for (int p = 0; p < k; p++) System.arraycopy(b, bOff + p * ldb + j0, packedB, base + p * w, cols);
+            }
+            if (cols < w) {
+                for (int p = 0; p < k; p++) java.util.Arrays.fill(packedB, base + p * w + cols, base + (p + 1) * w, 0f);
+            }
+        }
+
+        /**
+         * Copies the last, partial micro-panel of A ({@code valid} < MR rows from row i, depth
+         * [k0, k0 + kc)) into packedA[p·MR + r], zero beyond the valid rows, so the kernel can always
+         * compute MR rows.
+         */
+        private void packEdgeRows(int i, int valid, int k0, int kc, float[] packedA) {
+            java.util.Arrays.fill(packedA, 0, kc * MR, 0f);
+            for (int r = 0; r < valid; r++) {
+                for (int p = 0; p < kc; p++) packedA[p * MR + r] = a[aOff + (i + r) * lda + k0 + p];
+            }
+        }
+
+        /**
+         * Copies rows [i0, i0 + rows) and depth [k0, k0 + kc) of Aᵀ (A stored [K, M]) into
+         * packedA[p·MC + r], zero up to a whole micro-panel. Read in place, successive depths of one
+         * micro-panel would lie lda floats apart (for a power of two, all in one cache set); packed they
+         * lie MC apart, and the copy is one contiguous piece per depth.
+         */
+        private void packTransposedRows(int i0, int rows, int k0, int kc, float[] packedA) {
+            int padded = (rows + MR - 1) / MR * MR;
+            for (int p = 0; p < kc; p++) {
+                System.arraycopy(a, aOff + (k0 + p) * lda + i0, packedA, p * MC, rows);
+                for (int r = rows; r < padded; r++) packedA[p * MC + r] = 0f;
+            }
+        }
+
+        /**
+         * One task: output rows [i0, i0 + mc) by columns [cb·NC, +NC), all depth blocks in order.
+         * For A·Bᵀ and A·B, full micro-panels of A are read where they lie and only a last partial one
+         * is copied; for Aᵀ·B the task's rows are copied a depth block at a time.
+         */
+        private void block(float[] packedB, int i0, int mc, int cb) {
+            Scratch scratch = SCRATCH.get();
+            int rows = Math.min(mc, m - i0);
+            int j0 = cb * NC, cols = Math.min(NC, n - j0);
+            boolean transposed = form == Form.A_T_B;
+            for (int k0 = 0; k0 < k; k0 += KC) {
+                int kc = Math.min(KC, k - k0);
+                boolean add = accumulate || k0 > 0;
+                if (transposed) packTransposedRows(i0, rows, k0, kc, scratch.packedA);
+                for (int r0 = 0; r0 < rows; r0 += MR) {
+                    int i = i0 + r0, valid = Math.min(MR, rows - r0);
+                    float[] src; // A(r, p) of this micro-panel is src[aBase + r·rs + p·ds]
+                    int aBase, rs, ds;
+                    if (transposed) {
+                        src = scratch.packedA; aBase = r0; rs = 1; ds = MC;
+                    } else if (valid == MR) {
+                        src = a; aBase = aOff + i * lda + k0; rs = lda; ds = 1;
+                    } else {
+                        packEdgeRows(i, valid, k0, kc, scratch.packedA);
+                        src = scratch.packedA; aBase = 0; rs = 1; ds = MR;
+                    }
+                    for (int c0 = 0; c0 < cols; c0 += NR) {
+                        int j = j0 + c0;
+                        int w = panelWidth(n, j), bBase = (j / NR) * NR * k + k0 * w;
+                        if (w == NR) {
+                            kernel(src, aBase, rs, ds, packedB, bBase, kc, scratch.tile);
+                        } else {
+                            halfKernel(src, aBase, rs, ds, packedB, bBase, kc, scratch.tile);
+                        }
+                        flush(scratch.tile, out, outOff + i * ldOut + j, ldOut, valid, Math.min(w, cols - c0), add);
+                    }
+                }
             }
         }
     }
 
-    private static void checkRange(String name, float[] x, int off, long size) {
-        if (off < 0 || off + size > x.length) {
-            throw new IllegalArgumentException("matrix " + name + " needs " + size + " floats from offset " + off
-                    + " but has length " + x.length);
+    /** Checks that rows × cols floats, rows {@code ld} apart from {@code off}, lie inside x (and that rows do not overlap). */
+    private static void checkRange(String name, float[] x, int off, int rows, int cols, int ld) {
+        if (ld < cols) {
+            throw new IllegalArgumentException("matrix " + name + ": row stride " + ld + " is less than its " + cols + " columns");
+        }
+        long end = rows == 0 || cols == 0 ? off : off + (long) (rows - 1) * ld + cols;
+        if (off < 0 || end > x.length) {
+            throw new IllegalArgumentException("matrix " + name + " needs " + rows + "x" + cols + " floats (row stride " + ld
+                    + ") from offset " + off + " but has length " + x.length);
         }
     }
 
     /** The width of the panel starting at column j: NR, or NR/2 for a last panel that narrow. */
     private static int panelWidth(int n, int j) {
         return n - j <= NR / 2 ? NR / 2 : NR;
-    }
-
-    /** Packs columns [jp·NR, jp·NR + w) of B(p, j) into packedB[jp·NR·k + p·w + jj] (w the panel width), zero beyond n. */
-    private static void packB(Form form, float[] b, int bOff, int k, int n, int jp, float[] packedB) {
-        int j0 = jp * NR, w = panelWidth(n, j0), cols = Math.min(w, n - j0), base = jp * NR * k;
-        if (form == Form.AB_T) { // B(p, j) = b[j·k + p]: a transpose, four source rows at a time
-            int jj = 0;
-            for (; jj + 4 <= cols; jj += 4) {
-                int s0 = bOff + (j0 + jj) * k, s1 = s0 + k, s2 = s1 + k, s3 = s2 + k;
-                for (int p = 0, d = base + jj; p < k; p++, d += w) {
-                    packedB[d] = b[s0 + p];
-                    packedB[d + 1] = b[s1 + p];
-                    packedB[d + 2] = b[s2 + p];
-                    packedB[d + 3] = b[s3 + p];
-                }
-            }
-            for (; jj < cols; jj++) {
-                int src = bOff + (j0 + jj) * k;
-                for (int p = 0; p < k; p++) packedB[base + p * w + jj] = b[src + p];
-            }
-        } else { // B(p, j) = b[p·n + j]: row pieces
-            for (int p = 0; p < k; p++) System.arraycopy(b, bOff + p * n + j0, packedB, base + p * w, cols);
-        }
-        if (cols < w) {
-            for (int p = 0; p < k; p++) java.util.Arrays.fill(packedB, base + p * w + cols, base + (p + 1) * w, 0f);
-        }
-    }
-
-    /**
-     * Copies the last, partial micro-panel of A[M, K] ({@code valid} < MR rows from row i, depth
-     * [k0, k0 + kc)) into packedA[p·MR + r], zero beyond the valid rows, so the kernel can always
-     * compute MR rows.
-     */
-    private static void packEdgeRows(float[] a, int aOff, int k, int i, int valid, int k0, int kc, float[] packedA) {
-        java.util.Arrays.fill(packedA, 0, kc * MR, 0f);
-        for (int r = 0; r < valid; r++) {
-            for (int p = 0; p < kc; p++) packedA[p * MR + r] = a[aOff + (i + r) * k + k0 + p];
-        }
-    }
-
-    /**
-     * Copies rows [i0, i0 + rows) and depth [k0, k0 + kc) of Aᵀ (A stored [K, M]) into
-     * packedA[p·MC + r], zero up to a whole micro-panel. Read in place, successive depths of one
-     * micro-panel would lie m floats apart (for m a power of two, all in one cache set); packed they
-     * lie MC apart, and the copy is one contiguous piece per depth.
-     */
-    private static void packTransposedRows(float[] a, int aOff, int m, int i0, int rows, int k0, int kc, float[] packedA) {
-        int padded = (rows + MR - 1) / MR * MR;
-        for (int p = 0; p < kc; p++) {
-            System.arraycopy(a, aOff + (k0 + p) * m + i0, packedA, p * MC, rows);
-            for (int r = rows; r < padded; r++) packedA[p * MC + r] = 0f;
-        }
-    }
-
-    /**
-     * One task: output rows [i0, i0 + mc) by columns [cb·NC, +NC), all depth blocks in order.
-     * For A·Bᵀ and A·B, full micro-panels of A are read where they lie (A(i, p) at a[i·k + p]) and
-     * only a last partial one is copied; for Aᵀ·B the task's rows are copied a depth block at a time.
-     */
-    private static void block(Form form, float[] out, int outOff, float[] a, int aOff, float[] packedB,
-                              int m, int k, int n, int i0, int mc, int cb, boolean accumulate) {
-        Scratch scratch = SCRATCH.get();
-        int rows = Math.min(mc, m - i0);
-        int j0 = cb * NC, cols = Math.min(NC, n - j0);
-        boolean transposed = form == Form.A_T_B;
-        for (int k0 = 0; k0 < k; k0 += KC) {
-            int kc = Math.min(KC, k - k0);
-            boolean add = accumulate || k0 > 0;
-            if (transposed) packTransposedRows(a, aOff, m, i0, rows, k0, kc, scratch.packedA);
-            for (int r0 = 0; r0 < rows; r0 += MR) {
-                int i = i0 + r0, valid = Math.min(MR, rows - r0);
-                float[] src; // A(r, p) of this micro-panel is src[aBase + r·rs + p·ds]
-                int aBase, rs, ds;
-                if (transposed) {
-                    src = scratch.packedA; aBase = r0; rs = 1; ds = MC;
-                } else if (valid == MR) {
-                    src = a; aBase = aOff + i * k + k0; rs = k; ds = 1;
-                } else {
-                    packEdgeRows(a, aOff, k, i, valid, k0, kc, scratch.packedA);
-                    src = scratch.packedA; aBase = 0; rs = 1; ds = MR;
-                }
-                for (int c0 = 0; c0 < cols; c0 += NR) {
-                    int j = j0 + c0;
-                    int w = panelWidth(n, j), bBase = (j / NR) * NR * k + k0 * w;
-                    if (w == NR) {
-                        kernel(src, aBase, rs, ds, packedB, bBase, kc, scratch.tile);
-                    } else {
-                        halfKernel(src, aBase, rs, ds, packedB, bBase, kc, scratch.tile);
-                    }
-                    flush(scratch.tile, out, outOff + i * n + j, n, valid, Math.min(w, cols - c0), add);
-                }
-            }
-        }
     }
 
     /**
