@@ -1,5 +1,6 @@
 package ai.behemoth.cli;
 
+import ai.behemoth.cost.TrainingFlops;
 import ai.behemoth.data.BundledCorpus;
 import ai.behemoth.model.ModelConfig;
 import ai.behemoth.tensor.Parallel;
@@ -7,7 +8,7 @@ import ai.behemoth.tensor.Peak;
 import ai.behemoth.tokenizer.ByteTokenizer;
 import ai.behemoth.train.AdamW;
 import ai.behemoth.train.Batches;
-import ai.behemoth.train.Flops;
+import ai.behemoth.train.ParameterLayout;
 import ai.behemoth.train.TrainOptions;
 import ai.behemoth.train.Transformer;
 import picocli.CommandLine.Command;
@@ -23,9 +24,9 @@ import java.util.concurrent.Callable;
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Time full training steps on the bundled Shakespeare (byte tokens) and report the median "
                 + "tokens/s, GFLOP/s and MFU.",
-                "FLOPs per token = 6·N + 12·L·T·D (PaLM, appendix B): N the active non-embedding parameters "
-                        + "(attention, dense FFNs, router, top-k routed experts, shared expert, norms, output head), "
-                        + "L layers, T the context, D = heads·head_dim.",
+                "FLOPs per token = 6·N + 12·L·T·D (PaLM, appendix B): N the active matrix parameters "
+                        + "(attention, dense FFNs, router, top-k routed experts, shared expert, output head; not the "
+                        + "embedding lookup or norm weights), L layers, T the context, D = heads·head_dim.",
                 "MFU = achieved GFLOP/s / the machine's peak FMA GFLOP/s on the same threads (behemoth bench peak)."})
 public final class BenchTrainCommand implements Callable<Integer> {
     @Mixin
@@ -94,12 +95,12 @@ public final class BenchTrainCommand implements Callable<Integer> {
         double median = median(seconds), cpuMedian = median(cpuSeconds);
         long tokensPerStep = (long) batch * config.context();
         double tokensPerS = tokensPerStep / median;
-        double flopsPerToken = Flops.perToken(config);
+        double flopsPerToken = TrainingFlops.perToken(config, config.context());
         double gflops = tokensPerS * flopsPerToken / 1e9;
 
         PrintWriter out = new PrintWriter(System.out, true);
-        out.printf("model       %,d parameters, %,d active per token (non-embedding); %d layers, dim %d, %d experts top-%d%n",
-                Flops.totalParams(config), Flops.activeParams(config), config.layers(), config.dim(), config.experts(), config.topK());
+        out.printf("model       %,d parameters, %,d active matrix parameters per token; %d layers, dim %d, %d experts top-%d%n",
+                new ParameterLayout(config).size(), TrainingFlops.activeMatrixParams(config), config.layers(), config.dim(), config.experts(), config.topK());
         out.printf("steps       batch %d × ctx %d = %,d tokens; %d threads; %d warmup + %d timed steps%n",
                 batch, config.context(), tokensPerStep, threads, warmupSteps, steps);
         out.printf("step time   median %.1f ms (min %.1f, max %.1f)%n", median * 1e3, sorted[0] * 1e3, sorted[sorted.length - 1] * 1e3);

@@ -2,14 +2,15 @@ package ai.behemoth.cli;
 
 import ai.behemoth.data.TrainingData;
 import ai.behemoth.data.BundledCorpus;
+import ai.behemoth.cost.TrainingFlops;
 import ai.behemoth.model.ModelConfig;
 import ai.behemoth.tokenizer.BpeTokenizer;
 import ai.behemoth.tokenizer.Tokenizer;
 import ai.behemoth.tokenizer.Tokenizers;
 import ai.behemoth.train.Batches;
 import ai.behemoth.train.Checkpoint;
-import ai.behemoth.train.Flops;
 import ai.behemoth.train.Metrics;
+import ai.behemoth.train.ParameterLayout;
 import ai.behemoth.train.Schedule;
 import ai.behemoth.train.TextSample;
 import ai.behemoth.train.TrainOptions;
@@ -126,10 +127,10 @@ public final class TrainCommand implements Callable<Integer> {
         Files.createDirectories(plan.out);
 
         ModelConfig c = plan.config;
-        err.printf("behemoth: training %s: %,d parameters (%,d active per token), %d layers × %d wide, %d experts top-%d; "
+        err.printf("behemoth: training %s: %,d parameters (%,d active matrix parameters per token), %d layers × %d wide, %d experts top-%d; "
                         + "%,d training tokens; run folder %s%n",
                 plan.checkpoint != null ? "from " + plan.checkpoint.dir() : (model.config != null ? model.config.toString() : (model.preset == null ? "tiny" : model.preset)),
-                Flops.totalParams(c), Flops.activeParams(c), c.layers(), c.dim(), c.experts(), c.topK(),
+                new ParameterLayout(c).size(), TrainingFlops.activeMatrixParams(c), c.layers(), c.dim(), c.experts(), c.topK(),
                 plan.data.train().length, plan.out);
 
         int start = plan.checkpoint == null ? 0 : plan.checkpoint.state().step();

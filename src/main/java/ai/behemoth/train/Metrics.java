@@ -22,6 +22,8 @@ import java.util.Map;
  */
 public final class Metrics implements Closeable {
     public static final String FILE = "metrics.jsonl";
+    /** Event kinds this file gets from the trainer. */
+    public static final String CONFIG = "config", SUMMARY = "summary";
 
     /**
      * One step's figures.
@@ -63,8 +65,9 @@ public final class Metrics implements Closeable {
 
     /**
      * Continues a run resumed after {@code step}: {@code to} receives the lines of {@code from} (when
-     * it exists; the two may be the same file) up to and including that step, by way of a temporary
-     * file, and later lines are appended. Lines after the step, and a torn last line, are dropped.
+     * it exists; the two may be the same file) that belong to steps up to and including that one,
+     * plus the {@code config} event, by way of a temporary file; later lines are appended. Lines
+     * after the step, the old {@code summary} event and a torn last line are dropped.
      */
     public static Metrics resume(Path from, Path to, int step) throws IOException {
         List<String> kept = new ArrayList<>();
@@ -76,13 +79,28 @@ public final class Metrics implements Closeable {
                 } catch (IOException e) {
                     continue; // a line torn by a crash
                 }
-                if (node != null && node.path("step").canConvertToInt() && node.get("step").asInt() <= step) kept.add(line);
+                if (node == null || !node.isObject()) continue;
+                boolean config = CONFIG.equals(node.path("event").asText());
+                if (config || (node.path("step").canConvertToInt() && node.get("step").asInt() <= step)) kept.add(line);
             }
         }
         Path tmp = to.resolveSibling("." + to.getFileName() + ".tmp");
         Files.write(tmp, kept, StandardCharsets.UTF_8);
         Files.move(tmp, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         return new Metrics(Files.newBufferedWriter(to, StandardCharsets.UTF_8, StandardOpenOption.APPEND));
+    }
+
+    /**
+     * Appends an event line ({@code config} first, {@code summary} last; the format is
+     * {@link ai.behemoth.report.RunEvent}'s): {@code fields} with {@code "event": kind} in front.
+     */
+    public void event(String kind, Map<String, Object> fields) throws IOException {
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("event", kind);
+        line.putAll(fields);
+        out.write(JSON.writeValueAsString(line));
+        out.newLine();
+        out.flush();
     }
 
     public void append(Step s) throws IOException {

@@ -1,10 +1,12 @@
 package ai.behemoth.train;
 
 import ai.behemoth.Version;
+import ai.behemoth.cost.TrainingFlops;
 import ai.behemoth.data.TrainingData;
 import ai.behemoth.model.ModelConfig;
 import ai.behemoth.tensor.Parallel;
 import ai.behemoth.tokenizer.Tokenizer;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -14,7 +16,9 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The training loop: for each step, the batch of (seed, step), forward, backward, gradient clipping,
@@ -32,6 +36,8 @@ public final class Trainer {
 
     /** The end of a run: the final step's figures and the model as trained. */
     public record Result(Metrics.Step last, Path finalDir, Transformer model) {}
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ModelConfig config;
     private final TrainOptions options;
@@ -86,6 +92,8 @@ public final class Trainer {
         Path finalDir = out.resolve("final");
         try (Metrics metrics = resume == null ? Metrics.create(metricsFile)
                 : Metrics.resume(resume.runDir().resolve(Metrics.FILE), metricsFile, start)) {
+            if (resume == null) metrics.event(Metrics.CONFIG, configEvent(dataSha));
+            long began = System.nanoTime();
             for (int step = start + 1; step <= options.steps(); step++) {
                 long t0 = System.nanoTime();
                 Batches.Batch batch = batches.train(data.train(), options.seed(), step);
@@ -123,8 +131,45 @@ public final class Trainer {
                     Checkpoint.keepLast(out.resolve("checkpoints"), options.keepCheckpoints());
                 }
             }
+            if (last != null) metrics.event(Metrics.SUMMARY, summaryEvent(last, start, (System.nanoTime() - began) / 1e9));
         }
         return new Result(last, finalDir, model);
+    }
+
+    /** The run's settings, for the report's configuration table. */
+    private Map<String, Object> configEvent(String dataSha) throws IOException {
+        Map<String, Object> e = new LinkedHashMap<>();
+        e.put("version", Version.get());
+        e.put("model", JSON.readTree(config.toJson()));
+        e.put("options", options.asMap());
+        e.put("data_sha256", dataSha);
+        e.put("train_tokens", data.train().length);
+        e.put("val_tokens", data.val().length);
+        return e;
+    }
+
+    /**
+     * The end of the run: losses of the last step, and the tokens, seconds and FLOPs (6·N + 12·L·T·D
+     * per token, {@link TrainingFlops}) of the steps this invocation trained.
+     */
+    private Map<String, Object> summaryEvent(Metrics.Step last, int start, double seconds) {
+        long tokens = (long) (last.step() - start) * options.batch() * config.context();
+        double flopsPerToken = TrainingFlops.perToken(config, config.context());
+        Map<String, Object> e = new LinkedHashMap<>();
+        e.put("step", last.step());
+        e.put("resumed_from", start);
+        e.put("tokens", tokens);
+        e.put("seconds", seconds);
+        e.put("tokens_per_s", tokens / seconds);
+        e.put("flops_per_token", flopsPerToken);
+        e.put("flops", flopsPerToken * tokens);
+        e.put("gflops_per_s", flopsPerToken * tokens / seconds / 1e9);
+        e.put("train_loss", last.trainLoss());
+        e.put("val_loss", last.valLoss());
+        e.put("val_bpb", last.valBpb());
+        e.put("max_vio", last.worstMaxVio());
+        e.put("dead_experts", last.deadExperts());
+        return e;
     }
 
     /** Mean cross-entropy (nats per token) over the fixed validation windows. */

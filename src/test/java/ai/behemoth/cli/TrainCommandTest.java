@@ -167,7 +167,7 @@ class TrainCommandTest {
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.err()).contains("run folder " + out).contains("step 4/4").contains("bits/byte");
         assertThat(r.out()).startsWith("--- sample (200 tokens");
-        assertThat(Files.readAllLines(out.resolve("metrics.jsonl"))).hasSize(4);
+        assertThat(Files.readAllLines(out.resolve("metrics.jsonl"))).hasSize(1 + 4 + 1); // config, steps, summary
         assertThat(Checkpoint.checkpointsOf(out.resolve("checkpoints"))).containsExactly(Checkpoint.stepDir(out, 2));
         Checkpoint.Loaded fin = Checkpoint.read(out.resolve("final"));
         assertThat(fin.config().vocabSize()).isEqualTo(300);
@@ -181,7 +181,7 @@ class TrainCommandTest {
 
         r = run("train", "--resume", Checkpoint.stepDir(out, 2).toString(), "--out", tmp.resolve("branch").toString());
         assertThat(r.code()).as(r.err()).isZero();
-        assertThat(Files.readAllLines(tmp.resolve("branch/metrics.jsonl"))).hasSize(4);
+        assertThat(Files.readAllLines(tmp.resolve("branch/metrics.jsonl"))).hasSize(1 + 4 + 1);
     }
 
     @Test

@@ -50,6 +50,15 @@ class MetricsTest {
     }
 
     @Test
+    void eventsAreLinesWithTheirKindFirst() throws IOException {
+        Path file = tmp.resolve(Metrics.FILE);
+        try (Metrics m = Metrics.create(file)) {
+            m.event(Metrics.SUMMARY, new java.util.LinkedHashMap<>(java.util.Map.of("val_bpb", 2.0)));
+        }
+        assertThat(Files.readString(file)).isEqualTo("{\"event\":\"summary\",\"val_bpb\":2.0}\n");
+    }
+
+    @Test
     void aNewRunNeverOverwritesMetrics() throws IOException {
         Path file = tmp.resolve(Metrics.FILE);
         Files.writeString(file, "{\"step\":1}\n");
@@ -63,19 +72,20 @@ class MetricsTest {
         try (Metrics m = Metrics.create(file)) {
             for (int i = 1; i <= 6; i++) m.append(step(i, null));
         }
-        Files.writeString(file, Files.readString(file) + "{\"step\":7,\"train_lo");
+        Files.writeString(file, "{\"event\":\"config\",\"lr\":1}\n" + Files.readString(file)
+                + "{\"event\":\"summary\",\"step\":6}\n{\"step\":7,\"train_lo");
         List<String> before = Files.readAllLines(file);
         try (Metrics m = Metrics.resume(file, file, 4)) {
             m.append(step(5, 2.0));
         }
         List<String> after = Files.readAllLines(file);
-        assertThat(after).hasSize(5);
-        assertThat(after.subList(0, 4)).isEqualTo(before.subList(0, 4));
-        assertThat(after.get(4)).isEqualTo(Metrics.toJson(step(5, 2.0)));
+        assertThat(after).hasSize(6);
+        assertThat(after.subList(0, 5)).isEqualTo(before.subList(0, 5)); // the config event and steps 1..4
+        assertThat(after.get(5)).isEqualTo(Metrics.toJson(step(5, 2.0)));
 
         Path elsewhere = tmp.resolve("other.jsonl");
         try (Metrics m = Metrics.resume(file, elsewhere, 2)) {
-            assertThat(Files.readAllLines(elsewhere)).isEqualTo(before.subList(0, 2));
+            assertThat(Files.readAllLines(elsewhere)).isEqualTo(before.subList(0, 3));
         }
         assertThat(Files.readAllLines(file)).isEqualTo(after); // the source run is untouched
     }

@@ -40,11 +40,13 @@ class TrainerTest {
         return b.build();
     }
 
+    /** The step records without their timing, and the config event: everything a resumed run must reproduce. */
     static List<String> withoutTiming(Path metrics) throws IOException {
         ObjectMapper json = new ObjectMapper();
         List<String> out = new ArrayList<>();
         for (String line : Files.readAllLines(metrics)) {
             ObjectNode node = (ObjectNode) json.readTree(line);
+            if (node.path("event").asText().equals(Metrics.SUMMARY)) continue;
             node.remove("tokens_per_s");
             out.add(node.toString());
         }
@@ -61,7 +63,7 @@ class TrainerTest {
         assertThatThrownBy(() -> new Trainer(config(), o, new ByteTokenizer(), DATA, broken, null).run(s -> {
             if (s.step() == 8) throw new Crash();
         })).isInstanceOf(Crash.class);
-        assertThat(Files.readAllLines(broken.resolve(Metrics.FILE))).hasSize(8);
+        assertThat(Files.readAllLines(broken.resolve(Metrics.FILE))).hasSize(1 + 8); // config and steps 1..8
 
         Path latest = Checkpoint.resolve(broken);
         assertThat(latest).isEqualTo(Checkpoint.stepDir(broken, 5));
@@ -70,7 +72,9 @@ class TrainerTest {
         new Trainer(config(), o, new ByteTokenizer(), DATA, broken, loaded).run(null);
 
         List<String> expected = withoutTiming(whole.resolve(Metrics.FILE));
-        assertThat(expected).hasSize(12);
+        assertThat(expected).hasSize(1 + 12);
+        assertThat(expected.getFirst()).contains("\"event\":\"config\"");
+        assertThat(Files.readAllLines(broken.resolve(Metrics.FILE)).getLast()).contains("\"event\":\"summary\"", "\"resumed_from\":5");
         assertThat(withoutTiming(broken.resolve(Metrics.FILE))).isEqualTo(expected);
         for (String f : List.of(Checkpoint.MODEL, Checkpoint.OPTIMIZER, Checkpoint.TRAINER))
             assertThat(Files.readAllBytes(broken.resolve("final").resolve(f))).as(f)
@@ -96,6 +100,11 @@ class TrainerTest {
             assertThat(s.lr()).isEqualTo(b.build().lrSchedule().at(s.step()));
         }
         assertThat(Checkpoint.read(run.resolve("final")).state().step()).isEqualTo(30);
+        var log = ai.behemoth.report.MetricsLog.read(run.resolve(Metrics.FILE)); // what behemoth report reads
+        assertThat(log.steps()).hasSize(30);
+        assertThat(log.steps().getLast().valBpb()).isEqualTo(result.last().valBpb());
+        assertThat(log.config()).isNotNull();
+        assertThat(log.summary().get("val_bpb").asDouble()).isEqualTo(result.last().valBpb());
         int[] sample = TextSample.continueTokens(result.model(), new ByteTokenizer().encode("ROMEO:"), 20, 0.8, 1);
         assertThat(sample).hasSize(20);
         for (int t : sample) assertThat(t).isBetween(0, 255);
