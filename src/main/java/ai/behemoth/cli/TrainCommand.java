@@ -163,6 +163,7 @@ public final class TrainCommand implements Callable<Integer> {
                         + " · %.0f s · final checkpoint %s%n",
                 last.step(), plan.options.steps(), last.trainLoss(), last.valLoss(), last.valBpb(), last.worstMaxVio(),
                 last.deadExperts(), seconds, result.finalDir());
+        err.printf("behemoth: plots of the run: behemoth report %s%n", plan.out);
 
         int[] prompt = plan.options.data() == null ? plan.tokenizer.encode(SAMPLE_PROMPT)
                 : Arrays.copyOf(plan.data.val(), Math.min(16, plan.data.val().length));
