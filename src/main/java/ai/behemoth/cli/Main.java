@@ -15,6 +15,8 @@ import java.io.PrintWriter;
                 TrainCommand.class,
                 TokenizerCommand.class,
                 DataCommand.class,
+                GenerateCommand.class,
+                ChatCommand.class,
                 BenchCommand.class,
                 CostCommand.class,
                 ReportCommand.class,
