@@ -16,6 +16,8 @@ import java.io.PrintWriter;
                 TokenizerCommand.class,
                 DataCommand.class,
                 BenchCommand.class,
+                InspectCommand.class,
+                QuantizeCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
