@@ -3,9 +3,11 @@ package ai.behemoth.cli;
 import ai.behemoth.tensor.quant.GgmlType;
 import ai.behemoth.tensor.quant.Quant;
 import ai.behemoth.tensor.quant.QuantScalar;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -36,15 +38,23 @@ public final class BenchQuantCommand implements Runnable {
     @Option(names = "--scalar", description = "Measure the plain scalar twin instead of the Vector API kernels.")
     boolean scalar;
 
+    @Option(names = "--warmup", defaultValue = "3", description = "Least seconds of warm-up per type, for the JIT (default: ${DEFAULT-VALUE}).")
+    double warmupSeconds;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Override
     public void run() {
         if (row <= 0 || row % 256 != 0) throw new IllegalArgumentException("--row must be a positive multiple of 256, got " + row);
-        if (mib <= 0 || runs <= 0) throw new IllegalArgumentException("--mib and --runs must be positive");
-        System.out.printf("%-5s %8s %10s %10s %12s%n", "type", "rows", "MiB", "GB/s", "Gvalues/s");
-        for (GgmlType type : types != null ? types : List.of(GgmlType.values())) measure(type);
+        if (mib <= 0 || runs <= 0 || warmupSeconds < 0) throw new IllegalArgumentException("--mib and --runs must be positive, --warmup not negative");
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf("%-5s %8s %10s %10s %12s%n", "type", "rows", "MiB", "GB/s", "Gvalues/s");
+        for (GgmlType type : types != null ? types : List.of(GgmlType.values())) measure(type, out);
+        out.flush();
     }
 
-    private void measure(GgmlType type) {
+    private void measure(GgmlType type, PrintWriter log) {
         long rowBytes = type.rowBytes(row);
         int rows = (int) Math.max(1, ((long) mib << 20) / rowBytes);
         Random rng = new Random(1);
@@ -59,21 +69,21 @@ public final class BenchQuantCommand implements Runnable {
             for (int r = 0; r < runs; r++) seconds[r] = timedPasses(type, weights, rows, rowBytes, x, out, 0.2);
             Arrays.sort(seconds);
             double median = seconds[runs / 2];
-            System.out.printf("%-5s %8d %10.1f %10.2f %12.2f%n", type, rows, rowBytes * rows / 1048576.0,
+            log.printf("%-5s %8d %10.1f %10.2f %12.2f%n", type, rows, rowBytes * rows / 1048576.0,
                     rowBytes * rows / median * 1e-9, (double) row * rows / median * 1e-9);
         }
     }
 
     /**
      * Runs until the JIT has compiled the Vector API kernels: interpreted or C1 code is a hundred
-     * times slower, and on a busy machine C2 can take seconds. At least 3 s, then until a run is no
-     * more than 5% slower than the best so far, twice in a row (at most 20 s).
+     * times slower, and on a busy machine C2 can take seconds. At least {@code --warmup} seconds,
+     * then until a run is no more than 5% slower than the best so far, twice in a row (at most 20 s).
      */
     private void warmUp(GgmlType type, MemorySegment weights, int rows, long rowBytes, float[] x, float[] out) {
         double best = Double.MAX_VALUE;
         int steady = 0;
         long start = System.nanoTime();
-        while ((steady < 2 || System.nanoTime() - start < 3e9) && System.nanoTime() - start < 20e9) {
+        while ((steady < 2 || System.nanoTime() - start < warmupSeconds * 1e9) && System.nanoTime() - start < 20e9) {
             double t = timedPasses(type, weights, rows, rowBytes, x, out, 0.25);
             steady = t <= best * 1.05 ? steady + 1 : 0;
             best = Math.min(best, t);

@@ -85,6 +85,9 @@ public final class GgufFile implements AutoCloseable {
     /** The offset of the data section in the file. */
     public long dataOffset() { return dataOffset; }
 
+    /** The whole data section: a slice of the mapping, valid until {@link #close()}. */
+    public MemorySegment data() { return data; }
+
     /** The tensor called {@code name}, or null. */
     public GgufTensorInfo tensor(String name) {
         return byName.get(name);
