@@ -155,8 +155,10 @@ public final class Quant {
             long at = off + 34L * b;
             int xi = xOff + 32 * b;
             FloatVector sum = FloatVector.zero(F);
-            for (int k = 0; k < 32; k += L)
-                sum = ((FloatVector) ByteVector.fromMemorySegment(B, seg, at + 2 + k, LE).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + k), sum);
+            for (int k = 0; k < 32; k += L) {
+                FloatVector q = (FloatVector) ByteVector.fromMemorySegment(B, seg, at + 2 + k, LE).castShape(F, 0);
+                sum = q.fma(FloatVector.fromArray(F, x, xi + k), sum);
+            }
             acc = sum.fma(FloatVector.broadcast(F, QuantScalar.half(seg, at)), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
@@ -166,7 +168,10 @@ public final class Quant {
         for (int b = 0; b < n / 32; b++) {
             long at = off + 34L * b;
             float d = QuantScalar.half(seg, at);
-            for (int k = 0; k < 32; k += L) ((FloatVector) ByteVector.fromMemorySegment(B, seg, at + 2 + k, LE).castShape(F, 0)).mul(d).intoArray(out, outOff + 32 * b + k);
+            for (int k = 0; k < 32; k += L) {
+                FloatVector q = (FloatVector) ByteVector.fromMemorySegment(B, seg, at + 2 + k, LE).castShape(F, 0);
+                q.mul(d).intoArray(out, outOff + 32 * b + k);
+            }
         }
     }
 
