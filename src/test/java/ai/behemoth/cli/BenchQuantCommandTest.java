@@ -15,7 +15,7 @@ class BenchQuantCommandTest {
         assertThat(r.code()).as(r.err()).isZero();
         List<String> lines = r.out().lines().toList();
         assertThat(lines).hasSize(3);
-        assertThat(lines.get(0).split("\\s+")).containsExactly("type", "rows", "MiB", "GB/s", "Gvalues/s");
+        assertThat(lines.get(0).split("\\s+")).containsExactly("type", "rows", "MiB", "GB/s", "Gvalues/s", "GB/cpu-s");
         for (int i = 0; i < 2; i++) {
             GgmlType type = i == 0 ? GgmlType.Q8_0 : GgmlType.Q6_K;
             String[] f = lines.get(1 + i).trim().split("\\s+");
@@ -25,6 +25,7 @@ class BenchQuantCommandTest {
             assertThat(Double.parseDouble(f[2])).isCloseTo(rows * type.rowBytes(512) / 1048576.0, org.assertj.core.data.Offset.offset(0.05));
             double gbs = Double.parseDouble(f[3]), gvalues = Double.parseDouble(f[4]);
             assertThat(gbs).isPositive();
+            assertThat(Double.parseDouble(f[5])).isPositive();
             // values per byte is fixed by the type: 512 values per rowBytes(512)
             assertThat(gvalues / gbs).isCloseTo(512.0 / type.rowBytes(512), org.assertj.core.data.Offset.offset(0.02 * 512.0 / type.rowBytes(512)));
         }
