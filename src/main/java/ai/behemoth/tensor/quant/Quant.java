@@ -35,6 +35,8 @@ public final class Quant {
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * L));
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
 
     /** Σ row[i]·x[xOff + i] over the {@code n} values of the row at {@code seg + off}. */
     public static float dot(GgmlType type, MemorySegment seg, long off, float[] x, int xOff, int n) {
@@ -206,13 +208,16 @@ public final class Quant {
 
     /**
      * Q4_K: x = d·sc·q − dmin·m per sub-block of 32, so Σ x·a = d·sc·Σ q·a − dmin·m·Σ a; both sums
-     * are kept as vectors and folded in with their scalar factors.
+     * are kept as vectors and folded in with their scalar factors. The 12 bytes of packed scales are
+     * read once per super-block as a long and an int.
      */
     private static float dotQ4_K(MemorySegment seg, long off, float[] x, int xOff, int n) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / 256; b++) {
-            long at = off + 144L * b, scales = at + 4, qs = at + 16;
+            long at = off + 144L * b, qs = at + 16;
             float d = QuantScalar.half(seg, at), dmin = QuantScalar.half(seg, at + 2);
+            long scales0to7 = seg.get(LONG_LE, at + 4);
+            int scales8to11 = seg.get(INT_LE, at + 12);
             int xi = xOff + 256 * b;
             for (int j = 0; j < 4; j++) {
                 FloatVector qaLow = FloatVector.zero(F), aLow = FloatVector.zero(F);
@@ -226,23 +231,42 @@ public final class Quant {
                     qaHigh = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).castShape(F, 0)).fma(a1, qaHigh);
                     aHigh = aHigh.add(a1);
                 }
-                acc = qaLow.fma(FloatVector.broadcast(F, d * QuantScalar.q4kScale(seg, scales, 2 * j)), acc);
-                acc = aLow.fma(FloatVector.broadcast(F, -dmin * QuantScalar.q4kMin(seg, scales, 2 * j)), acc);
-                acc = qaHigh.fma(FloatVector.broadcast(F, d * QuantScalar.q4kScale(seg, scales, 2 * j + 1)), acc);
-                acc = aHigh.fma(FloatVector.broadcast(F, -dmin * QuantScalar.q4kMin(seg, scales, 2 * j + 1)), acc);
+                acc = qaLow.fma(FloatVector.broadcast(F, d * q4kScale(scales0to7, scales8to11, 2 * j)), acc);
+                acc = aLow.fma(FloatVector.broadcast(F, -dmin * q4kMin(scales0to7, scales8to11, 2 * j)), acc);
+                acc = qaHigh.fma(FloatVector.broadcast(F, d * q4kScale(scales0to7, scales8to11, 2 * j + 1)), acc);
+                acc = aHigh.fma(FloatVector.broadcast(F, -dmin * q4kMin(scales0to7, scales8to11, 2 * j + 1)), acc);
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    /** Byte {@code k} (0..11) of the Q4_K scales, given as bytes 0..7 and 8..11. */
+    private static int scaleByte(long bytes0to7, int bytes8to11, int k) {
+        return (int) (k < 8 ? bytes0to7 >>> (8 * k) : bytes8to11 >>> (8 * (k - 8))) & 0xff;
+    }
+
+    /** {@link QuantScalar#q4kScale} from the scale bytes held in registers. */
+    private static int q4kScale(long b0to7, int b8to11, int s) {
+        if (s < 4) return scaleByte(b0to7, b8to11, s) & 63;
+        return (scaleByte(b0to7, b8to11, s + 4) & 15) | ((scaleByte(b0to7, b8to11, s - 4) >>> 6) << 4);
+    }
+
+    /** {@link QuantScalar#q4kMin} from the scale bytes held in registers. */
+    private static int q4kMin(long b0to7, int b8to11, int s) {
+        if (s < 4) return scaleByte(b0to7, b8to11, s + 4) & 63;
+        return (scaleByte(b0to7, b8to11, s + 4) >>> 4) | ((scaleByte(b0to7, b8to11, s) >>> 6) << 4);
+    }
+
     private static void dequantizeQ4_K(MemorySegment seg, long off, float[] out, int outOff, int n) {
         for (int b = 0; b < n / 256; b++) {
-            long at = off + 144L * b, scales = at + 4, qs = at + 16;
+            long at = off + 144L * b, qs = at + 16;
             float d = QuantScalar.half(seg, at), dmin = QuantScalar.half(seg, at + 2);
+            long scales0to7 = seg.get(LONG_LE, at + 4);
+            int scales8to11 = seg.get(INT_LE, at + 12);
             int o = outOff + 256 * b;
             for (int j = 0; j < 4; j++) {
-                float d1 = d * QuantScalar.q4kScale(seg, scales, 2 * j), m1 = dmin * QuantScalar.q4kMin(seg, scales, 2 * j);
-                float d2 = d * QuantScalar.q4kScale(seg, scales, 2 * j + 1), m2 = dmin * QuantScalar.q4kMin(seg, scales, 2 * j + 1);
+                float d1 = d * q4kScale(scales0to7, scales8to11, 2 * j), m1 = dmin * q4kMin(scales0to7, scales8to11, 2 * j);
+                float d2 = d * q4kScale(scales0to7, scales8to11, 2 * j + 1), m2 = dmin * q4kMin(scales0to7, scales8to11, 2 * j + 1);
                 for (int k = 0; k < 32; k += L) {
                     ByteVector q = ByteVector.fromMemorySegment(B, seg, qs + 32 * j + k, LE);
                     ((FloatVector) q.and((byte) 15).castShape(F, 0)).mul(d1).sub(m1).intoArray(out, o + 64 * j + k);
