@@ -10,6 +10,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -64,6 +65,7 @@ public final class GgufFile implements AutoCloseable {
 
     /** Maps and parses {@code path}; the mapping is shared, so several threads may read tensors. */
     public static GgufFile open(Path path) throws IOException {
+        if (Files.exists(path) && !Files.isRegularFile(path)) throw new IOException(path + ": not a regular file");
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             MemorySegment file = ch.size() == 0 ? MemorySegment.ofArray(new byte[0])

@@ -60,7 +60,7 @@ public record GgufValue(GgufValueType type, Object value) {
 
     /** A short description for people: the value, or for an array its type, length and first items. */
     public String describe(int firstItems) {
-        if (!(value instanceof GgufArray a)) return type == GgufValueType.STRING ? quote((String) value) : String.valueOf(value);
+        if (!(value instanceof GgufArray a)) return show(type, value);
         StringBuilder sb = new StringBuilder("[").append(a.elementType()).append(" × ").append(a.size()).append("]");
         int shown = Math.min(firstItems, a.size());
         if (shown > 0) {
@@ -68,15 +68,19 @@ public record GgufValue(GgufValueType type, Object value) {
             for (int i = 0; i < shown; i++) {
                 Object item = a.items().get(i);
                 if (i > 0) sb.append(", ");
-                sb.append(switch (item) {
-                    case String s -> quote(s);
-                    case GgufArray inner -> new GgufValue(GgufValueType.ARRAY, inner).describe(0);
-                    default -> String.valueOf(item);
-                });
+                sb.append(item instanceof GgufArray inner ? new GgufValue(GgufValueType.ARRAY, inner).describe(0) : show(a.elementType(), item));
             }
             if (shown < a.size()) sb.append(", …");
         }
         return sb.toString();
+    }
+
+    private static String show(GgufValueType type, Object v) {
+        return switch (type) {
+            case STRING -> quote((String) v);
+            case UINT64 -> Long.toUnsignedString((Long) v);
+            default -> String.valueOf(v);
+        };
     }
 
     private static String quote(String s) {

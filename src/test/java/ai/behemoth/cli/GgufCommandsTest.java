@@ -32,6 +32,7 @@ class GgufCommandsTest {
         GgufWriter w = new GgufWriter()
                 .put("general.architecture", GgufValue.string("llama"))
                 .put("llama.block_count", GgufValue.uint32(1))
+                .put("t.big", GgufValue.uint64(-1L))
                 .put("tokenizer.ggml.tokens", GgufValue.array(GgufValueType.STRING, List.of("<s>", "a", "b", "c", "d", "e", "f")));
         add(w, rng, "token_embd.weight", GgmlType.F32, 64, 10);
         add(w, rng, "blk.0.attn_norm.weight", GgmlType.F32, 64);
@@ -122,6 +123,7 @@ class GgufCommandsTest {
         assertThat(r.out()).contains("GGUF v3", "7 tensors")
                 .containsPattern("general\\.architecture\\s+STRING\\s+\"llama\"")
                 .containsPattern("llama\\.block_count\\s+UINT32\\s+1")
+                .containsPattern("t\\.big\\s+UINT64\\s+18446744073709551615")
                 .contains("[STRING × 7] \"<s>\", \"a\", \"b\", …")
                 .containsPattern("blk\\.0\\.ffn_gate_exps\\.weight\\s+F32\\s+64 × 32 × 4\\s+32768")
                 .containsPattern("output\\.weight\\s+BF16\\s+64 × 10\\s+1280");
@@ -132,6 +134,10 @@ class GgufCommandsTest {
         MainTest.Run missing = MainTest.run("inspect", "gguf", dir.resolve("nope.gguf").toString());
         assertThat(missing.code()).isEqualTo(1);
         assertThat(missing.err().strip()).isEqualTo("behemoth: error: no such file: " + dir.resolve("nope.gguf"));
+
+        MainTest.Run directory = MainTest.run("inspect", "gguf", dir.toString());
+        assertThat(directory.code()).isEqualTo(1);
+        assertThat(directory.err().strip()).isEqualTo("behemoth: error: " + dir + ": not a regular file");
 
         Path junk = dir.resolve("junk.gguf");
         Files.writeString(junk, "not a model at all");
