@@ -20,6 +20,8 @@ import java.io.PrintWriter;
                 BenchCommand.class,
                 CostCommand.class,
                 ReportCommand.class,
+                InspectCommand.class,
+                QuantizeCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
