@@ -64,6 +64,41 @@ class ChatTest {
     }
 
     @Test
+    void aTrainedBpeTokenizerGetsRealSpecialTokensAndStopsOnEndOfTurn() throws Exception {
+        ai.behemoth.tokenizer.BpeTokenizer bpe = ai.behemoth.tokenizer.BpeTokenizer.train(
+                "To be, or not to be, that is the question. ".repeat(20), 300);
+        String text = new ChatTemplate(ChatTemplate.BUILT_IN).render(List.of(new ChatMessage("user", "to be")), true);
+        int[] ids = ChatTemplate.encode(bpe, text);
+        int bos = bpe.specialToken(ChatTemplate.BOS).orElseThrow(), eot = bpe.specialToken(ChatTemplate.END_OF_TURN).orElseThrow();
+        int start = bpe.specialToken("<|start_header_id|>").orElseThrow(), end = bpe.specialToken("<|end_header_id|>").orElseThrow();
+        assertThat(ids[0]).isEqualTo(bos);
+        assertThat(ids[1]).isEqualTo(start);
+        assertThat(Arrays.stream(ids).filter(i -> i == eot).count()).isEqualTo(1);
+        assertThat(Arrays.stream(ids).filter(i -> i == end).count()).isEqualTo(2);
+        // Between the markers, ordinary text: decoding the ids gives the rendered text back.
+        assertThat(new String(bpe.decode(ids), StandardCharsets.UTF_8)).isEqualTo(text);
+
+        Path dir = tmp.resolve("bpe");
+        ai.behemoth.model.ModelConfig.Builder b = TestCheckpoints.small("dense").toBuilder();
+        b.vocabSize = 300;
+        TestCheckpoints.write(dir, b.build(), 5);
+        bpe.save(dir.resolve("tokenizer.json"));
+        // A zero final norm makes every logit 0; a negative presence penalty then lifts the tokens seen,
+        // so greedy decoding picks the end-of-turn token of the prompt: the generation ends on it, showing nothing.
+        var tensors = new java.util.LinkedHashMap<>(ai.behemoth.format.Safetensors.read(dir.resolve("model.safetensors")));
+        tensors.put("norm.weight", new ai.behemoth.format.Safetensors.Tensor(new int[]{64}, new float[64]));
+        ai.behemoth.format.Safetensors.write(dir.resolve("model.safetensors"), tensors, java.util.Map.of());
+        try (LanguageModel model = LanguageModel.load(dir)) {
+            Generation g = model.generate(new int[]{eot}, GenerateOptions.greedy().withPresencePenalty(-1).withMaxTokens(5));
+            Token only = g.next();
+            assertThat(only.id()).isEqualTo(eot);
+            assertThat(only.text()).isEmpty();
+            assertThat(g.hasNext()).isFalse();
+            assertThat(g.finishReason()).isEqualTo(FinishReason.STOP);
+        }
+    }
+
+    @Test
     void aJinjaTemplateFromTokenizerConfigIsUsed() throws Exception {
         Path dir = tmp.resolve("m");
         TestCheckpoints.write(dir, TestCheckpoints.small("dense"), 4);
