@@ -162,6 +162,23 @@ class ChatTest {
     }
 
     @Test
+    void theOldestExchangesAreForgottenWhenTheContextFills() throws Exception {
+        Path dir = tmp.resolve("f");
+        TestCheckpoints.write(dir, TestCheckpoints.small("dense"), 4);
+        String config = java.nio.file.Files.readString(dir.resolve("config.json")).replace("\"context\" : 48", "\"context\" : 200");
+        java.nio.file.Files.writeString(dir.resolve("config.json"), config);
+        try (LanguageModel model = LanguageModel.load(dir)) {
+            ChatSession chat = model.chat("S");
+            GenerateOptions o = GenerateOptions.greedy().withMaxTokens(8);
+            for (String message : List.of("one", "two", "three")) chat.send(message, o).text();
+            // Each exchange renders to about 100 byte tokens: only the system prompt and the last one still fit.
+            assertThat(chat.history()).extracting(ChatMessage::content).first().isEqualTo("S");
+            assertThat(chat.history()).extracting(ChatMessage::role).containsExactly("system", "user", "assistant");
+            assertThat(chat.history().get(1).content()).isEqualTo("three");
+        }
+    }
+
+    @Test
     void aConversationLongerThanTheContextIsAClearError() throws Exception {
         Path dir = tmp.resolve("d");
         TestCheckpoints.write(dir, TestCheckpoints.small("dense"), 4);
