@@ -238,4 +238,34 @@ class InferenceModelTest {
                     .hasMessageContaining("prompt of 6 tokens does not fit the context");
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void aCopiedSequenceContinuesLikeTheOriginalAndIndependently() throws Exception {
+        ModelConfig config = TestCheckpoints.small("mixtral");
+        TestCheckpoints.write(tmp.resolve("copy"), config, 2);
+        int[] tokens = ids(3, 10);
+        try (InferenceModel model = new InferenceModel(CheckpointWeights.load(tmp.resolve("copy"), null), 8)) {
+            Sequence original = model.newSequence();
+            model.prefill(original, tokens);
+            Sequence copy = original.copy();
+            assertThat(copy.length()).isEqualTo(10);
+            float[] fromCopy = model.decode(copy, 42);
+            model.decode(original, 7); // the original moves on elsewhere; the copy's cache must not change
+            float[] again = model.decode(original.copy(), 1);
+            int[] longer = Arrays.copyOf(tokens, 11);
+            longer[10] = 42;
+            assertClose(fromCopy, model.prefill(model.newSequence(), longer));
+            longer[10] = 7;
+            int[] longest = Arrays.copyOf(longer, 12);
+            longest[11] = 1;
+            assertClose(again, model.prefill(model.newSequence(), longest));
+            assertClose(model.decode(copy, 5), allLogits(model, withTail(tokens, 42, 5), 8)[11]);
+        }
+    }
+
+    private static int[] withTail(int[] tokens, int... tail) {
+        int[] out = Arrays.copyOf(tokens, tokens.length + tail.length);
+        System.arraycopy(tail, 0, out, tokens.length, tail.length);
+        return out;
+    }
 }
