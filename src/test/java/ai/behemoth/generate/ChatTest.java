@@ -1,15 +1,21 @@
 package ai.behemoth.generate;
 
+import ai.behemoth.format.Safetensors;
+import ai.behemoth.model.ModelConfig;
 import ai.behemoth.model.TestCheckpoints;
+import ai.behemoth.tokenizer.BpeTokenizer;
 import ai.behemoth.tokenizer.ByteTokenizer;
 import ai.behemoth.tokenizer.Tokenizer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalInt;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -65,7 +71,7 @@ class ChatTest {
 
     @Test
     void aTrainedBpeTokenizerGetsRealSpecialTokensAndStopsOnEndOfTurn() throws Exception {
-        ai.behemoth.tokenizer.BpeTokenizer bpe = ai.behemoth.tokenizer.BpeTokenizer.train(
+        BpeTokenizer bpe = BpeTokenizer.train(
                 "To be, or not to be, that is the question. ".repeat(20), 300);
         String text = new ChatTemplate(ChatTemplate.BUILT_IN).render(List.of(new ChatMessage("user", "to be")), true);
         int[] ids = ChatTemplate.encode(bpe, text);
@@ -79,15 +85,15 @@ class ChatTest {
         assertThat(new String(bpe.decode(ids), StandardCharsets.UTF_8)).isEqualTo(text);
 
         Path dir = tmp.resolve("bpe");
-        ai.behemoth.model.ModelConfig.Builder b = TestCheckpoints.small("dense").toBuilder();
+        ModelConfig.Builder b = TestCheckpoints.small("dense").toBuilder();
         b.vocabSize = 300;
         TestCheckpoints.write(dir, b.build(), 5);
         bpe.save(dir.resolve("tokenizer.json"));
         // A zero final norm makes every logit 0; a negative presence penalty then lifts the tokens seen,
         // so greedy decoding picks the end-of-turn token of the prompt: the generation ends on it, showing nothing.
-        var tensors = new java.util.LinkedHashMap<>(ai.behemoth.format.Safetensors.read(dir.resolve("model.safetensors")));
-        tensors.put("norm.weight", new ai.behemoth.format.Safetensors.Tensor(new int[]{64}, new float[64]));
-        ai.behemoth.format.Safetensors.write(dir.resolve("model.safetensors"), tensors, java.util.Map.of());
+        var tensors = new LinkedHashMap<>(Safetensors.read(dir.resolve("model.safetensors")));
+        tensors.put("norm.weight", new Safetensors.Tensor(new int[]{64}, new float[64]));
+        Safetensors.write(dir.resolve("model.safetensors"), tensors, Map.of());
         try (LanguageModel model = LanguageModel.load(dir)) {
             Generation g = model.generate(new int[]{eot}, GenerateOptions.greedy().withPresencePenalty(-1).withMaxTokens(5));
             Token only = g.next();
@@ -102,7 +108,7 @@ class ChatTest {
     void aJinjaTemplateFromTokenizerConfigIsUsed() throws Exception {
         Path dir = tmp.resolve("m");
         TestCheckpoints.write(dir, TestCheckpoints.small("dense"), 4);
-        java.nio.file.Files.writeString(dir.resolve("tokenizer_config.json"),
+        Files.writeString(dir.resolve("tokenizer_config.json"),
                 "{\"chat_template\": \"{% for m in messages %}[{{ m.role|upper }}] {{ m.content }}\\n{% endfor %}{% if add_generation_prompt %}[ASSISTANT] {% endif %}\"}");
         try (LanguageModel model = LanguageModel.load(dir)) {
             String text = model.chatTemplate().render(List.of(new ChatMessage("user", "hey")), true);
@@ -136,8 +142,8 @@ class ChatTest {
         Path dir = tmp.resolve("c");
         TestCheckpoints.write(dir, TestCheckpoints.small("mixtral"), 8);
         // A roomier context so two turns fit.
-        String config = java.nio.file.Files.readString(dir.resolve("config.json")).replace("\"context\" : 48", "\"context\" : 320");
-        java.nio.file.Files.writeString(dir.resolve("config.json"), config);
+        String config = Files.readString(dir.resolve("config.json")).replace("\"context\" : 48", "\"context\" : 320");
+        Files.writeString(dir.resolve("config.json"), config);
         GenerateOptions o = GenerateOptions.greedy().withMaxTokens(5);
         try (LanguageModel model = LanguageModel.load(dir)) {
             ChatSession chat = model.chat("S");
@@ -165,8 +171,8 @@ class ChatTest {
     void theOldestExchangesAreForgottenWhenTheContextFills() throws Exception {
         Path dir = tmp.resolve("f");
         TestCheckpoints.write(dir, TestCheckpoints.small("dense"), 4);
-        String config = java.nio.file.Files.readString(dir.resolve("config.json")).replace("\"context\" : 48", "\"context\" : 200");
-        java.nio.file.Files.writeString(dir.resolve("config.json"), config);
+        String config = Files.readString(dir.resolve("config.json")).replace("\"context\" : 48", "\"context\" : 200");
+        Files.writeString(dir.resolve("config.json"), config);
         try (LanguageModel model = LanguageModel.load(dir)) {
             ChatSession chat = model.chat("S");
             GenerateOptions o = GenerateOptions.greedy().withMaxTokens(8);
