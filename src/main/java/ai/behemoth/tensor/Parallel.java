@@ -2,6 +2,7 @@ package ai.behemoth.tensor;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
@@ -11,8 +12,9 @@ import java.util.function.IntConsumer;
  * outputs gives the same bits whatever the thread count.
  *
  * <p>The pool is {@code threads - 1} persistent daemon workers plus the calling thread, which
- * always takes part: indices are claimed one at a time from a shared counter, so a worker that the
- * operating system is slow to schedule delays nothing, and a call never waits for a worker to start.
+ * always takes part: indices are claimed from a shared counter in chunks (about eight per thread,
+ * so per-row bodies do not pay an atomic operation each), so a worker that the operating system is
+ * slow to schedule delays little, and a call never waits for a worker to start.
  * Idle workers spin briefly (training issues calls back to back) and then park.
  *
  * <p>A call made while the pool is busy (from inside a body, or from a second outside thread) runs
@@ -25,7 +27,7 @@ public final class Parallel {
     private static final long SPIN_NANOS = 50_000;
 
     private static volatile int threads = Runtime.getRuntime().availableProcessors();
-    private static Pool pool; // created on first use; guarded by Parallel.class
+    private static volatile Pool pool; // created on first use; replaced under Parallel.class
 
     public static int threads() {
         return threads;
@@ -48,38 +50,45 @@ public final class Parallel {
             for (int i = 0; i < n; i++) body.accept(i);
             return;
         }
-        Pool p = pool();
+        Pool p = pool;
+        if (p == null) p = startPool();
         if (!p.busy.compareAndSet(false, true)) { // nested, or another thread owns the pool
             for (int i = 0; i < n; i++) body.accept(i);
             return;
         }
         try {
-            p.run(new Job(n, body, ++p.jobs));
+            p.run(new Job(n, Math.max(1, n / (8 * threads)), body, ++p.jobs));
         } finally {
             p.busy.set(false);
         }
     }
 
-    private static synchronized Pool pool() {
+    /**
+     * Starts the pool on first use (or after {@link #setThreads}). A caller still holding a pool that
+     * setThreads has just shut down finishes its indices alone: correct, only slower, once.
+     */
+    private static synchronized Pool startPool() {
         if (pool == null) pool = new Pool(threads - 1);
         return pool;
     }
 
     /** One forRange call: the index counter, the completion count, the first failure. */
     private static final class Job {
-        private static final AtomicIntegerFieldUpdater<Job> NEXT = AtomicIntegerFieldUpdater.newUpdater(Job.class, "next");
+        private static final AtomicLongFieldUpdater<Job> NEXT = AtomicLongFieldUpdater.newUpdater(Job.class, "next");
         private static final AtomicIntegerFieldUpdater<Job> DONE = AtomicIntegerFieldUpdater.newUpdater(Job.class, "done");
 
         final int n;
+        final int chunk;
         final IntConsumer body;
         final long id;
-        volatile int next;
+        volatile long next; // long: claims past the end must not wrap around
         volatile int done;
         volatile Throwable failure;
         volatile Thread waiter; // the caller, once it has parked waiting for stragglers
 
-        Job(int n, IntConsumer body, long id) {
+        Job(int n, int chunk, IntConsumer body, long id) {
             this.n = n;
+            this.chunk = chunk;
             this.body = body;
             this.id = id;
         }
@@ -87,14 +96,15 @@ public final class Parallel {
         /** Claims and runs indices until none are left; returns how many this thread ran. */
         int work() {
             int ran = 0;
-            for (int i; (i = NEXT.getAndIncrement(this)) < n; ) {
+            for (long start; (start = NEXT.getAndAdd(this, chunk)) < n; ) {
+                int from = (int) start, to = Math.min(n, from + chunk);
+                ran += to - from;
+                if (failure != null) continue; // after a failure the rest are only counted off
                 try {
-                    body.accept(i);
+                    for (int i = from; i < to; i++) body.accept(i);
                 } catch (Throwable t) {
                     if (failure == null) failure = t;
-                    next = n; // no new indices; those already claimed still finish
                 }
-                ran++;
             }
             return ran;
         }

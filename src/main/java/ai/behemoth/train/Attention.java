@@ -2,7 +2,6 @@ package ai.behemoth.train;
 
 import ai.behemoth.model.ModelConfig;
 import ai.behemoth.tensor.MatMul;
-import ai.behemoth.tensor.Parallel;
 
 /**
  * One layer's attention block: fused q/k/v projection (wq, wk, wv are adjacent in the parameter
@@ -25,13 +24,14 @@ final class Attention {
     private final float[] att;      // same layout: what attention reads (q, k normalised and rotated)
     private final float[] normIn;   // input of the after-RoPE QK norm (Llama 4 layers only)
     private final float[] qkRstd;   // [N, H+KV] reciprocal RMS of each q and k head
-    private final float[] probs;    // [B, H, T, T]
+    private final float[] probs;    // [B, H, T, Tp]: see CausalAttention
     private final float[] y;        // [N, H·hd] attention output before wo
     private final float[] dy, dqkv; // gradients of y and qkv
     private float[] input;
 
+    /** {@code rope} and {@code core} are shared by all layers; {@code core} must be sized for the same batch and sequence. */
     Attention(ModelConfig c, ParameterLayout layout, int layer, float[] params, float[] grads, Rope rope,
-              int maxBatch, int maxSeq) {
+              CausalAttention core, int maxBatch, int maxSeq) {
         this.params = params;
         this.grads = grads;
         this.dim = c.dim();
@@ -52,13 +52,13 @@ final class Attention {
         this.qNorm = normBeforeRope ? layout.get(p + "q_norm.weight").offset() : -1;
         this.kNorm = normBeforeRope ? layout.get(p + "k_norm.weight").offset() : -1;
         this.rope = c.usesRope(layer) ? rope : null;
-        this.core = new CausalAttention(heads, kvHeads, headDim, maxBatch, maxSeq);
+        this.core = core;
         int n = maxBatch * maxSeq;
         this.qkv = new float[n * qkvStride];
         this.att = new float[n * qkvStride];
         this.normIn = normAfterRope ? new float[n * qkvStride] : null;
         this.qkRstd = new float[n * (heads + kvHeads)];
-        this.probs = new float[CausalAttention.probsSize(heads, maxBatch, maxSeq)];
+        this.probs = new float[core.probsSize(maxBatch)];
         this.y = new float[n * c.qDim()];
         this.dy = new float[n * c.qDim()];
         this.dqkv = new float[n * qkvStride];
@@ -69,7 +69,7 @@ final class Attention {
         int n = batch * seq, S = qkvStride, hd = headDim, qkHeads = heads + kvHeads;
         input = x;
         MatMul.abT(qkv, 0, x, 0, params, wqkv, n, dim, S, false);
-        Parallel.forRange(n, r -> {
+        Rows.forEach(n, r -> {
             int t = r % seq, row = r * S;
             System.arraycopy(qkv, row, att, row, S);
             for (int j = 0; j < qkHeads; j++) {
@@ -93,7 +93,7 @@ final class Attention {
         MatMul.aTb(grads, wo, dOut, 0, y, 0, dim, n, qDim, true);
         MatMul.ab(dy, 0, dOut, 0, params, wo, n, dim, qDim, false);
         core.backward(dy, att, probs, dqkv, batch, seq);
-        Parallel.forRange(n, r -> {
+        Rows.forEach(n, r -> {
             int t = r % seq, row = r * S;
             for (int j = 0; j < qkHeads; j++) {
                 int off = row + j * hd;
@@ -110,7 +110,7 @@ final class Attention {
                     RmsNorm.weightGradRow(grads, j < heads ? qNorm : kNorm, dqkv, off, qkv, off, qkRstd[r * qkHeads + j], hd);
                 }
             }
-            Parallel.forRange(n, r -> {
+            Rows.forEach(n, r -> {
                 for (int j = 0; j < qkHeads; j++) {
                     int off = r * S + j * hd;
                     RmsNorm.backwardRow(dqkv, off, dqkv, off, qkv, off, params, j < heads ? qNorm : kNorm,

@@ -1,42 +1,64 @@
 package ai.behemoth.train;
 
-import ai.behemoth.tensor.Parallel;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Mean cross-entropy of logits {@code [n, V]} against target ids. Forward keeps each row's
- * log-sum-exp so backward can rebuild the softmax without storing it.
+ * Mean cross-entropy of logits {@code [n, V]} against target ids. Forward keeps the softmax
+ * probabilities, which backward turns into the gradient in place (once per forward).
  */
 final class CrossEntropy {
     private CrossEntropy() {}
 
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+
     /**
-     * Fills {@code lse[n]} and {@code rowLoss[n]} (rows in parallel) and returns the mean loss,
-     * summed in row order in double so the result does not depend on the thread count.
+     * Fills {@code probs[n, V]} with the softmax and {@code rowLoss[n]} with each row's loss (rows in
+     * parallel) and returns the mean, summed in row order in double so that it does not depend on
+     * the thread count.
      */
-    static double forward(float[] logits, int[] targets, float[] lse, float[] rowLoss, int n, int vocab) {
-        Parallel.forRange(n, r -> {
+    static double forward(float[] logits, int[] targets, float[] probs, float[] rowLoss, int n, int vocab) {
+        Rows.forEach(n, r -> {
             int off = r * vocab;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int j = 0; j < vocab; j++) max = Math.max(max, logits[off + j]);
-            float sum = 0;
-            for (int j = 0; j < vocab; j++) sum += (float) Math.exp(logits[off + j] - max);
-            float l = max + (float) Math.log(sum);
-            lse[r] = l;
-            rowLoss[r] = l - logits[off + targets[r]];
+            FloatVector maxes = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            for (int j = 0; j < vocab; j += L) {
+                VectorMask<Float> m = F.indexInRange(j, vocab);
+                maxes = maxes.max(FloatVector.fromArray(F, logits, off + j, m).blend(Float.NEGATIVE_INFINITY, m.not()));
+            }
+            float max = maxes.reduceLanes(VectorOperators.MAX); // exact in any order
+            FloatVector sums = FloatVector.zero(F);
+            for (int j = 0; j < vocab; j += L) {
+                VectorMask<Float> m = F.indexInRange(j, vocab);
+                FloatVector e = VectorMath.exp(FloatVector.fromArray(F, logits, off + j, m).sub(max)).blend(0f, m.not());
+                sums = sums.add(e);
+                e.intoArray(probs, off + j, m);
+            }
+            float sum = VectorMath.sumLanes(sums);
+            float inv = 1f / sum;
+            for (int j = 0; j < vocab; j += L) {
+                VectorMask<Float> m = F.indexInRange(j, vocab);
+                FloatVector.fromArray(F, probs, off + j, m).mul(inv).intoArray(probs, off + j, m);
+            }
+            rowLoss[r] = max + (float) Math.log(sum) - logits[off + targets[r]];
         });
         double total = 0;
         for (int r = 0; r < n; r++) total += rowLoss[r];
         return total / n;
     }
 
-    /** {@code dLogits = (softmax(logits) − onehot(target)) / n}: the gradient of the mean loss. */
-    static void backward(float[] dLogits, float[] logits, int[] targets, float[] lse, int n, int vocab) {
+    /** Turns {@code probs} into {@code dLogits = (softmax − onehot(target)) / n}, the gradient of the mean loss. */
+    static void backward(float[] probs, int[] targets, int n, int vocab) {
         float scale = 1f / n;
-        Parallel.forRange(n, r -> {
+        Rows.forEach(n, r -> {
             int off = r * vocab;
-            float l = lse[r];
-            for (int j = 0; j < vocab; j++) dLogits[off + j] = (float) Math.exp(logits[off + j] - l) * scale;
-            dLogits[off + targets[r]] -= scale;
+            for (int j = 0; j < vocab; j += L) {
+                VectorMask<Float> m = F.indexInRange(j, vocab);
+                FloatVector.fromArray(F, probs, off + j, m).mul(scale).intoArray(probs, off + j, m);
+            }
+            probs[off + targets[r]] -= scale;
         });
     }
 }

@@ -1,11 +1,16 @@
 package ai.behemoth.train;
 
 import ai.behemoth.tensor.MatMul;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The SwiGLU feed-forward math, shared by dense layers, routed experts and the shared expert:
  * {@code y = (silu(x·W1ᵀ) ⊙ x·W3ᵀ)·W2ᵀ}, with W1 (gate) and W3 (up) {@code [H, D]} and W2 (down)
  * {@code [D, H]}, all at offsets into one flat parameter buffer.
+ *
+ * <p>The activation runs on vectors with {@link VectorMath#exp} (a scalar {@code Math.exp} per
+ * hidden unit cost as much as the three matrix products); a tail shorter than a vector is scalar.
  *
  * <p>Callers own the buffers: forward stores the gate and up pre-activations ({@code [n, H]}) that
  * backward needs, and backward uses {@code scratchA}, {@code scratchB} ({@code [n, H]}) as work space.
@@ -26,7 +31,12 @@ public final class SwiGlu {
         int d = w.dim(), h = w.hidden();
         MatMul.abT(gate, hOff, x, xOff, params, w.w1(), n, d, h, false);
         MatMul.abT(up, hOff, x, xOff, params, w.w3(), n, d, h, false);
-        for (int i = hOff, end = hOff + n * h; i < end; i++) act[i] = silu(gate[i]) * up[i];
+        int end = hOff + n * h, i = hOff;
+        for (; i + L <= end; i += L) {
+            FloatVector g = FloatVector.fromArray(F, gate, i);
+            g.mul(sigmoid(g)).mul(FloatVector.fromArray(F, up, i)).intoArray(act, i);
+        }
+        for (; i < end; i++) act[i] = silu(gate[i]) * up[i];
         MatMul.abT(y, yOff, act, hOff, params, w.w2(), n, h, d, accumulate);
     }
 
@@ -42,7 +52,13 @@ public final class SwiGlu {
         // dW2 += dyᵀ · act ; dAct = dy · W2
         MatMul.aTb(grads, w.w2(), dy, dyOff, act, hOff, d, n, h, true);
         MatMul.ab(act, hOff, dy, dyOff, params, w.w2(), n, d, h, false);
-        for (int i = hOff, end = hOff + n * h; i < end; i++) {
+        int end = hOff + n * h, i = hOff;
+        for (; i + L <= end; i += L) {
+            FloatVector g = FloatVector.fromArray(F, gate, i), s = sigmoid(g), dAct = FloatVector.fromArray(F, act, i);
+            dAct.mul(g).mul(s).intoArray(dUp, i);
+            dAct.mul(FloatVector.fromArray(F, up, i)).mul(s).mul(g.mul(s.neg().add(1f)).add(1f)).intoArray(dGate, i);
+        }
+        for (; i < end; i++) {
             float g = gate[i], s = sigmoid(g), dAct = act[i];
             dUp[i] = dAct * g * s;
             dGate[i] = dAct * up[i] * s * (1f + g * (1f - s));
@@ -51,6 +67,15 @@ public final class SwiGlu {
         MatMul.aTb(grads, w.w3(), dUp, hOff, x, xOff, h, n, d, true);
         MatMul.ab(dx, dxOff, dGate, hOff, params, w.w1(), n, h, d, accumulate);
         MatMul.ab(dx, dxOff, dUp, hOff, params, w.w3(), n, h, d, true);
+    }
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+
+    /** σ(g) = 1/(1 + e^−g), from e^−|g| so that the exponential never overflows. */
+    static FloatVector sigmoid(FloatVector g) {
+        FloatVector e = VectorMath.exp(g.abs().neg()), positive = FloatVector.broadcast(F, 1f).div(e.add(1f));
+        return positive.blend(e.mul(positive), g.lt(0f));
     }
 
     static float sigmoid(float v) {

@@ -39,9 +39,10 @@ public final class Transformer {
     private final float[][] mid;       // after each layer's attention residual
     private final float[][] attnIn, ffnIn;           // normalised inputs of attention and FFN
     private final float[][] attnRstd, ffnRstd;
-    private final float[] finalOut, finalRstd, blockOut, logits, lse, rowLoss;
+    private final float[] finalOut, finalRstd, blockOut, logits, rowLoss;
     // gradients of activations
-    private final float[] dResid, dNormed, dLogits;
+    private final float[] dResid, dNormed;
+    private final float[] probs;       // softmax of the logits; backward turns it into their gradient
 
     private int[] tokens, targets;
     private int batch, seq;
@@ -66,8 +67,13 @@ public final class Transformer {
         this.head = layout.get(config.tiedEmbeddings() ? "tok_embeddings.weight" : "output.weight").offset();
         this.finalNorm = layout.get("norm.weight").offset();
 
+        long widest = (long) maxBatch * maxSeq * Math.max(vocab, Math.max(config.qDim() + 2 * config.kvDim(), config.ffnHidden()));
+        if (widest > Integer.MAX_VALUE - 16)
+            throw new IllegalArgumentException("activations for batch " + maxBatch + " × sequence " + maxSeq
+                    + " exceed 2^31 floats per buffer: use a smaller batch or sequence");
         int layers = config.layers(), n = maxBatch * maxSeq;
         Rope rope = new Rope(config.headDim(), config.ropeTheta(), maxSeq);
+        CausalAttention core = new CausalAttention(config.heads(), config.kvHeads(), config.headDim(), maxBatch, maxSeq);
         attnNorm = new int[layers];
         ffnNorm = new int[layers];
         attention = new Attention[layers];
@@ -76,7 +82,7 @@ public final class Transformer {
             String p = "layers." + l + ".";
             attnNorm[l] = layout.get(p + "attention_norm.weight").offset();
             ffnNorm[l] = layout.get(p + "ffn_norm.weight").offset();
-            attention[l] = new Attention(config, layout, l, params, grads, rope, maxBatch, maxSeq);
+            attention[l] = new Attention(config, layout, l, params, grads, rope, core, maxBatch, maxSeq);
             if (config.isMoeLayer(l)) {
                 MoeFfn moe = new MoeFfn(config, layout, l, balance, params, grads, n);
                 moeLayers.add(moe);
@@ -98,11 +104,10 @@ public final class Transformer {
         finalRstd = new float[n];
         blockOut = new float[n * dim];
         logits = new float[n * vocab];
-        lse = new float[n];
         rowLoss = new float[n];
         dResid = new float[n * dim];
         dNormed = new float[n * dim];
-        dLogits = new float[n * vocab];
+        probs = new float[n * vocab];
     }
 
     public ModelConfig config() { return config; }
@@ -141,6 +146,7 @@ public final class Transformer {
     /**
      * Forward over {@code tokens[B·T]}; with {@code targets} (same shape) computes the loss and keeps
      * what backward needs. With {@code targets == null} only logits are computed and null is returned.
+     * Backward reads both arrays again: leave them unchanged until it has run.
      */
     public Loss forward(int[] tokens, int[] targets, int batch, int seq) {
         if (batch < 1 || batch > maxBatch || seq < 1 || seq > maxSeq)
@@ -167,7 +173,7 @@ public final class Transformer {
         MatMul.abT(logits, 0, finalOut, 0, params, head, n, dim, vocab, false);
         if (targets == null) return null;
 
-        double ce = CrossEntropy.forward(logits, targets, lse, rowLoss, n, vocab);
+        double ce = CrossEntropy.forward(logits, targets, probs, rowLoss, n, vocab);
         double aux = 0, z = 0;
         for (MoeFfn moe : moeLayers) {
             RouterStats s = moe.stats();
@@ -183,9 +189,9 @@ public final class Transformer {
         if (!backwardReady) throw new IllegalStateException("backward needs a forward with targets first (once per forward)");
         backwardReady = false;
         int n = batch * seq, layers = config.layers();
-        CrossEntropy.backward(dLogits, logits, targets, lse, n, vocab);
-        MatMul.aTb(grads, head, dLogits, 0, finalOut, 0, vocab, n, dim, true);
-        MatMul.ab(dNormed, 0, dLogits, 0, params, head, n, vocab, dim, false);
+        CrossEntropy.backward(probs, targets, n, vocab);
+        MatMul.aTb(grads, head, probs, 0, finalOut, 0, vocab, n, dim, true);
+        MatMul.ab(dNormed, 0, probs, 0, params, head, n, vocab, dim, false);
         Arrays.fill(dResid, 0, n * dim, 0f);
         RmsNorm.backward(dResid, dNormed, resid[layers], params, finalNorm, finalRstd, grads, finalNorm, n, dim);
         for (int l = layers - 1; l >= 0; l--) {

@@ -3,55 +3,83 @@ package ai.behemoth.train;
 import ai.behemoth.model.ModelConfig;
 
 /**
- * An independent double-precision forward of the dense transformer, written per position and per
- * head in the most direct way, for finite-difference gradient checks. Reads parameters by name
- * from the same {@link ParameterLayout}.
+ * An independent double-precision forward of the whole transformer, written per position and per
+ * head in the most direct way, for finite-difference gradient checks; MoE layers use the tests'
+ * {@link MoeReference}. Reads parameters by name from the same {@link ParameterLayout}.
  */
 final class ReferenceTransformer {
     private final ModelConfig c;
+    private final Balance balance;
     private final ParameterLayout layout;
 
-    ReferenceTransformer(ModelConfig c) {
+    /**
+     * One forward: the logits, the mean cross-entropy, the summed aux and z losses of the MoE layers,
+     * the total {@code ce + auxAlpha·aux + zLoss·z}, and the smallest routing margin over MoE layers
+     * (infinite without MoE): finite-difference steps far below it leave the routing unchanged.
+     */
+    record Result(double[][] logits, double ce, double aux, double z, double total, double minMargin) {}
+
+    ReferenceTransformer(ModelConfig c, Balance balance) {
         this.c = c;
+        this.balance = balance;
         this.layout = new ParameterLayout(c);
     }
 
-    /** Mean cross-entropy over all positions. */
-    double loss(double[] p, int[] tokens, int[] targets, int batch, int seq) {
-        double[][] logits = logits(p, tokens, batch, seq);
-        double total = 0;
-        for (int i = 0; i < batch * seq; i++) {
-            double max = Double.NEGATIVE_INFINITY;
-            for (double v : logits[i]) max = Math.max(max, v);
-            double sum = 0;
-            for (double v : logits[i]) sum += Math.exp(v - max);
-            total += max + Math.log(sum) - logits[i][targets[i]];
-        }
-        return total / (batch * seq);
-    }
-
-    double[][] logits(double[] p, int[] tokens, int batch, int seq) {
+    /** {@code bias}: the selection bias of each MoE layer, in layer order (used in aux-free mode). */
+    Result run(double[] p, int[] tokens, int[] targets, int batch, int seq, float[][] bias) {
         int d = c.dim(), n = batch * seq;
         double[][] x = new double[n][d];
         int emb = off("tok_embeddings.weight");
         for (int i = 0; i < n; i++) for (int j = 0; j < d; j++) x[i][j] = p[emb + tokens[i] * d + j];
+        double aux = 0, z = 0, minMargin = Double.POSITIVE_INFINITY;
+        int moe = 0;
         for (int l = 0; l < c.layers(); l++) {
             String pre = "layers." + l + ".";
             double[][] a = attention(p, l, norm(p, x, off(pre + "attention_norm.weight")), batch, seq);
             for (int i = 0; i < n; i++) for (int j = 0; j < d; j++) x[i][j] += a[i][j];
             double[][] h = norm(p, x, off(pre + "ffn_norm.weight"));
-            if (c.isMoeLayer(l)) throw new UnsupportedOperationException("reference covers dense layers only");
-            int f = c.ffnHidden();
-            double[][] gate = linear(p, off(pre + "feed_forward.w1.weight"), h, f);
-            double[][] up = linear(p, off(pre + "feed_forward.w3.weight"), h, f);
-            double[][] act = new double[n][f];
-            for (int i = 0; i < n; i++)
-                for (int k = 0; k < f; k++) act[i][k] = gate[i][k] / (1 + Math.exp(-gate[i][k])) * up[i][k];
-            double[][] down = linear(p, off(pre + "feed_forward.w2.weight"), act, d);
-            for (int i = 0; i < n; i++) for (int j = 0; j < d; j++) x[i][j] += down[i][j];
+            double[][] y;
+            if (c.isMoeLayer(l)) {
+                double[] flat = new double[n * d];
+                for (int i = 0; i < n; i++) System.arraycopy(h[i], 0, flat, i * d, d);
+                double[] b = new double[c.experts()];
+                for (int e = 0; e < b.length; e++) b[e] = bias[moe][e];
+                moe++;
+                MoeReference.Result r = MoeReference.run(c, balance, layout, l, p, flat, n, new double[n * d], b);
+                aux += r.aux();
+                z += r.z();
+                minMargin = Math.min(minMargin, r.minMargin());
+                y = new double[n][d];
+                for (int i = 0; i < n; i++) System.arraycopy(r.y(), i * d, y[i], 0, d);
+            } else {
+                y = denseFfn(p, pre, h);
+            }
+            for (int i = 0; i < n; i++) for (int j = 0; j < d; j++) x[i][j] += y[i][j];
         }
         double[][] h = norm(p, x, off("norm.weight"));
-        return linear(p, off(c.tiedEmbeddings() ? "tok_embeddings.weight" : "output.weight"), h, c.vocabSize());
+        double[][] logits = linear(p, off(c.tiedEmbeddings() ? "tok_embeddings.weight" : "output.weight"), h, c.vocabSize());
+        double ce = 0;
+        for (int i = 0; i < n; i++) {
+            double max = Double.NEGATIVE_INFINITY;
+            for (double v : logits[i]) max = Math.max(max, v);
+            double sum = 0;
+            for (double v : logits[i]) sum += Math.exp(v - max);
+            ce += max + Math.log(sum) - logits[i][targets[i]];
+        }
+        ce /= n;
+        double total = ce + balance.effectiveAuxAlpha() * aux + balance.zLoss() * z;
+        return new Result(logits, ce, aux, z, total, minMargin);
+    }
+
+    /** SwiGLU: (silu(h·W1ᵀ) ⊙ h·W3ᵀ)·W2ᵀ. */
+    private double[][] denseFfn(double[] p, String pre, double[][] h) {
+        int n = h.length, f = c.ffnHidden();
+        double[][] gate = linear(p, off(pre + "feed_forward.w1.weight"), h, f);
+        double[][] up = linear(p, off(pre + "feed_forward.w3.weight"), h, f);
+        double[][] act = new double[n][f];
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < f; k++) act[i][k] = gate[i][k] / (1 + Math.exp(-gate[i][k])) * up[i][k];
+        return linear(p, off(pre + "feed_forward.w2.weight"), act, c.dim());
     }
 
     private double[][] attention(double[] p, int l, double[][] x, int batch, int seq) {

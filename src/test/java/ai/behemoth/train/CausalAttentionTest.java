@@ -1,0 +1,96 @@
+package ai.behemoth.train;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Causal GQA attention against a double-precision reference: the output, and the q/k/v gradient
+ * of {@code Σ out·G} against central finite differences. Shapes cover head widths below, equal
+ * to and above one vector, and sequence lengths that are not multiples of the vector or tile.
+ */
+class CausalAttentionTest {
+
+    @Test
+    void narrowHeadsWithGqaShortSequence() {
+        check(2, 4, 2, 4, 5);
+    }
+
+    @Test
+    void sixteenWideHeadsOneKvHeadOddLength() {
+        check(2, 4, 1, 16, 19);
+    }
+
+    @Test
+    void thirtyTwoWideHeadsLongerThanTwoVectors() {
+        check(1, 2, 2, 32, 37);
+    }
+
+    private static void check(int batch, int heads, int kvHeads, int hd, int seq) {
+        int stride = (heads + 2 * kvHeads) * hd, qDim = heads * hd, n = batch * seq;
+        SplittableRandom random = new SplittableRandom(hd * 31L + seq);
+        float[] qkv = new float[n * stride], g = new float[n * qDim];
+        for (int i = 0; i < qkv.length; i++) qkv[i] = (float) random.nextGaussian();
+        for (int i = 0; i < g.length; i++) g[i] = (float) random.nextGaussian();
+        // a larger model instance than the call, as in training with a short last batch
+        CausalAttention attention = new CausalAttention(heads, kvHeads, hd, batch + 1, seq + 3);
+        float[] probs = new float[attention.probsSize(batch + 1)], out = new float[n * qDim], dqkv = new float[n * stride];
+        attention.forward(qkv, probs, out, batch, seq);
+        attention.backward(g, qkv, probs, dqkv, batch, seq);
+
+        double[] x = new double[qkv.length];
+        for (int i = 0; i < x.length; i++) x[i] = qkv[i];
+        double[] ref = reference(x, batch, seq, heads, kvHeads, hd);
+        for (int i = 0; i < out.length; i++) assertThat((double) out[i]).isCloseTo(ref[i], org.assertj.core.data.Offset.offset(2e-5));
+
+        // finite differences on about 400 entries spread over all of q, k and v
+        double h = 1e-4, errSq = 0, normSq = 0;
+        for (int i = random.nextInt(1 + x.length / 400); i < x.length; i += 1 + x.length / 400) {
+            double saved = x[i];
+            x[i] = saved + h;
+            double up = dot(reference(x, batch, seq, heads, kvHeads, hd), g);
+            x[i] = saved - h;
+            double down = dot(reference(x, batch, seq, heads, kvHeads, hd), g);
+            x[i] = saved;
+            double fd = (up - down) / (2 * h), diff = dqkv[i] - fd;
+            errSq += diff * diff;
+            normSq += fd * fd;
+        }
+        assertThat(Math.sqrt(errSq / normSq)).as("relative gradient error").isLessThan(1e-4);
+    }
+
+    private static double dot(double[] a, float[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) s += a[i] * b[i];
+        return s;
+    }
+
+    /** softmax(q·kᵀ/√hd, causal)·v per batch and head, in double, directly from the definition. */
+    private static double[] reference(double[] qkv, int batch, int seq, int heads, int kvHeads, int hd) {
+        int stride = (heads + 2 * kvHeads) * hd, qDim = heads * hd;
+        double[] out = new double[batch * seq * qDim];
+        for (int b = 0; b < batch; b++) {
+            for (int h = 0; h < heads; h++) {
+                int kv = h / (heads / kvHeads);
+                int qo = h * hd, ko = qDim + kv * hd, vo = qDim + kvHeads * hd + kv * hd;
+                for (int t = 0; t < seq; t++) {
+                    double[] w = new double[t + 1];
+                    double max = Double.NEGATIVE_INFINITY, sum = 0;
+                    for (int u = 0; u <= t; u++) {
+                        double s = 0;
+                        for (int d = 0; d < hd; d++) s += qkv[(b * seq + t) * stride + qo + d] * qkv[(b * seq + u) * stride + ko + d];
+                        w[u] = s / Math.sqrt(hd);
+                        max = Math.max(max, w[u]);
+                    }
+                    for (int u = 0; u <= t; u++) sum += w[u] = Math.exp(w[u] - max);
+                    for (int u = 0; u <= t; u++)
+                        for (int d = 0; d < hd; d++)
+                            out[(b * seq + t) * qDim + qo + d] += w[u] / sum * qkv[(b * seq + u) * stride + vo + d];
+                }
+            }
+        }
+        return out;
+    }
+}
