@@ -119,6 +119,13 @@ class GgufTest {
             assertThat(g.getLong("t.uint32")).isEqualTo(0xffffffffL);
             assertThatThrownBy(() -> g.getString("t.int8")).hasMessageContaining("t.int8").hasMessageContaining("INT8");
             assertThatThrownBy(() -> g.get("missing.key")).hasMessageContaining("missing.key");
+            assertThat(g.getStrings("t.array.string")).containsExactly("a", "", "Ċ");
+            assertThat(g.getFloats("t.array.float32")).containsExactly(0.25f, -0.0f, Float.NaN);
+            assertThat(g.getInts("t.array.int32")).containsExactly(-5, 6, 7);
+            assertThat(g.getInts("t.array.uint16")).containsExactly(7, 65535);
+            assertThatThrownBy(() -> g.getInts("t.array.uint32")).hasMessageContaining("t.array.uint32[1] = 4294967294 does not fit an int");
+            assertThatThrownBy(() -> g.getInts("t.array.float32")).hasMessageContaining("t.array.float32 is an array of FLOAT32");
+            assertThatThrownBy(() -> g.getStrings("t.uint8")).hasMessageContaining("t.uint8 is UINT8, expected an array of [STRING]");
         }
         assertThat(Files.list(dir)).as("no temporary file left behind").containsExactly(file);
     }
