@@ -23,7 +23,7 @@ class TrainerTest {
     @TempDir
     Path tmp;
 
-    static final TrainingData DATA = TrainingData.fromText(BundledCorpus.shakespeare().substring(0, 40_000), new ByteTokenizer());
+    static final TrainingData DATA = TrainingData.fromText(BundledCorpus.shakespeare().substring(0, 24_000), new ByteTokenizer());
 
     /** Two layers (one MoE of four experts top-2 after a dense one), width 16, context 16. */
     static ModelConfig config() {
