@@ -15,9 +15,13 @@ import java.io.PrintWriter;
                 TrainCommand.class,
                 TokenizerCommand.class,
                 DataCommand.class,
+                GenerateCommand.class,
+                ChatCommand.class,
                 BenchCommand.class,
                 CostCommand.class,
                 ReportCommand.class,
+                InspectCommand.class,
+                QuantizeCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

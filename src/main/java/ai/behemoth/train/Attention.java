@@ -2,7 +2,6 @@ package ai.behemoth.train;
 
 import ai.behemoth.model.ModelConfig;
 import ai.behemoth.tensor.MatMul;
-import ai.behemoth.tensor.Parallel;
 
 /**
  * One layer's attention block: fused q/k/v projection (wq, wk, wv are adjacent in the parameter
@@ -70,7 +69,7 @@ final class Attention {
         int n = batch * seq, S = qkvStride, hd = headDim, qkHeads = heads + kvHeads;
         input = x;
         MatMul.abT(qkv, 0, x, 0, params, wqkv, n, dim, S, false);
-        Parallel.forRange(n, r -> {
+        Rows.forEach(n, r -> {
             int t = r % seq, row = r * S;
             System.arraycopy(qkv, row, att, row, S);
             for (int j = 0; j < qkHeads; j++) {
@@ -94,7 +93,7 @@ final class Attention {
         MatMul.aTb(grads, wo, dOut, 0, y, 0, dim, n, qDim, true);
         MatMul.ab(dy, 0, dOut, 0, params, wo, n, dim, qDim, false);
         core.backward(dy, att, probs, dqkv, batch, seq);
-        Parallel.forRange(n, r -> {
+        Rows.forEach(n, r -> {
             int t = r % seq, row = r * S;
             for (int j = 0; j < qkHeads; j++) {
                 int off = row + j * hd;
@@ -111,7 +110,7 @@ final class Attention {
                     RmsNorm.weightGradRow(grads, j < heads ? qNorm : kNorm, dqkv, off, qkv, off, qkRstd[r * qkHeads + j], hd);
                 }
             }
-            Parallel.forRange(n, r -> {
+            Rows.forEach(n, r -> {
                 for (int j = 0; j < qkHeads; j++) {
                     int off = r * S + j * hd;
                     RmsNorm.backwardRow(dqkv, off, dqkv, off, qkv, off, params, j < heads ? qNorm : kNorm,

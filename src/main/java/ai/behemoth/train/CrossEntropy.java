@@ -1,6 +1,5 @@
 package ai.behemoth.train;
 
-import ai.behemoth.tensor.Parallel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -22,7 +21,7 @@ final class CrossEntropy {
      * the thread count.
      */
     static double forward(float[] logits, int[] targets, float[] probs, float[] rowLoss, int n, int vocab) {
-        Parallel.forRange(n, r -> {
+        Rows.forEach(n, r -> {
             int off = r * vocab;
             FloatVector maxes = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
             for (int j = 0; j < vocab; j += L) {
@@ -53,7 +52,7 @@ final class CrossEntropy {
     /** Turns {@code probs} into {@code dLogits = (softmax − onehot(target)) / n}, the gradient of the mean loss. */
     static void backward(float[] probs, int[] targets, int n, int vocab) {
         float scale = 1f / n;
-        Parallel.forRange(n, r -> {
+        Rows.forEach(n, r -> {
             int off = r * vocab;
             for (int j = 0; j < vocab; j += L) {
                 VectorMask<Float> m = F.indexInRange(j, vocab);

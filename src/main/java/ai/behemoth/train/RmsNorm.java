@@ -1,6 +1,7 @@
 package ai.behemoth.train;
 
-import ai.behemoth.tensor.Parallel;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * RMSNorm over rows of width {@code d}: {@code y = x · rsqrt(mean(x²) + eps) · w}, with {@code w}
@@ -11,19 +12,26 @@ import ai.behemoth.tensor.Parallel;
 final class RmsNorm {
     private RmsNorm() {}
 
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+
     /** Normalises one row: {@code y[yOff..+d] = x[xOff..+d]·rstd·w}; returns rstd. {@code w == null} means weightless. */
     static float forwardRow(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff, int d, float eps) {
-        float ss = 0;
-        for (int i = 0; i < d; i++) {
-            float v = x[xOff + i];
-            ss += v * v;
+        int whole = F.loopBound(d), i = 0;
+        FloatVector squares = FloatVector.zero(F);
+        for (; i < whole; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, xOff + i);
+            squares = v.fma(v, squares);
         }
+        float ss = VectorMath.sumLanes(squares);
+        for (; i < d; i++) ss += x[xOff + i] * x[xOff + i];
         float rstd = (float) (1.0 / Math.sqrt(ss / d + eps));
-        if (w == null) {
-            for (int i = 0; i < d; i++) y[yOff + i] = x[xOff + i] * rstd;
-        } else {
-            for (int i = 0; i < d; i++) y[yOff + i] = x[xOff + i] * rstd * w[wOff + i];
+        for (i = 0; i < whole; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, xOff + i).mul(rstd);
+            if (w != null) v = v.mul(FloatVector.fromArray(F, w, wOff + i));
+            v.intoArray(y, yOff + i);
         }
+        for (; i < d; i++) y[yOff + i] = x[xOff + i] * rstd * (w == null ? 1f : w[wOff + i]);
         return rstd;
     }
 
@@ -33,27 +41,44 @@ final class RmsNorm {
      */
     static void backwardRow(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff,
                             float[] w, int wOff, float rstd, int d, boolean accumulate) {
-        float dot = 0;
-        for (int i = 0; i < d; i++) {
-            float dyw = w == null ? dy[dyOff + i] : dy[dyOff + i] * w[wOff + i];
-            dot += dyw * x[xOff + i];
+        int whole = F.loopBound(d), i = 0;
+        FloatVector dots = FloatVector.zero(F);
+        for (; i < whole; i += L) {
+            FloatVector dyw = FloatVector.fromArray(F, dy, dyOff + i);
+            if (w != null) dyw = dyw.mul(FloatVector.fromArray(F, w, wOff + i));
+            dots = dyw.fma(FloatVector.fromArray(F, x, xOff + i), dots);
         }
+        float dot = VectorMath.sumLanes(dots);
+        for (; i < d; i++) dot += dy[dyOff + i] * (w == null ? 1f : w[wOff + i]) * x[xOff + i];
         float meanDot = dot * rstd / d; // mean(dy·w·x̂)
-        for (int i = 0; i < d; i++) {
-            float dyw = w == null ? dy[dyOff + i] : dy[dyOff + i] * w[wOff + i];
-            float g = rstd * (dyw - x[xOff + i] * rstd * meanDot);
+        float xScale = rstd * meanDot;
+        for (i = 0; i < whole; i += L) {
+            FloatVector dyw = FloatVector.fromArray(F, dy, dyOff + i);
+            if (w != null) dyw = dyw.mul(FloatVector.fromArray(F, w, wOff + i));
+            FloatVector g = dyw.sub(FloatVector.fromArray(F, x, xOff + i).mul(xScale)).mul(rstd);
+            if (accumulate) g = g.add(FloatVector.fromArray(F, dx, dxOff + i));
+            g.intoArray(dx, dxOff + i);
+        }
+        for (; i < d; i++) {
+            float dyw = dy[dyOff + i] * (w == null ? 1f : w[wOff + i]);
+            float g = rstd * (dyw - x[xOff + i] * xScale);
             dx[dxOff + i] = accumulate ? dx[dxOff + i] + g : g;
         }
     }
 
     /** The weight gradient of one row: {@code dw += dy · x·rstd}. */
     static void weightGradRow(float[] dw, int dwOff, float[] dy, int dyOff, float[] x, int xOff, float rstd, int d) {
-        for (int i = 0; i < d; i++) dw[dwOff + i] += dy[dyOff + i] * x[xOff + i] * rstd;
+        int whole = F.loopBound(d), i = 0;
+        for (; i < whole; i += L) {
+            FloatVector.fromArray(F, dy, dyOff + i).mul(FloatVector.fromArray(F, x, xOff + i)).mul(rstd)
+                    .add(FloatVector.fromArray(F, dw, dwOff + i)).intoArray(dw, dwOff + i);
+        }
+        for (; i < d; i++) dw[dwOff + i] += dy[dyOff + i] * x[xOff + i] * rstd;
     }
 
     /** {@code y[n, d] = RMSNorm(x[n, d])·w}, rows in parallel; {@code rstd[n]} receives each row's reciprocal RMS. */
     static void forward(float[] y, float[] x, float[] w, int wOff, float[] rstd, int n, int d, float eps) {
-        Parallel.forRange(n, r -> rstd[r] = forwardRow(y, r * d, x, r * d, w, wOff, d, eps));
+        Rows.forEach(n, r -> rstd[r] = forwardRow(y, r * d, x, r * d, w, wOff, d, eps));
     }
 
     /**
@@ -62,7 +87,7 @@ final class RmsNorm {
      */
     static void backward(float[] dx, float[] dy, float[] x, float[] w, int wOff, float[] rstd,
                          float[] dw, int dwOff, int n, int d) {
-        Parallel.forRange(n, r -> backwardRow(dx, r * d, dy, r * d, x, r * d, w, wOff, rstd[r], d, true));
+        Rows.forEach(n, r -> backwardRow(dx, r * d, dy, r * d, x, r * d, w, wOff, rstd[r], d, true));
         for (int r = 0; r < n; r++) weightGradRow(dw, dwOff, dy, r * d, x, r * d, rstd[r], d);
     }
 }

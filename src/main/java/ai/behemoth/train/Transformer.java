@@ -146,6 +146,7 @@ public final class Transformer {
     /**
      * Forward over {@code tokens[B·T]}; with {@code targets} (same shape) computes the loss and keeps
      * what backward needs. With {@code targets == null} only logits are computed and null is returned.
+     * Backward reads both arrays again: leave them unchanged until it has run.
      */
     public Loss forward(int[] tokens, int[] targets, int batch, int seq) {
         if (batch < 1 || batch > maxBatch || seq < 1 || seq > maxSeq)

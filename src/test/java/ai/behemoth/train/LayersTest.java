@@ -63,7 +63,7 @@ class LayersTest {
 
     @Test
     void rmsNormWithWeightMatchesFiniteDifferences() {
-        int n = 6, d = 12;
+        int n = 6, d = 40; // whole vectors and a scalar tail
         float eps = 1e-5f;
         float[] x = gaussian(n * d, 0.3, 1), w = gaussian(d, 1, 0.3), g = gaussian(n * d, 0, 1);
         float[] y = new float[n * d], rstd = new float[n], dx = gaussian(n * d, 0, 1), dw = new float[d];
@@ -82,7 +82,7 @@ class LayersTest {
 
     @Test
     void weightlessRmsNormRowBackwardInPlace() {
-        int d = 16;
+        int d = 20;
         float eps = 1e-5f;
         float[] x = gaussian(d, 0, 2), g = gaussian(d, 0, 1), y = new float[d];
         float rstd = RmsNorm.forwardRow(y, 0, x, 0, null, 0, d, eps);
@@ -93,26 +93,28 @@ class LayersTest {
 
     @Test
     void ropeRotatesHalvesByPositionAndBackwardIsItsTranspose() {
-        int hd = 8, seq = 6;
-        double theta = 10000;
-        Rope rope = new Rope(hd, theta, seq);
-        for (int t = 0; t < seq; t++) {
-            float[] x = gaussian(hd, 0, 1), rotated = x.clone();
-            rope.forward(rotated, 0, t);
-            for (int i = 0; i < hd / 2; i++) {
-                double angle = t * Math.pow(theta, -2.0 * i / hd);
-                assertThat((double) rotated[i]).isCloseTo(x[i] * Math.cos(angle) - x[i + hd / 2] * Math.sin(angle), within(1e-6));
-                assertThat((double) rotated[i + hd / 2]).isCloseTo(x[i] * Math.sin(angle) + x[i + hd / 2] * Math.cos(angle), within(1e-6));
+        for (int hd : new int[]{8, 40}) { // a scalar tail only; whole vectors and a tail
+            int seq = 6;
+            double theta = 10000;
+            Rope rope = new Rope(hd, theta, seq);
+            for (int t = 0; t < seq; t++) {
+                float[] x = gaussian(hd, 0, 1), rotated = x.clone();
+                rope.forward(rotated, 0, t);
+                for (int i = 0; i < hd / 2; i++) {
+                    double angle = t * Math.pow(theta, -2.0 * i / hd);
+                    assertThat((double) rotated[i]).isCloseTo(x[i] * Math.cos(angle) - x[i + hd / 2] * Math.sin(angle), within(1e-6));
+                    assertThat((double) rotated[i + hd / 2]).isCloseTo(x[i] * Math.sin(angle) + x[i + hd / 2] * Math.cos(angle), within(1e-6));
+                }
+                // ⟨rope(x), g⟩ = ⟨x, ropeᵀ(g)⟩
+                float[] g = gaussian(hd, 0, 1), back = g.clone();
+                rope.backward(back, 0, t);
+                double left = 0, right = 0;
+                for (int i = 0; i < hd; i++) {
+                    left += rotated[i] * g[i];
+                    right += x[i] * back[i];
+                }
+                assertThat(left).isCloseTo(right, within(1e-5));
             }
-            // ⟨rope(x), g⟩ = ⟨x, ropeᵀ(g)⟩
-            float[] g = gaussian(hd, 0, 1), back = g.clone();
-            rope.backward(back, 0, t);
-            double left = 0, right = 0;
-            for (int i = 0; i < hd; i++) {
-                left += rotated[i] * g[i];
-                right += x[i] * back[i];
-            }
-            assertThat(left).isCloseTo(right, within(1e-5));
         }
     }
 

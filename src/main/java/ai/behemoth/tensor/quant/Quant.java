@@ -35,12 +35,16 @@ public final class Quant {
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * L));
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
 
     /** Σ row[i]·x[xOff + i] over the {@code n} values of the row at {@code seg + off}. */
     public static float dot(GgmlType type, MemorySegment seg, long off, float[] x, int xOff, int n) {
         type.rowBytes(n);
         return switch (type) {
-            case F32, F16, BF16 -> dotFloat(type, seg, off, x, xOff, n);
+            case F32 -> dotF32(seg, off, x, xOff, n);
+            case F16 -> dotF16(seg, off, x, xOff, n);
+            case BF16 -> dotBF16(seg, off, x, xOff, n);
             case Q8_0 -> dotQ8_0(seg, off, x, xOff, n);
             case Q4_0 -> dotQ4_0(seg, off, x, xOff, n);
             case Q4_K -> dotQ4_K(seg, off, x, xOff, n);
@@ -52,7 +56,9 @@ public final class Quant {
     public static void dequantize(GgmlType type, MemorySegment seg, long off, float[] out, int outOff, int n) {
         type.rowBytes(n);
         switch (type) {
-            case F32, F16, BF16 -> dequantizeFloat(type, seg, off, out, outOff, n);
+            case F32 -> dequantizeF32(seg, off, out, outOff, n);
+            case F16 -> dequantizeF16(seg, off, out, outOff, n);
+            case BF16 -> dequantizeBF16(seg, off, out, outOff, n);
             case Q8_0 -> dequantizeQ8_0(seg, off, out, outOff, n);
             case Q4_0 -> dequantizeQ4_0(seg, off, out, outOff, n);
             case Q4_K -> dequantizeQ4_K(seg, off, out, outOff, n);
@@ -69,17 +75,7 @@ public final class Quant {
         QuantScalar.quantize(type, src, srcOff, n, dst, dstOff);
     }
 
-    // ---- F32, F16, BF16: one value per element, L at a time, then a scalar tail
-
-    private static FloatVector floats(GgmlType type, MemorySegment seg, long at) {
-        return switch (type) {
-            case F32 -> FloatVector.fromMemorySegment(F, seg, at, LE);
-            case F16 -> halfToFloat(ShortVector.fromMemorySegment(S, seg, at, LE));
-            case BF16 -> ((IntVector) ShortVector.fromMemorySegment(S, seg, at, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            default -> throw new IllegalArgumentException(type + " is not a float type");
-        };
-    }
+    // ---- F32, F16, BF16: one value per element, L at a time, then the scalar twin for the tail.
 
     /**
      * binary16 → float32 exactly: the exponent and mantissa bits shifted into float position and
@@ -88,7 +84,7 @@ public final class Quant {
      * quiet (as {@link Float#float16ToFloat} and the x86 conversion instruction do); then the sign.
      */
     private static FloatVector halfToFloat(ShortVector h) {
-        IntVector bits = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
+        IntVector bits = (IntVector) h.castShape(I, 0);
         IntVector magnitude = bits.and(0x7fff);
         IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
         IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
@@ -98,52 +94,62 @@ public final class Quant {
         return value.or(bits.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
     }
 
-    private static float dotFloat(GgmlType type, MemorySegment seg, long off, float[] x, int xOff, int n) {
-        int width = type == GgmlType.F32 ? 4 : 2;
+    /** bfloat16 → float32: the 16 bits are the top half of the float. */
+    private static FloatVector bf16ToFloat(ShortVector h) {
+        return ((IntVector) h.castShape(I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    private static float dotF32(MemorySegment seg, long off, float[] x, int xOff, int n) {
         FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
         int i = 0;
         for (; i + 2 * L <= n; i += 2 * L) {
-            acc0 = floats(type, seg, off + (long) width * i).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
-            acc1 = floats(type, seg, off + (long) width * (i + L)).fma(FloatVector.fromArray(F, x, xOff + i + L), acc1);
+            acc0 = FloatVector.fromMemorySegment(F, seg, off + 4L * i, LE).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
+            acc1 = FloatVector.fromMemorySegment(F, seg, off + 4L * (i + L), LE).fma(FloatVector.fromArray(F, x, xOff + i + L), acc1);
         }
-        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) s += scalarFloat(type, seg, off + (long) width * i) * x[xOff + i];
-        return s;
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + QuantScalar.dot(GgmlType.F32, seg, off + 4L * i, x, xOff + i, n - i);
     }
 
-    private static void dequantizeFloat(GgmlType type, MemorySegment seg, long off, float[] out, int outOff, int n) {
-        int width = type == GgmlType.F32 ? 4 : 2;
+    private static float dotF16(MemorySegment seg, long off, float[] x, int xOff, int n) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
         int i = 0;
-        for (; i + L <= n; i += L) floats(type, seg, off + (long) width * i).intoArray(out, outOff + i);
-        for (; i < n; i++) out[outOff + i] = scalarFloat(type, seg, off + (long) width * i);
+        for (; i + 2 * L <= n; i += 2 * L) {
+            acc0 = halfToFloat(ShortVector.fromMemorySegment(S, seg, off + 2L * i, LE)).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
+            acc1 = halfToFloat(ShortVector.fromMemorySegment(S, seg, off + 2L * (i + L), LE)).fma(FloatVector.fromArray(F, x, xOff + i + L), acc1);
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + QuantScalar.dot(GgmlType.F16, seg, off + 2L * i, x, xOff + i, n - i);
     }
 
-    private static float scalarFloat(GgmlType type, MemorySegment seg, long at) {
-        return switch (type) {
-            case F32 -> seg.get(QuantScalar.F32, at);
-            case F16 -> QuantScalar.half(seg, at);
-            default -> Float.intBitsToFloat((seg.get(QuantScalar.I16, at) & 0xffff) << 16);
-        };
+    private static float dotBF16(MemorySegment seg, long off, float[] x, int xOff, int n) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        int i = 0;
+        for (; i + 2 * L <= n; i += 2 * L) {
+            acc0 = bf16ToFloat(ShortVector.fromMemorySegment(S, seg, off + 2L * i, LE)).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
+            acc1 = bf16ToFloat(ShortVector.fromMemorySegment(S, seg, off + 2L * (i + L), LE)).fma(FloatVector.fromArray(F, x, xOff + i + L), acc1);
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + QuantScalar.dot(GgmlType.BF16, seg, off + 2L * i, x, xOff + i, n - i);
     }
 
-    // ---- block types. Each loads L quant bytes at a time (B) and widens them to L floats.
-
-    private static FloatVector widen(ByteVector q) {
-        return (FloatVector) q.convertShape(VectorOperators.B2F, F, 0);
+    private static void dequantizeF32(MemorySegment seg, long off, float[] out, int outOff, int n) {
+        int i = 0;
+        for (; i + L <= n; i += L) FloatVector.fromMemorySegment(F, seg, off + 4L * i, LE).intoArray(out, outOff + i);
+        QuantScalar.dequantize(GgmlType.F32, seg, off + 4L * i, out, outOff + i, n - i);
     }
 
-    private static ByteVector bytes(MemorySegment seg, long at) {
-        return ByteVector.fromMemorySegment(B, seg, at, LE);
+    private static void dequantizeF16(MemorySegment seg, long off, float[] out, int outOff, int n) {
+        int i = 0;
+        for (; i + L <= n; i += L) halfToFloat(ShortVector.fromMemorySegment(S, seg, off + 2L * i, LE)).intoArray(out, outOff + i);
+        QuantScalar.dequantize(GgmlType.F16, seg, off + 2L * i, out, outOff + i, n - i);
     }
 
-    /** Q4_0 values j..j+L−1 (low nibbles, first half of the block) of bytes {@code q}, minus 8. */
-    private static FloatVector lowNibbles(ByteVector q, int minus) {
-        return widen(q.and((byte) 15).sub((byte) minus));
+    private static void dequantizeBF16(MemorySegment seg, long off, float[] out, int outOff, int n) {
+        int i = 0;
+        for (; i + L <= n; i += L) bf16ToFloat(ShortVector.fromMemorySegment(S, seg, off + 2L * i, LE)).intoArray(out, outOff + i);
+        QuantScalar.dequantize(GgmlType.BF16, seg, off + 2L * i, out, outOff + i, n - i);
     }
 
-    private static FloatVector highNibbles(ByteVector q, int minus) {
-        return widen(q.lanewise(VectorOperators.LSHR, 4).sub((byte) minus));
-    }
+    // ---- block types. Each loads L quant bytes at a time (B) and widens them to L floats. The
+    // loops call no helpers of their own: C2 inlines only so deep (MaxInlineLevel), and a Vector
+    // API call that lands past that depth falls back to its plain-Java path, a hundred times slower.
 
     private static float dotQ8_0(MemorySegment seg, long off, float[] x, int xOff, int n) {
         FloatVector acc = FloatVector.zero(F);
@@ -151,8 +157,10 @@ public final class Quant {
             long at = off + 34L * b;
             int xi = xOff + 32 * b;
             FloatVector sum = FloatVector.zero(F);
-            for (int k = 0; k < 32; k += L)
-                sum = widen(bytes(seg, at + 2 + k)).fma(FloatVector.fromArray(F, x, xi + k), sum);
+            for (int k = 0; k < 32; k += L) {
+                FloatVector q = (FloatVector) ByteVector.fromMemorySegment(B, seg, at + 2 + k, LE).castShape(F, 0);
+                sum = q.fma(FloatVector.fromArray(F, x, xi + k), sum);
+            }
             acc = sum.fma(FloatVector.broadcast(F, QuantScalar.half(seg, at)), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
@@ -162,7 +170,10 @@ public final class Quant {
         for (int b = 0; b < n / 32; b++) {
             long at = off + 34L * b;
             float d = QuantScalar.half(seg, at);
-            for (int k = 0; k < 32; k += L) widen(bytes(seg, at + 2 + k)).mul(d).intoArray(out, outOff + 32 * b + k);
+            for (int k = 0; k < 32; k += L) {
+                FloatVector q = (FloatVector) ByteVector.fromMemorySegment(B, seg, at + 2 + k, LE).castShape(F, 0);
+                q.mul(d).intoArray(out, outOff + 32 * b + k);
+            }
         }
     }
 
@@ -173,9 +184,9 @@ public final class Quant {
             int xi = xOff + 32 * b;
             FloatVector sum = FloatVector.zero(F);
             for (int k = 0; k < 16; k += L) {
-                ByteVector q = bytes(seg, at + 2 + k);
-                sum = lowNibbles(q, 8).fma(FloatVector.fromArray(F, x, xi + k), sum);
-                sum = highNibbles(q, 8).fma(FloatVector.fromArray(F, x, xi + 16 + k), sum);
+                ByteVector q = ByteVector.fromMemorySegment(B, seg, at + 2 + k, LE);
+                sum = ((FloatVector) q.and((byte) 15).sub((byte) 8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + k), sum);
+                sum = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + 16 + k), sum);
             }
             acc = sum.fma(FloatVector.broadcast(F, QuantScalar.half(seg, at)), acc);
         }
@@ -188,74 +199,81 @@ public final class Quant {
             float d = QuantScalar.half(seg, at);
             int o = outOff + 32 * b;
             for (int k = 0; k < 16; k += L) {
-                ByteVector q = bytes(seg, at + 2 + k);
-                lowNibbles(q, 8).mul(d).intoArray(out, o + k);
-                highNibbles(q, 8).mul(d).intoArray(out, o + 16 + k);
+                ByteVector q = ByteVector.fromMemorySegment(B, seg, at + 2 + k, LE);
+                ((FloatVector) q.and((byte) 15).sub((byte) 8).castShape(F, 0)).mul(d).intoArray(out, o + k);
+                ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).castShape(F, 0)).mul(d).intoArray(out, o + 16 + k);
             }
         }
     }
 
     /**
      * Q4_K: x = d·sc·q − dmin·m per sub-block of 32, so Σ x·a = d·sc·Σ q·a − dmin·m·Σ a; both sums
-     * are kept as vectors and folded in with their scalar factors.
+     * are kept as vectors and folded in with their scalar factors. The 12 bytes of packed scales are
+     * read once per super-block as a long and an int.
      */
     private static float dotQ4_K(MemorySegment seg, long off, float[] x, int xOff, int n) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / 256; b++) {
-            long at = off + 144L * b, scales = at + 4, qs = at + 16;
+            long at = off + 144L * b, qs = at + 16;
             float d = QuantScalar.half(seg, at), dmin = QuantScalar.half(seg, at + 2);
+            long scales0to7 = seg.get(LONG_LE, at + 4);
+            int scales8to11 = seg.get(INT_LE, at + 12);
             int xi = xOff + 256 * b;
             for (int j = 0; j < 4; j++) {
                 FloatVector qaLow = FloatVector.zero(F), aLow = FloatVector.zero(F);
                 FloatVector qaHigh = FloatVector.zero(F), aHigh = FloatVector.zero(F);
                 for (int k = 0; k < 32; k += L) {
-                    ByteVector q = bytes(seg, qs + 32 * j + k);
+                    ByteVector q = ByteVector.fromMemorySegment(B, seg, qs + 32 * j + k, LE);
                     FloatVector a0 = FloatVector.fromArray(F, x, xi + 64 * j + k);
                     FloatVector a1 = FloatVector.fromArray(F, x, xi + 64 * j + 32 + k);
-                    qaLow = lowNibbles(q, 0).fma(a0, qaLow);
+                    qaLow = ((FloatVector) q.and((byte) 15).castShape(F, 0)).fma(a0, qaLow);
                     aLow = aLow.add(a0);
-                    qaHigh = highNibbles(q, 0).fma(a1, qaHigh);
+                    qaHigh = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).castShape(F, 0)).fma(a1, qaHigh);
                     aHigh = aHigh.add(a1);
                 }
-                acc = qaLow.fma(FloatVector.broadcast(F, d * QuantScalar.q4kScale(seg, scales, 2 * j)), acc);
-                acc = aLow.fma(FloatVector.broadcast(F, -dmin * QuantScalar.q4kMin(seg, scales, 2 * j)), acc);
-                acc = qaHigh.fma(FloatVector.broadcast(F, d * QuantScalar.q4kScale(seg, scales, 2 * j + 1)), acc);
-                acc = aHigh.fma(FloatVector.broadcast(F, -dmin * QuantScalar.q4kMin(seg, scales, 2 * j + 1)), acc);
+                acc = qaLow.fma(FloatVector.broadcast(F, d * q4kScale(scales0to7, scales8to11, 2 * j)), acc);
+                acc = aLow.fma(FloatVector.broadcast(F, -dmin * q4kMin(scales0to7, scales8to11, 2 * j)), acc);
+                acc = qaHigh.fma(FloatVector.broadcast(F, d * q4kScale(scales0to7, scales8to11, 2 * j + 1)), acc);
+                acc = aHigh.fma(FloatVector.broadcast(F, -dmin * q4kMin(scales0to7, scales8to11, 2 * j + 1)), acc);
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    /** Byte {@code k} (0..11) of the Q4_K scales, given as bytes 0..7 and 8..11. */
+    private static int scaleByte(long bytes0to7, int bytes8to11, int k) {
+        return (int) (k < 8 ? bytes0to7 >>> (8 * k) : bytes8to11 >>> (8 * (k - 8))) & 0xff;
+    }
+
+    /** {@link QuantScalar#q4kScale} from the scale bytes held in registers. */
+    private static int q4kScale(long b0to7, int b8to11, int s) {
+        if (s < 4) return scaleByte(b0to7, b8to11, s) & 63;
+        return (scaleByte(b0to7, b8to11, s + 4) & 15) | ((scaleByte(b0to7, b8to11, s - 4) >>> 6) << 4);
+    }
+
+    /** {@link QuantScalar#q4kMin} from the scale bytes held in registers. */
+    private static int q4kMin(long b0to7, int b8to11, int s) {
+        if (s < 4) return scaleByte(b0to7, b8to11, s + 4) & 63;
+        return (scaleByte(b0to7, b8to11, s + 4) >>> 4) | ((scaleByte(b0to7, b8to11, s) >>> 6) << 4);
+    }
+
     private static void dequantizeQ4_K(MemorySegment seg, long off, float[] out, int outOff, int n) {
         for (int b = 0; b < n / 256; b++) {
-            long at = off + 144L * b, scales = at + 4, qs = at + 16;
+            long at = off + 144L * b, qs = at + 16;
             float d = QuantScalar.half(seg, at), dmin = QuantScalar.half(seg, at + 2);
+            long scales0to7 = seg.get(LONG_LE, at + 4);
+            int scales8to11 = seg.get(INT_LE, at + 12);
             int o = outOff + 256 * b;
             for (int j = 0; j < 4; j++) {
-                float d1 = d * QuantScalar.q4kScale(seg, scales, 2 * j), m1 = dmin * QuantScalar.q4kMin(seg, scales, 2 * j);
-                float d2 = d * QuantScalar.q4kScale(seg, scales, 2 * j + 1), m2 = dmin * QuantScalar.q4kMin(seg, scales, 2 * j + 1);
+                float d1 = d * q4kScale(scales0to7, scales8to11, 2 * j), m1 = dmin * q4kMin(scales0to7, scales8to11, 2 * j);
+                float d2 = d * q4kScale(scales0to7, scales8to11, 2 * j + 1), m2 = dmin * q4kMin(scales0to7, scales8to11, 2 * j + 1);
                 for (int k = 0; k < 32; k += L) {
-                    ByteVector q = bytes(seg, qs + 32 * j + k);
-                    lowNibbles(q, 0).mul(d1).sub(m1).intoArray(out, o + 64 * j + k);
-                    highNibbles(q, 0).mul(d2).sub(m2).intoArray(out, o + 64 * j + 32 + k);
+                    ByteVector q = ByteVector.fromMemorySegment(B, seg, qs + 32 * j + k, LE);
+                    ((FloatVector) q.and((byte) 15).castShape(F, 0)).mul(d1).sub(m1).intoArray(out, o + 64 * j + k);
+                    ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).castShape(F, 0)).mul(d2).sub(m2).intoArray(out, o + 64 * j + 32 + k);
                 }
             }
         }
-    }
-
-    /**
-     * The four groups of Q6_K quants (offsets 0, 32, 64, 96 within a half) for lanes l..l+L−1 of
-     * that half, as signed bytes in −32..31; see {@link QuantScalar} for the bit layout.
-     */
-    private static ByteVector q6(ByteVector low, ByteVector high, ByteVector hb, int group) {
-        ByteVector nibble = switch (group) {
-            case 0 -> low.and((byte) 15);
-            case 1 -> high.and((byte) 15);
-            case 2 -> low.lanewise(VectorOperators.LSHR, 4);
-            default -> high.lanewise(VectorOperators.LSHR, 4);
-        };
-        ByteVector top = hb.lanewise(VectorOperators.LSHR, 2 * group).and((byte) 3).lanewise(VectorOperators.LSHL, 4);
-        return nibble.or(top).sub((byte) 32);
     }
 
     private static float dotQ6_K(MemorySegment seg, long off, float[] x, int xOff, int n) {
@@ -267,12 +285,23 @@ public final class Quant {
                 long ql = at + 64 * h, qh = at + 128 + 32 * h, sc = at + 192 + 8 * h;
                 int xi = xOff + 256 * b + 128 * h;
                 for (int l = 0; l < 32; l += L) {
-                    ByteVector low = bytes(seg, ql + l), high = bytes(seg, ql + 32 + l), hb = bytes(seg, qh + l);
-                    int is = l / 16;
-                    for (int g = 0; g < 4; g++) {
-                        FloatVector qa = widen(q6(low, high, hb, g)).mul(FloatVector.fromArray(F, x, xi + 32 * g + l));
-                        acc = qa.fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, sc + is + 2 * g)), acc);
-                    }
+                    ByteVector low = ByteVector.fromMemorySegment(B, seg, ql + l, LE);
+                    ByteVector high = ByteVector.fromMemorySegment(B, seg, ql + 32 + l, LE);
+                    ByteVector hb = ByteVector.fromMemorySegment(B, seg, qh + l, LE);
+                    // values l, l+32, l+64, l+96: a nibble of ql, and bits 0-1, 2-3, 4-5, 6-7 of qh moved to bits 4-5
+                    ByteVector q0 = low.and((byte) 15).or(hb.lanewise(VectorOperators.LSHL, 4).and((byte) 0x30)).sub((byte) 32);
+                    ByteVector q1 = high.and((byte) 15).or(hb.lanewise(VectorOperators.LSHL, 2).and((byte) 0x30)).sub((byte) 32);
+                    ByteVector q2 = low.lanewise(VectorOperators.LSHR, 4).or(hb.and((byte) 0x30)).sub((byte) 32);
+                    ByteVector q3 = high.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30)).sub((byte) 32);
+                    long is = sc + l / 16;
+                    acc = ((FloatVector) q0.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xi + l))
+                            .fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, is)), acc);
+                    acc = ((FloatVector) q1.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xi + 32 + l))
+                            .fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, is + 2)), acc);
+                    acc = ((FloatVector) q2.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xi + 64 + l))
+                            .fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, is + 4)), acc);
+                    acc = ((FloatVector) q3.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xi + 96 + l))
+                            .fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, is + 6)), acc);
                 }
             }
         }
@@ -287,12 +316,19 @@ public final class Quant {
                 long ql = at + 64 * h, qh = at + 128 + 32 * h, sc = at + 192 + 8 * h;
                 int o = outOff + 256 * b + 128 * h;
                 for (int l = 0; l < 32; l += L) {
-                    ByteVector low = bytes(seg, ql + l), high = bytes(seg, ql + 32 + l), hb = bytes(seg, qh + l);
-                    int is = l / 16;
-                    for (int g = 0; g < 4; g++) {
-                        float scale = d * seg.get(ValueLayout.JAVA_BYTE, sc + is + 2 * g);
-                        widen(q6(low, high, hb, g)).mul(scale).intoArray(out, o + 32 * g + l);
-                    }
+                    ByteVector low = ByteVector.fromMemorySegment(B, seg, ql + l, LE);
+                    ByteVector high = ByteVector.fromMemorySegment(B, seg, ql + 32 + l, LE);
+                    ByteVector hb = ByteVector.fromMemorySegment(B, seg, qh + l, LE);
+                    // values l, l+32, l+64, l+96: a nibble of ql, and bits 0-1, 2-3, 4-5, 6-7 of qh moved to bits 4-5
+                    ByteVector q0 = low.and((byte) 15).or(hb.lanewise(VectorOperators.LSHL, 4).and((byte) 0x30)).sub((byte) 32);
+                    ByteVector q1 = high.and((byte) 15).or(hb.lanewise(VectorOperators.LSHL, 2).and((byte) 0x30)).sub((byte) 32);
+                    ByteVector q2 = low.lanewise(VectorOperators.LSHR, 4).or(hb.and((byte) 0x30)).sub((byte) 32);
+                    ByteVector q3 = high.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30)).sub((byte) 32);
+                    long is = sc + l / 16;
+                    ((FloatVector) q0.castShape(F, 0)).mul(d * seg.get(ValueLayout.JAVA_BYTE, is)).intoArray(out, o + l);
+                    ((FloatVector) q1.castShape(F, 0)).mul(d * seg.get(ValueLayout.JAVA_BYTE, is + 2)).intoArray(out, o + 32 + l);
+                    ((FloatVector) q2.castShape(F, 0)).mul(d * seg.get(ValueLayout.JAVA_BYTE, is + 4)).intoArray(out, o + 64 + l);
+                    ((FloatVector) q3.castShape(F, 0)).mul(d * seg.get(ValueLayout.JAVA_BYTE, is + 6)).intoArray(out, o + 96 + l);
                 }
             }
         }

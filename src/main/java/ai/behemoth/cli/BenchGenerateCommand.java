@@ -1,0 +1,103 @@
+package ai.behemoth.cli;
+
+import ai.behemoth.generate.LanguageModel;
+import ai.behemoth.model.InferenceModel;
+import ai.behemoth.model.Sequence;
+import ai.behemoth.tensor.Parallel;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code behemoth bench generate}: prompt processing (a prompt of random tokens, run in chunks) and
+ * generation (greedy decode steps, one token at a time) in tokens per second, as the median of
+ * several runs after three untimed warm-up runs. Sampling is left out: this measures the engine.
+ */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = "Measure prompt and generation tokens/s of a model (median of runs).")
+public final class BenchGenerateCommand implements Callable<Integer> {
+    /** Untimed runs first: one is not enough for the JIT to compile the kernels. */
+    private static final int WARM_UP_RUNS = 3;
+
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--prompt-tokens", defaultValue = "64", paramLabel = "N", description = "Prompt length (default ${DEFAULT-VALUE}).")
+    int promptTokens;
+
+    @Option(names = "--gen-tokens", defaultValue = "32", paramLabel = "N", description = "Tokens to generate (default ${DEFAULT-VALUE}).")
+    int genTokens;
+
+    @Option(names = "--runs", defaultValue = "5", paramLabel = "N", description = "Timed runs; the median is reported (default ${DEFAULT-VALUE}).")
+    int runs;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        CommandLine cli = spec.commandLine();
+        if (runs < 1) throw new CommandLine.ParameterException(cli, "--runs must be at least 1, not " + runs);
+        if (promptTokens < 1 || genTokens < 1)
+            throw new CommandLine.ParameterException(cli, "--prompt-tokens and --gen-tokens must be at least 1");
+        PrintWriter out = cli.getOut();
+        try (LanguageModel lm = model.load(cli)) {
+            InferenceModel engine = lm.engine();
+            int context = engine.config().context();
+            if (promptTokens + genTokens > context)
+                throw new CommandLine.ParameterException(cli, "--prompt-tokens + --gen-tokens = " + (promptTokens + genTokens)
+                        + " exceeds the model's context of " + context);
+            int vocab = lm.tokenizer().vocabSize();
+            int[] prompt = new SplittableRandom(1).ints(promptTokens, 0, vocab).toArray();
+            double[] promptRate = new double[runs], genRate = new double[runs];
+            Sequence seq = engine.newSequence();
+            for (int run = -WARM_UP_RUNS; run < runs; run++) { // negative runs warm up the JIT and are not counted
+                seq.reset();
+                long t0 = System.nanoTime();
+                float[] logits = engine.prefill(seq, prompt);
+                long t1 = System.nanoTime();
+                for (int i = 0; i < genTokens; i++) logits = engine.decode(seq, argmax(logits));
+                long t2 = System.nanoTime();
+                double p = promptTokens * 1e9 / (t1 - t0), g = genTokens * 1e9 / (t2 - t1);
+                out.printf("%s: prompt %.1f tokens/s, generation %.1f tokens/s%n", run < 0 ? "warm-up" : "run " + (run + 1), p, g);
+                out.flush();
+                if (run < 0) continue;
+                promptRate[run] = p;
+                genRate[run] = g;
+            }
+            ObjectNode result = new ObjectMapper().createObjectNode();
+            result.put("model", model.model.toString());
+            result.put("weights", model.quantize == null ? "as stored" : model.quantize.toString());
+            result.put("threads", Parallel.threads());
+            result.put("prompt_tokens", promptTokens);
+            result.put("gen_tokens", genTokens);
+            result.put("runs", runs);
+            result.put("prompt_tokens_per_s_median", median(promptRate));
+            result.put("gen_tokens_per_s_median", median(genRate));
+            out.println(result);
+            out.flush();
+        }
+        return 0;
+    }
+
+    private static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+        return best;
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+}

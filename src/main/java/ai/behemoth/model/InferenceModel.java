@@ -1,0 +1,394 @@
+package ai.behemoth.model;
+
+import ai.behemoth.tensor.Parallel;
+import ai.behemoth.tokenizer.Tokenizer;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The inference forward pass over {@link ModelWeights}: the same model as the training path
+ * ({@code train.Transformer}), computed for a {@link Batch} of rows that each carry their sequence
+ * and position, with keys and values kept in each {@link Sequence}'s cache.
+ *
+ * <pre>
+ * x = embed(token)
+ * per layer: x += wo·attention(rope/qk-norm(wq·n(x), wk·n(x)), wv·n(x), cache)   n = RMSNorm
+ *            x += ffn(n(x))        (dense SwiGLU, or MoE: router, top-k, experts grouped by expert)
+ * logits = output · n(x)           (only for the rows that ask)
+ * </pre>
+ *
+ * Every linear layer runs as one matrix-matrix product over all rows of the batch, so a prompt
+ * chunk of 64 tokens reads each weight once; MoE rows are sorted by expert and each expert runs
+ * one product over its rows. Buffers are allocated once for {@link #maxRows()} rows; one forward
+ * runs at a time (the method is synchronized).
+ */
+public final class InferenceModel implements AutoCloseable {
+    /** Rows of a prompt chunk when the caller does not say. */
+    public static final int DEFAULT_CHUNK = 64;
+
+    private final ModelWeights weights;
+    private final ModelConfig config;
+    private final int maxRows, dim, vocab, heads, kvHeads, headDim, qDim, kvDim;
+    private final float eps;
+    private final float[] ropeCos, ropeSin; // [context, hd/2]
+    private final Matrix[][] expertGate, expertUp, expertDown; // [layer][expert], null on dense layers
+
+    // activations, [maxRows, ·]
+    private final float[] x, normed, q, k, v, att, proj, ffnOut, hidden1, hidden2, logitRows;
+    // MoE dispatch, [maxRows·topK, ·]
+    private final float[] routerLogits, slotWeight, expertIn, expertOut, expertHidden1, expertHidden2;
+    private final int[] selected, expertStart, nextRow, slotRow, rowSlot;
+
+    public InferenceModel(ModelWeights weights, int maxRows) {
+        if (maxRows < 1) throw new IllegalArgumentException("maxRows must be positive, got " + maxRows);
+        this.weights = weights;
+        this.config = weights.config();
+        this.maxRows = maxRows;
+        this.dim = config.dim();
+        this.vocab = config.vocabSize();
+        this.heads = config.heads();
+        this.kvHeads = config.kvHeads();
+        this.headDim = config.headDim();
+        this.qDim = config.qDim();
+        this.kvDim = config.kvDim();
+        this.eps = (float) config.normEps();
+
+        int half = headDim / 2, ctx = config.context();
+        ropeCos = new float[ctx * half];
+        ropeSin = new float[ctx * half];
+        for (int t = 0; t < ctx; t++) {
+            for (int i = 0; i < half; i++) {
+                double angle = t * Math.pow(config.ropeTheta(), -2.0 * i / headDim);
+                ropeCos[t * half + i] = (float) Math.cos(angle);
+                ropeSin[t * half + i] = (float) Math.sin(angle);
+            }
+        }
+        int layers = config.layers(), experts = config.experts();
+        expertGate = new Matrix[layers][];
+        expertUp = new Matrix[layers][];
+        expertDown = new Matrix[layers][];
+        int ffnWidth = 0;
+        for (int l = 0; l < layers; l++) {
+            LayerWeights w = weights.layers().get(l);
+            if (!w.isMoe()) {
+                ffnWidth = Math.max(ffnWidth, w.gate().rows());
+                continue;
+            }
+            int he = w.expertGate().rows() / experts;
+            expertGate[l] = new Matrix[experts];
+            expertUp[l] = new Matrix[experts];
+            expertDown[l] = new Matrix[experts];
+            for (int e = 0; e < experts; e++) {
+                expertGate[l][e] = w.expertGate().slice(e * he, he);
+                expertUp[l][e] = w.expertUp().slice(e * he, he);
+                expertDown[l][e] = w.expertDown().slice(e * dim, dim);
+            }
+            if (w.sharedGate() != null) ffnWidth = Math.max(ffnWidth, w.sharedGate().rows());
+        }
+        int n = maxRows;
+        x = new float[n * dim];
+        normed = new float[n * dim];
+        q = new float[n * qDim];
+        k = new float[n * kvDim];
+        v = new float[n * kvDim];
+        att = new float[n * qDim];
+        proj = new float[n * dim];
+        ffnOut = new float[n * dim];
+        hidden1 = new float[n * ffnWidth];
+        hidden2 = new float[n * ffnWidth];
+        logitRows = new float[n * dim];
+        int slots = experts == 0 ? 0 : n * config.topK();
+        routerLogits = new float[n * experts];
+        selected = new int[slots];
+        slotWeight = new float[slots];
+        slotRow = new int[slots];
+        rowSlot = new int[slots];
+        expertStart = new int[experts + 1];
+        nextRow = new int[experts];
+        expertIn = new float[slots * dim];
+        expertOut = new float[slots * dim];
+        expertHidden1 = new float[slots * config.expertHidden()];
+        expertHidden2 = new float[slots * config.expertHidden()];
+    }
+
+    public ModelConfig config() { return config; }
+
+    public Tokenizer tokenizer() { return weights.tokenizer(); }
+
+    public ModelWeights weights() { return weights; }
+
+    /** The most rows one forward takes. */
+    public int maxRows() { return maxRows; }
+
+    /** A new empty sequence that can hold the whole context. */
+    public Sequence newSequence() {
+        return newSequence(config.context());
+    }
+
+    /** A new empty sequence that holds at most {@code capacity} positions (1 to the model's context). */
+    public Sequence newSequence(int capacity) {
+        if (capacity < 1 || capacity > config.context())
+            throw new IllegalArgumentException("a sequence holds 1 to " + config.context() + " positions, not " + capacity);
+        return new Sequence(config.layers(), capacity, kvDim);
+    }
+
+    /** An empty batch of up to {@link #maxRows()} rows for this model. */
+    public Batch newBatch() {
+        return new Batch(maxRows, vocab);
+    }
+
+    /**
+     * Appends {@code tokens} to {@code seq} in chunks of up to {@link #maxRows()} rows and returns the
+     * logits after the last one. Throws, saying how many tokens, when they do not fit the context.
+     */
+    public float[] prefill(Sequence seq, int[] tokens) {
+        if (tokens.length == 0) throw new IllegalArgumentException("nothing to prefill: no tokens");
+        if (seq.length + tokens.length > seq.capacity())
+            throw new IllegalArgumentException("prompt of " + tokens.length + " tokens does not fit the context: "
+                    + seq.length + " of " + seq.capacity() + " positions are used");
+        Batch batch = newBatch();
+        float[] last = null;
+        for (int start = 0; start < tokens.length; start += maxRows) {
+            int end = Math.min(tokens.length, start + maxRows);
+            batch.clear();
+            for (int i = start; i < end; i++) batch.add(seq, tokens[i], i == tokens.length - 1);
+            forward(batch);
+            if (end == tokens.length) last = batch.logits(batch.size() - 1);
+        }
+        return last;
+    }
+
+    /** Appends one token and returns the logits that follow it. */
+    public float[] decode(Sequence seq, int token) {
+        Batch batch = newBatch();
+        batch.add(seq, token, true);
+        forward(batch);
+        return batch.logits(0);
+    }
+
+    /** Runs every row of {@code batch}: fills the caches, advances the sequences, sets the wanted logits. */
+    public synchronized void forward(Batch batch) {
+        int n = batch.size;
+        if (n == 0) return;
+        if (n > maxRows) throw new IllegalArgumentException("batch of " + n + " rows, this model runs at most " + maxRows);
+        for (int r = 0; r < n; r++) {
+            int t = batch.token[r];
+            if (t < 0 || t >= vocab) {
+                batch.clear();
+                throw new IllegalArgumentException("token id " + t + " outside vocabulary 0.." + (vocab - 1));
+            }
+        }
+        for (int r = 0; r < n; r++) {
+            weights.embedding().row(batch.token[r], x, r * dim);
+            batch.sequence[r].reserve(batch.position[r] + 1);
+        }
+        List<LayerWeights> layers = weights.layers();
+        for (int l = 0; l < layers.size(); l++) {
+            LayerWeights w = layers.get(l);
+            rmsNorm(normed, x, w.attentionNorm(), n, dim);
+            attention(l, w, batch, n);
+            addInto(x, proj, n * dim);
+            rmsNorm(normed, x, w.ffnNorm(), n, dim);
+            if (w.isMoe()) moe(l, w, n);
+            else swiGlu(w.gate(), w.up(), w.down(), normed, 0, n, hidden1, hidden2, ffnOut, 0);
+            addInto(x, ffnOut, n * dim);
+        }
+        int wanted = 0;
+        for (int r = 0; r < n; r++) {
+            batch.logitIndex[r] = -1;
+            if (!batch.wantLogits[r]) continue;
+            System.arraycopy(x, r * dim, logitRows, wanted * dim, dim);
+            batch.logitIndex[r] = wanted++;
+        }
+        if (batch.logits.length < wanted * vocab) batch.logits = new float[wanted * vocab];
+        rmsNorm(logitRows, logitRows, weights.norm(), wanted, dim);
+        weights.output().multiply(logitRows, 0, wanted, batch.logits, 0);
+        for (int r = 0; r < n; r++) {
+            Sequence s = batch.sequence[r];
+            s.length = batch.position[r] + 1;
+            s.pending = 0;
+        }
+    }
+
+    private void attention(int layer, LayerWeights w, Batch batch, int n) {
+        w.wq().multiply(normed, 0, n, q, 0);
+        w.wk().multiply(normed, 0, n, k, 0);
+        w.wv().multiply(normed, 0, n, v, 0);
+        boolean rope = config.usesRope(layer), qk = config.usesQkNorm(layer);
+        boolean normBefore = qk && config.qkNorm() == ModelConfig.QkNorm.RMS_WEIGHT;
+        boolean normAfter = qk && config.qkNorm() == ModelConfig.QkNorm.RMS;
+        for (int r = 0; r < n; r++) {
+            int pos = batch.position[r];
+            for (int h = 0; h < heads + kvHeads; h++) {
+                float[] buf = h < heads ? q : k;
+                int off = h < heads ? r * qDim + h * headDim : r * kvDim + (h - heads) * headDim;
+                if (normBefore) rmsNormRow(buf, off, buf, off, h < heads ? w.qNorm() : w.kNorm(), headDim);
+                if (rope) rotate(buf, off, pos);
+                if (normAfter) rmsNormRow(buf, off, buf, off, null, headDim);
+            }
+            Sequence s = batch.sequence[r];
+            System.arraycopy(k, r * kvDim, s.keys[layer], pos * kvDim, kvDim);
+            System.arraycopy(v, r * kvDim, s.values[layer], pos * kvDim, kvDim);
+        }
+        int group = heads / kvHeads;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        Parallel.forRange(n * heads, task -> {
+            int r = task / heads, h = task % heads, kvh = h / group, pos = batch.position[r];
+            Sequence s = batch.sequence[r];
+            float[] keys = s.keys[layer], values = s.values[layer];
+            float[] scores = scratch(pos + 1 + headDim);
+            int qo = r * qDim + h * headDim, scaledQ = pos + 1;
+            for (int d = 0; d < headDim; d++) scores[scaledQ + d] = q[qo + d] * scale;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int t = 0; t <= pos; t++) {
+                scores[t] = Matrix.dot(scores, scaledQ, keys, t * kvDim + kvh * headDim, headDim);
+                max = Math.max(max, scores[t]);
+            }
+            float sum = 0;
+            for (int t = 0; t <= pos; t++) {
+                float e = (float) Math.exp(scores[t] - max);
+                scores[t] = e;
+                sum += e;
+            }
+            float inv = 1f / sum;
+            Arrays.fill(att, qo, qo + headDim, 0f);
+            for (int t = 0; t <= pos; t++) Matrix.axpy(scores[t] * inv, values, t * kvDim + kvh * headDim, att, qo, headDim);
+        });
+        w.wo().multiply(att, 0, n, proj, 0);
+    }
+
+    private static final ThreadLocal<float[][]> SCORES = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    private static float[] scratch(int size) {
+        float[][] holder = SCORES.get();
+        if (holder[0].length < size) holder[0] = new float[Math.max(size, 2 * holder[0].length)];
+        return holder[0];
+    }
+
+    /** Mixture of experts over {@code normed[n, D]} into {@code ffnOut}: the router semantics of {@code train.Router}. */
+    private void moe(int layer, LayerWeights w, int n) {
+        int experts = config.experts(), topK = config.topK();
+        boolean weightOnInput = config.routerWeight() == ModelConfig.RouterWeight.INPUT;
+        w.router().multiply(normed, 0, n, routerLogits, 0);
+        for (int t = 0; t < n; t++) route(t, w.routerBias());
+
+        // Stable counting sort of the (token, slot) assignments by expert.
+        Arrays.fill(expertStart, 0);
+        for (int a = 0; a < n * topK; a++) expertStart[selected[a] + 1]++;
+        for (int e = 0; e < experts; e++) expertStart[e + 1] += expertStart[e];
+        System.arraycopy(expertStart, 0, nextRow, 0, experts);
+        for (int a = 0; a < n * topK; a++) {
+            int row = nextRow[selected[a]]++;
+            slotRow[a] = row;
+            rowSlot[row] = a;
+        }
+        for (int row = 0; row < n * topK; row++) {
+            int a = rowSlot[row], src = (a / topK) * dim, dst = row * dim;
+            float scale = weightOnInput ? slotWeight[a] : 1f;
+            for (int i = 0; i < dim; i++) expertIn[dst + i] = scale * normed[src + i];
+        }
+        for (int e = 0; e < experts; e++) {
+            int start = expertStart[e], count = expertStart[e + 1] - start;
+            if (count == 0) continue;
+            swiGlu(expertGate[layer][e], expertUp[layer][e], expertDown[layer][e], expertIn, start * dim, count,
+                    expertHidden1, expertHidden2, expertOut, start * dim);
+        }
+        if (w.sharedGate() != null) swiGlu(w.sharedGate(), w.sharedUp(), w.sharedDown(), normed, 0, n, hidden1, hidden2, ffnOut, 0);
+        else Arrays.fill(ffnOut, 0, n * dim, 0f);
+        for (int t = 0; t < n; t++) {
+            int dst = t * dim;
+            for (int j = 0; j < topK; j++) {
+                int a = t * topK + j, src = slotRow[a] * dim;
+                float scale = weightOnInput ? 1f : slotWeight[a];
+                for (int i = 0; i < dim; i++) ffnOut[dst + i] += scale * expertOut[src + i];
+            }
+        }
+    }
+
+    /**
+     * Scores (softmax or sigmoid), top-k by score + selection bias (ties to the lower index), and the
+     * mixing weights (renormalised over the chosen when the config says so), exactly as in training.
+     */
+    private void route(int t, float[] bias) {
+        int experts = config.experts(), topK = config.topK(), row = t * experts, slot = t * topK;
+        float[] scores = scratch(experts);
+        if (config.router() == ModelConfig.Router.SIGMOID) {
+            for (int e = 0; e < experts; e++) scores[e] = sigmoid(routerLogits[row + e]);
+        } else {
+            float max = Float.NEGATIVE_INFINITY;
+            for (int e = 0; e < experts; e++) max = Math.max(max, routerLogits[row + e]);
+            double sum = 0;
+            for (int e = 0; e < experts; e++) sum += Math.exp(routerLogits[row + e] - max);
+            for (int e = 0; e < experts; e++) scores[e] = (float) (Math.exp(routerLogits[row + e] - max) / sum);
+        }
+        float chosenSum = 0;
+        for (int j = 0; j < topK; j++) {
+            int best = -1;
+            float bestKey = 0;
+            for (int e = 0; e < experts; e++) {
+                boolean taken = false;
+                for (int i = 0; i < j; i++) taken |= selected[slot + i] == e;
+                if (taken) continue;
+                float key = bias != null ? scores[e] + bias[e] : scores[e];
+                if (best < 0 || key > bestKey) {
+                    best = e;
+                    bestKey = key;
+                }
+            }
+            selected[slot + j] = best;
+            chosenSum += scores[best];
+        }
+        for (int j = 0; j < topK; j++) {
+            float s = scores[selected[slot + j]];
+            slotWeight[slot + j] = config.renormTopK() ? s / chosenSum : s;
+        }
+    }
+
+    /** {@code out[outOff + n·D] = down·(silu(gate·in) ⊙ up·in)} for {@code n} rows of {@code in} from {@code inOff}. */
+    private static void swiGlu(Matrix gate, Matrix up, Matrix down, float[] in, int inOff, int n,
+                               float[] h1, float[] h2, float[] out, int outOff) {
+        gate.multiply(in, inOff, n, h1, 0);
+        up.multiply(in, inOff, n, h2, 0);
+        for (int i = 0, end = n * gate.rows(); i < end; i++) {
+            float g = h1[i];
+            h1[i] = g * sigmoid(g) * h2[i];
+        }
+        down.multiply(h1, 0, n, out, outOff);
+    }
+
+    private void rmsNorm(float[] out, float[] in, float[] w, int n, int d) {
+        for (int r = 0; r < n; r++) rmsNormRow(out, r * d, in, r * d, w, d);
+    }
+
+    /** {@code y = x·rsqrt(mean(x²) + eps)·w}; weightless when {@code w} is null. */
+    private void rmsNormRow(float[] y, int yOff, float[] x, int xOff, float[] w, int d) {
+        float ss = 0;
+        for (int i = 0; i < d; i++) ss += x[xOff + i] * x[xOff + i];
+        float rstd = (float) (1.0 / Math.sqrt(ss / d + eps));
+        for (int i = 0; i < d; i++) y[yOff + i] = w == null ? x[xOff + i] * rstd : x[xOff + i] * rstd * w[i];
+    }
+
+    /** RoPE on halves: the pair {@code (x[i], x[i + hd/2])} turns by {@code pos·θ^(-2i/hd)}. */
+    private void rotate(float[] buf, int off, int pos) {
+        int half = headDim / 2, c = pos * half;
+        for (int i = 0; i < half; i++) {
+            float a = buf[off + i], b = buf[off + half + i], co = ropeCos[c + i], si = ropeSin[c + i];
+            buf[off + i] = a * co - b * si;
+            buf[off + half + i] = a * si + b * co;
+        }
+    }
+
+    private static void addInto(float[] acc, float[] add, int n) {
+        for (int i = 0; i < n; i++) acc[i] += add[i];
+    }
+
+    private static float sigmoid(float v) {
+        return 1f / (1f + (float) Math.exp(-v));
+    }
+
+    @Override
+    public void close() {
+        weights.close();
+    }
+}

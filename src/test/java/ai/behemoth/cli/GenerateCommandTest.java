@@ -1,0 +1,154 @@
+package ai.behemoth.cli;
+
+import ai.behemoth.format.Safetensors;
+import ai.behemoth.model.TestCheckpoints;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code behemoth generate} and {@code bench generate}: output, reproducibility, and one-line errors for bad input. */
+class GenerateCommandTest {
+    @TempDir
+    static Path tmp;
+    static Path good;
+
+    record Result(int code, String out, String err) {}
+
+    static Result run(String... args) {
+        CommandLine cli = Main.commandLine();
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        int code = cli.execute(args);
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    @BeforeAll
+    static void writeCheckpoint() throws IOException {
+        good = tmp.resolve("good");
+        TestCheckpoints.write(good, TestCheckpoints.small("llama4"), 13);
+    }
+
+    /** A copy of the good checkpoint, to be damaged. */
+    static Path copy(String name) throws IOException {
+        Path dir = tmp.resolve(name);
+        Files.createDirectories(dir);
+        try (Stream<Path> files = Files.list(good)) {
+            for (Path f : files.toList()) Files.copy(f, dir.resolve(f.getFileName()));
+        }
+        return dir;
+    }
+
+    @Test
+    void streamsTextAndReportsSpeedsReproduciblyWithASeed() {
+        Result a = run("generate", "--model", good.toString(), "--prompt", "Once", "--max-tokens", "12", "--seed", "4", "--temperature", "1");
+        Result b = run("generate", "--model", good.toString(), "--prompt", "Once", "--max-tokens", "12", "--seed", "4", "--temperature", "1");
+        assertThat(a.code()).as(a.err()).isZero();
+        assertThat(a.out()).isEqualTo(b.out()).isNotBlank();
+        assertThat(a.err()).contains("prompt: 4 tokens").contains("generation: 12 tokens").contains("tokens/s").contains("finish: length");
+    }
+
+    @Test
+    void quantisedWeightsRun() {
+        Result r = run("generate", "--model", good.toString(), "--prompt", "Hi", "--max-tokens", "3", "--quantize", "bf16", "--threads", "1");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.err()).contains("generation: 3 tokens");
+    }
+
+    @Test
+    void promptLongerThanTheContextSaysHowMany() {
+        Result r = run("generate", "--model", good.toString(), "--prompt", "a".repeat(60));
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err().strip()).isEqualTo("behemoth: error: prompt is 60 tokens, longer than the model's context of 48 tokens");
+    }
+
+    @Test
+    void emptyPromptIsAnError() {
+        Result r = run("generate", "--model", good.toString(), "--prompt", "");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("empty prompt");
+    }
+
+    @Test
+    void badOptionValuesAreUsageErrors() {
+        assertThat(run("generate", "--model", good.toString(), "--prompt", "x", "--quantize", "q3").code()).isEqualTo(2);
+        Result r = run("generate", "--model", good.toString(), "--prompt", "x", "--top-p", "2");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("top-p");
+    }
+
+    @Test
+    void missingTensorIsNamed() throws IOException {
+        Path dir = copy("missing");
+        Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>(Safetensors.read(dir.resolve("model.safetensors")));
+        tensors.remove("layers.1.feed_forward.experts.w2");
+        Safetensors.write(dir.resolve("model.safetensors"), tensors, Map.of());
+        assertOneLineError(dir, "missing tensor layers.1.feed_forward.experts.w2");
+    }
+
+    @Test
+    void wrongShapeIsNamed() throws IOException {
+        Path dir = copy("shape");
+        Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>(Safetensors.read(dir.resolve("model.safetensors")));
+        tensors.put("norm.weight", new Safetensors.Tensor(new int[]{32}, new float[32]));
+        Safetensors.write(dir.resolve("model.safetensors"), tensors, Map.of());
+        assertOneLineError(dir, "tensor norm.weight has shape [32], the config needs [64]");
+    }
+
+    @Test
+    void truncatedSafetensorsIsAnError() throws IOException {
+        Path dir = copy("truncated");
+        Path file = dir.resolve("model.safetensors");
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.truncate(ch.size() - 1000);
+        }
+        assertOneLineError(dir, "truncated or corrupt");
+    }
+
+    @Test
+    void badConfigIsNamed() throws IOException {
+        Path dir = copy("config");
+        Files.writeString(dir.resolve("config.json"), Files.readString(dir.resolve("config.json")).replace("\"heads\" : 8", "\"heads\" : 3"));
+        assertOneLineError(dir, "config.json: heads (3) must be a multiple of kv_heads (2)");
+        Files.writeString(dir.resolve("config.json"), "{ not json");
+        assertOneLineError(dir, "config.json");
+    }
+
+    private static void assertOneLineError(Path dir, String expected) {
+        Result r = run("generate", "--model", dir.toString(), "--prompt", "x", "--max-tokens", "1");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err().lines().toList()).hasSize(1);
+        assertThat(r.err()).startsWith("behemoth: error: ").contains(expected);
+    }
+
+    @Test
+    void benchPrintsMediansAsJson() throws IOException {
+        Result r = run("bench", "generate", "--model", good.toString(), "--prompt-tokens", "16", "--gen-tokens", "4", "--runs", "2");
+        assertThat(r.code()).as(r.err()).isZero();
+        List<String> lines = r.out().lines().toList();
+        assertThat(lines).hasSize(6); // three warm-ups, two runs, the JSON
+        assertThat(lines.get(3)).startsWith("run 1: prompt ");
+        JsonNode json = new ObjectMapper().readTree(lines.get(5));
+        assertThat(json.get("prompt_tokens").asInt()).isEqualTo(16);
+        assertThat(json.get("prompt_tokens_per_s_median").asDouble()).isPositive();
+        assertThat(json.get("gen_tokens_per_s_median").asDouble()).isPositive();
+    }
+}

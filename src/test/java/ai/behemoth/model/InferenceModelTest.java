@@ -1,0 +1,241 @@
+package ai.behemoth.model;
+
+import ai.behemoth.tensor.quant.GgmlType;
+import ai.behemoth.train.Transformer;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The inference path against the training forward, and chunked prefill against token-by-token decode. */
+class InferenceModelTest {
+    private static final int TOKENS = 21;
+
+    @TempDir
+    Path tmp;
+
+    static int[] ids(long seed, int n) {
+        SplittableRandom random = new SplittableRandom(seed);
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) ids[i] = random.nextInt(256);
+        return ids;
+    }
+
+    /** Logits of every row, computed in chunks of {@code chunk} rows. */
+    static float[][] allLogits(InferenceModel model, int[] tokens, int chunk) {
+        Sequence seq = model.newSequence();
+        Batch batch = model.newBatch();
+        float[][] out = new float[tokens.length][];
+        for (int start = 0; start < tokens.length; start += chunk) {
+            batch.clear();
+            int end = Math.min(tokens.length, start + chunk);
+            for (int i = start; i < end; i++) batch.add(seq, tokens[i], true);
+            model.forward(batch);
+            for (int i = start; i < end; i++) out[i] = batch.logits(i - start);
+        }
+        assertThat(seq.length()).isEqualTo(tokens.length);
+        return out;
+    }
+
+    /** max |a − b| / max |b| over every logit. */
+    static double relativeError(float[][] a, float[] b, int vocab) {
+        double maxDiff = 0, maxRef = 0;
+        for (int t = 0; t < a.length; t++) {
+            for (int i = 0; i < vocab; i++) {
+                maxDiff = Math.max(maxDiff, Math.abs(a[t][i] - b[t * vocab + i]));
+                maxRef = Math.max(maxRef, Math.abs(b[t * vocab + i]));
+            }
+        }
+        return maxDiff / maxRef;
+    }
+
+    /**
+     * Equal up to float rounding: Math.exp may differ by an ulp between the interpreter and compiled
+     * code, so the same row computed at two moments need not match to the bit.
+     */
+    static void assertClose(float[] actual, float[] expected) {
+        assertThat(actual).hasSameSizeAs(expected);
+        for (int i = 0; i < actual.length; i++)
+            assertThat((double) actual[i]).as("logit %d", i).isCloseTo(expected[i], org.assertj.core.api.Assertions.within(1e-5));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny", "mixtral", "qwen3moe", "llama4", "dense"})
+    void logitsEqualTheTrainingForward(String preset) throws Exception {
+        ModelConfig config = TestCheckpoints.small(preset);
+        Transformer training = TestCheckpoints.write(tmp.resolve(preset), config, 7);
+        int[] tokens = ids(11, TOKENS);
+        training.forward(tokens, null, 1, TOKENS);
+        float[] expected = Arrays.copyOf(training.logits(), TOKENS * config.vocabSize());
+        try (InferenceModel model = new InferenceModel(CheckpointWeights.load(tmp.resolve(preset), null), 8)) {
+            float[][] got = allLogits(model, tokens, 8);
+            assertThat(relativeError(got, expected, config.vocabSize())).isLessThan(1e-4);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"qwen3moe", "llama4"})
+    void chunkedPrefillEqualsTokenByTokenDecode(String preset) throws Exception {
+        ModelConfig config = TestCheckpoints.small(preset);
+        TestCheckpoints.write(tmp.resolve(preset), config, 3);
+        int[] tokens = ids(5, TOKENS);
+        try (InferenceModel model = new InferenceModel(CheckpointWeights.load(tmp.resolve(preset), null), 16)) {
+            float[][] chunked = allLogits(model, tokens, 16);
+            Sequence seq = model.newSequence();
+            for (int i = 0; i < tokens.length; i++) {
+                float[] step = model.decode(seq, tokens[i]);
+                for (int j = 0; j < step.length; j++)
+                    assertThat((double) step[j]).as("position %d logit %d", i, j).isCloseTo(chunked[i][j], org.assertj.core.api.Assertions.within(1e-5));
+            }
+            float[] last = model.prefill(model.newSequence(), tokens);
+            assertClose(last, chunked[TOKENS - 1]);
+        }
+    }
+
+    /**
+     * Converted weights against F32, as max |error| / max |logit|. The bounds follow each type's
+     * precision: BF16 keeps 8 mantissa bits, F16 11; Q8_0 stores 8-bit values per block of 32 with
+     * one scale, Q4_0 4-bit ones.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"F16, 2e-3", "BF16, 1e-2", "Q8_0, 4e-2", "Q4_0, 0.35"})
+    void convertedWeightsStayCloseToF32(String type, double bound) throws Exception {
+        ModelConfig config = TestCheckpoints.small("mixtral");
+        TestCheckpoints.write(tmp.resolve("m"), config, 9);
+        int[] tokens = ids(2, 12);
+        float[][] exact, approx;
+        try (InferenceModel model = new InferenceModel(CheckpointWeights.load(tmp.resolve("m"), null), 8)) {
+            exact = allLogits(model, tokens, 8);
+        }
+        try (InferenceModel model = new InferenceModel(CheckpointWeights.load(tmp.resolve("m"), GgmlType.valueOf(type)), 8)) {
+            assertThat(model.weights().layers().get(0).wq().type()).isEqualTo(GgmlType.valueOf(type));
+            approx = allLogits(model, tokens, 8);
+        }
+        float[] flat = new float[tokens.length * config.vocabSize()];
+        for (int t = 0; t < tokens.length; t++) System.arraycopy(exact[t], 0, flat, t * config.vocabSize(), config.vocabSize());
+        assertThat(relativeError(approx, flat, config.vocabSize())).isLessThan(bound).isGreaterThan(0);
+    }
+
+    @org.junit.jupiter.api.Test
+    void storedWeightsStayMappedAndConvertedOnesLiveOffHeap() throws Exception {
+        ModelConfig config = TestCheckpoints.small("tiny");
+        TestCheckpoints.write(tmp.resolve("t"), config, 1);
+        try (ModelWeights w = CheckpointWeights.load(tmp.resolve("t"), null)) {
+            assertThat(w.embedding().data().isMapped()).isTrue();
+            assertThat(w.layers().get(0).expertGate().data().isMapped()).isTrue();
+        }
+        try (ModelWeights w = CheckpointWeights.load(tmp.resolve("t"), GgmlType.F16)) {
+            assertThat(w.embedding().type()).isEqualTo(GgmlType.F16);
+            assertThat(w.embedding().data().isNative()).isTrue();
+            assertThat(w.embedding().data().isMapped()).isFalse();
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void anExtraTensorIsNamed() throws Exception {
+        ModelConfig config = TestCheckpoints.small("dense");
+        Path dir = tmp.resolve("x");
+        TestCheckpoints.write(dir, config, 1);
+        var tensors = new java.util.LinkedHashMap<>(ai.behemoth.format.Safetensors.read(dir.resolve("model.safetensors")));
+        tensors.put("layers.9.attention.wq.weight", new ai.behemoth.format.Safetensors.Tensor(new int[]{2}, new float[2]));
+        ai.behemoth.format.Safetensors.write(dir.resolve("model.safetensors"), tensors, java.util.Map.of());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> CheckpointWeights.load(dir, null))
+                .isInstanceOf(java.io.IOException.class).hasMessageContaining("unexpected tensor layers.9.attention.wq.weight");
+    }
+
+    @org.junit.jupiter.api.Test
+    void sequencesBatchedTogetherGetTheirOwnLogits() throws Exception {
+        ModelConfig config = TestCheckpoints.small("llama4");
+        TestCheckpoints.write(tmp.resolve("b"), config, 5);
+        int[] a = ids(1, 9), b = ids(2, 6);
+        try (InferenceModel model = new InferenceModel(CheckpointWeights.load(tmp.resolve("b"), null), 16)) {
+            float[][] aAlone = allLogits(model, a, 16), bAlone = allLogits(model, b, 16);
+            // Prompt a's first 5 tokens and all of b in one batch, then a's rest together with b's decode steps.
+            Sequence sa = model.newSequence(), sb = model.newSequence();
+            Batch batch = model.newBatch();
+            for (int i = 0; i < 5; i++) batch.add(sa, a[i], i == 4);
+            for (int i = 0; i < b.length; i++) batch.add(sb, b[i], i == b.length - 1);
+            model.forward(batch);
+            assertClose(batch.logits(4), aAlone[4]);
+            assertClose(batch.logits(4 + b.length), bAlone[b.length - 1]);
+            batch.clear();
+            for (int i = 5; i < a.length; i++) batch.add(sa, a[i], true);
+            batch.add(sb, 7, true);
+            model.forward(batch);
+            for (int i = 5; i < a.length; i++) assertClose(batch.logits(i - 5), aAlone[i]);
+            assertThat(sa.length()).isEqualTo(a.length);
+            assertThat(sb.length()).isEqualTo(b.length + 1);
+            int[] bNext = java.util.Arrays.copyOf(b, b.length + 1);
+            bNext[b.length] = 7;
+            assertClose(batch.logits(a.length - 5), allLogits(model, bNext, 16)[b.length]);
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void rowsThatAQuantTypeCannotHoldAreNamed() throws Exception {
+        ModelConfig.Builder b = TestCheckpoints.small("dense").toBuilder();
+        b.ffnHidden = 48; // w2 rows hold 48 values: not a multiple of Q8_0's block of 32
+        Path dir = tmp.resolve("q");
+        TestCheckpoints.write(dir, b.build(), 1);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> CheckpointWeights.load(dir, GgmlType.Q8_0))
+                .isInstanceOf(java.io.IOException.class)
+                .hasMessageContaining("tensor layers.0.feed_forward.w2.weight rows hold 48 values");
+    }
+
+    @org.junit.jupiter.api.Test
+    void routerSelectionBiasFromTrainerJsonRoutesAsInTraining() throws Exception {
+        ModelConfig config = TestCheckpoints.small("mixtral");
+        Path dir = tmp.resolve("bias");
+        TestCheckpoints.write(dir, config, 12);
+        Transformer training = new Transformer(config, new ai.behemoth.train.Balance(ai.behemoth.train.Balance.Mode.AUX_FREE, 0, 0, 1e-3),
+                1, TOKENS);
+        for (var e : ai.behemoth.format.Safetensors.read(dir.resolve("model.safetensors")).entrySet())
+            System.arraycopy(e.getValue().data(), 0, training.params(), training.layout().get(e.getKey()).offset(), e.getValue().data().length);
+        SplittableRandom random = new SplittableRandom(8);
+        StringBuilder json = new StringBuilder("{\"router_bias\": [");
+        float[][] bias = training.routerBias();
+        for (int l = 0; l < bias.length; l++) {
+            json.append(l == 0 ? "[" : ", [");
+            for (int e = 0; e < bias[l].length; e++) {
+                bias[l][e] = (float) (random.nextGaussian() * 0.1);
+                json.append(e == 0 ? "" : ", ").append(bias[l][e]);
+            }
+            json.append("]");
+        }
+        java.nio.file.Files.writeString(dir.resolve("trainer.json"), json.append("]}").toString());
+        int[] tokens = ids(4, TOKENS);
+        training.forward(tokens, null, 1, TOKENS);
+        float[] expected = Arrays.copyOf(training.logits(), TOKENS * config.vocabSize());
+        try (InferenceModel model = new InferenceModel(CheckpointWeights.load(dir, null), 8)) {
+            assertThat(relativeError(allLogits(model, tokens, 8), expected, config.vocabSize())).isLessThan(1e-4);
+        }
+        java.nio.file.Files.delete(dir.resolve("trainer.json"));
+        try (InferenceModel model = new InferenceModel(CheckpointWeights.load(dir, null), 8)) {
+            assertThat(relativeError(allLogits(model, tokens, 8), expected, config.vocabSize())).as("the bias must matter").isGreaterThan(1e-3);
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void aLongSequenceGrowsItsCacheAndStillMatchesTraining() throws Exception {
+        ModelConfig.Builder b = TestCheckpoints.small("qwen3moe").toBuilder();
+        b.context = 300;
+        b.layers = 2;
+        ModelConfig config = b.build();
+        Transformer training = TestCheckpoints.write(tmp.resolve("long"), config, 6);
+        int[] tokens = ids(9, 290); // past the cache's first 256 positions
+        training.forward(tokens, null, 1, tokens.length);
+        float[] expected = Arrays.copyOf(training.logits(), tokens.length * config.vocabSize());
+        try (InferenceModel model = new InferenceModel(CheckpointWeights.load(tmp.resolve("long"), null), 64)) {
+            assertThat(relativeError(allLogits(model, tokens, 64), expected, config.vocabSize())).isLessThan(1e-4);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> model.newSequence(301)).hasMessageContaining("1 to 300 positions");
+            Sequence small = model.newSequence(5);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> model.prefill(small, ids(1, 6)))
+                    .hasMessageContaining("prompt of 6 tokens does not fit the context");
+        }
+    }
+}
