@@ -84,6 +84,18 @@ class TrainerTest {
     }
 
     @Test
+    void evaluatingDoesNotChangeTheTrainingTrajectory() throws IOException {
+        TrainOptions.Builder b = options(TrainOptions.BalanceMode.AUX).toBuilder();
+        b.steps = 6; b.checkpointEvery = 0;
+        b.evalEvery = 1;
+        Trainer.Result often = new Trainer(config(), b.build(), new ByteTokenizer(), DATA, tmp.resolve("often"), null).run(null);
+        b.evalEvery = 0;
+        Trainer.Result never = new Trainer(config(), b.build(), new ByteTokenizer(), DATA, tmp.resolve("never"), null).run(null);
+        assertThat(never.model().params()).isEqualTo(often.model().params());
+        assertThat(never.last().valLoss()).isEqualTo(often.last().valLoss());
+    }
+
+    @Test
     void lossFallsAndEveryLineCarriesTheRouterFigures() throws IOException {
         TrainOptions.Builder b = options(TrainOptions.BalanceMode.AUX).toBuilder();
         b.steps = 30; b.evalEvery = 0; b.checkpointEvery = 0;
