@@ -81,7 +81,7 @@ public final class TrainCommand implements Callable<Integer> {
             description = "After warmup: cosine to the minimum, or WSD (hold, then linear decay over the last 20%% of steps). Default: cosine.")
     Schedule.Kind schedule;
 
-    @Option(names = "--weight-decay", paramLabel = "X", description = "AdamW decoupled weight decay on matrices and embeddings (default: 0.1).")
+    @Option(names = "--weight-decay", paramLabel = "X", description = "AdamW decoupled weight decay on matrices and embeddings (default: 0.5).")
     Double weightDecay;
 
     @Option(names = "--beta1", paramLabel = "X", description = "AdamW beta1 (default: 0.9).")
@@ -96,7 +96,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--eval-every", paramLabel = "N", description = "Validate every N steps and at the end; 0: only at the end (default: 250).")
     Integer evalEvery;
 
-    @Option(names = "--eval-batches", paramLabel = "N", description = "Validation batches (fixed windows of the held-out text; default: 16).")
+    @Option(names = "--eval-batches", paramLabel = "N", description = "Validation batches of each periodic evaluation (fixed windows spread over the held-out text; "
+            + "the last step evaluates all of it; default: 16).")
     Integer evalBatches;
 
     @Option(names = "--checkpoint-every", paramLabel = "N", description = "Checkpoint every N steps; 0: only final/ (default: 1000).")

@@ -112,7 +112,7 @@ public final class Trainer {
 
                 Double valLoss = null, valBpb = null;
                 if (step == options.steps() || (options.evalEvery() > 0 && step % options.evalEvery() == 0)) {
-                    valLoss = validationLoss(model, batches);
+                    valLoss = step == options.steps() ? wholeValidationLoss(model, batches) : validationLoss(model, batches);
                     valBpb = valLoss * data.val().length / data.valBytes() / Math.log(2);
                 }
                 last = new Metrics.Step(step, loss.ce(), valLoss, valBpb, lr, gradNorm,
@@ -172,7 +172,22 @@ public final class Trainer {
         return e;
     }
 
-    /** Mean cross-entropy (nats per token) over the fixed validation windows. */
+    /**
+     * Mean cross-entropy (nats per token) over the whole validation stream, cut into disjoint windows:
+     * the figure a finished run is judged by, with no sampling noise.
+     */
+    private double wholeValidationLoss(Transformer model, Batches batches) {
+        int windows = batches.disjointWindows(data.val());
+        double sum = 0;
+        for (int first = 0; first < windows; first += options.batch()) {
+            int count = Math.min(options.batch(), windows - first);
+            Batches.Batch b = batches.disjoint(data.val(), first, count);
+            sum += model.forward(b.tokens(), b.targets(), b.batch(), b.seq()).ce() * count;
+        }
+        return sum / windows;
+    }
+
+    /** Mean cross-entropy (nats per token) over the fixed sample of validation windows. */
     private double validationLoss(Transformer model, Batches batches) {
         double sum = 0;
         for (int i = 0; i < options.evalBatches(); i++) {
