@@ -19,10 +19,13 @@ final class CostFlags {
     @Option(names = "--price-hour", paramLabel = "X", description = "Money per machine-hour (default: 0).")
     double priceHour;
 
+    /** Peaks measured in this process, by thread count: a machine's peak does not change between runs of a sweep. */
+    private static final java.util.Map<Integer, Double> MEASURED = new java.util.concurrent.ConcurrentHashMap<>();
+
     Trainer.Costing resolve(int threads) {
         for (double v : new double[]{watts, priceKwh, priceHour, peakGflops == null ? 0 : peakGflops})
             if (!(v >= 0)) throw new IllegalArgumentException("--peak-gflops, --watts, --price-kwh and --price-hour must not be negative, got " + v);
-        double peak = peakGflops != null ? peakGflops : Peak.fmaGflops(threads);
+        double peak = peakGflops != null ? peakGflops : MEASURED.computeIfAbsent(threads, Peak::fmaGflops);
         return new Trainer.Costing(peak, watts, priceKwh, priceHour);
     }
 }
