@@ -136,7 +136,7 @@ public final class TrainCommand implements Callable<Integer> {
         GuardOptions guardOptions = guard.applyTo(plan.checkpoint == null ? GuardOptions.DEFAULTS
                 : plan.checkpoint.state().guard().options());
         Trainer trainer = new Trainer(plan.config, plan.options, plan.tokenizer, plan.data, plan.out, plan.checkpoint)
-                .guard(guardOptions);
+                .guard(guardOptions).costing(cost.resolve(plan.options.threads()));
         Files.createDirectories(plan.out);
 
         ModelConfig c = plan.config;
@@ -151,7 +151,6 @@ public final class TrainCommand implements Callable<Integer> {
             err.printf("behemoth: nothing to do: %s is already at the last step (%d)%n", plan.checkpoint.dir(), start);
             return 0;
         }
-        trainer.costing(cost.resolve(plan.options.threads()));
         long began = System.nanoTime();
         Trainer.Result result;
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName("train").setInitialMax(plan.options.steps())

@@ -267,6 +267,15 @@ public final class Trainer {
         e.put("version", Version.get());
         e.put("model", JSON.readTree(config.toJson()));
         e.put("options", options.asMap());
+        Map<String, Object> guard = new LinkedHashMap<>();
+        guard.put("enabled", guardOptions.enabled());
+        guard.put("window", guardOptions.window());
+        guard.put("loss_z", guardOptions.lossZ());
+        guard.put("grad_z", guardOptions.gradZ());
+        guard.put("max_bad", guardOptions.maxBad());
+        guard.put("bad_window", guardOptions.badWindow());
+        guard.put("lr_drop", guardOptions.lrDrop());
+        e.put("guard", guard);
         e.put("data_sha256", dataSha);
         e.put("train_tokens", data.train().length);
         e.put("val_tokens", data.val().length);
