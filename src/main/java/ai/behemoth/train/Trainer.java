@@ -108,7 +108,9 @@ public final class Trainer {
     /**
      * The last good state, kept in memory for the stability guard's rollback: taken at the start and
      * at every checkpoint whose step follows no recent bad step, so a rollback works before the first
-     * checkpoint is on disk and costs no reading. It holds a copy of the parameters and both moments.
+     * checkpoint is on disk and costs no reading. It holds a copy of the parameters and both moments
+     * (three times the parameters' memory). A resumed run starts with its checkpoint as the snapshot,
+     * which is the snapshot an uninterrupted run holds unless a bad step preceded that checkpoint.
      */
     private record Snapshot(int step, float[] params, float[] m, float[] v, float[][] bias) {
         static Snapshot of(int step, Transformer model, AdamW adam) {
