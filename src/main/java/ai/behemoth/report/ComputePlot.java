@@ -50,6 +50,7 @@ public final class ComputePlot {
         if (data.getSeriesCount() == 0) throw new IOException("no run has a validation loss and a summary to plot");
         LogAxis x = new LogAxis("training FLOPs");
         x.setSmallestValue(1);
+        x.setNumberFormatOverride(new java.text.DecimalFormat("0.##E0")); // 2.5E8, not 10^8.40
         NumberAxis y = new NumberAxis("validation loss (nats / token)");
         y.setAutoRangeIncludesZero(false);
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
