@@ -81,7 +81,7 @@ final class Metrics {
             out.append("behemoth_time_to_first_token_seconds_sum ").append(format(ttftSum)).append('\n');
             out.append("behemoth_time_to_first_token_seconds_count ").append(ttftCount).append('\n');
         }
-        header(out, "behemoth_tokens_per_second", "gauge", "Tokens generated per second over the last second of decoding.");
+        header(out, "behemoth_tokens_per_second", "gauge", "Tokens generated per second of model time (forward and sampling), over the latest half second of it.");
         out.append("behemoth_tokens_per_second ").append(format(tokensPerSecond)).append('\n');
         header(out, "behemoth_queue_depth", "gauge", "Requests waiting for a place among the running sequences.");
         out.append("behemoth_queue_depth ").append(queueDepth.getAsInt()).append('\n');

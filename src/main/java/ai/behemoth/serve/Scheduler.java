@@ -98,7 +98,7 @@ final class Scheduler implements Runnable {
     public void run() {
         Batch batch = model.newBatch();
         Choice[] rowChoice = new Choice[batch.capacity()];
-        long windowStart = System.nanoTime(), windowTokens = 0;
+        long windowNanos = 0, windowTokens = 0; // busy time and tokens since the rate was last published
         while (true) {
             synchronized (this) {
                 while (!stopped && running.isEmpty() && (waiting.isEmpty() || held)) {
@@ -145,6 +145,7 @@ final class Scheduler implements Runnable {
                 }
             }
             if (rows == 0) continue;
+            long stepStart = System.nanoTime();
             try {
                 model.forward(batch);
             } catch (RuntimeException e) {
@@ -165,9 +166,10 @@ final class Scheduler implements Runnable {
                 }
                 job.events.add(e);
             }
-            if (now - windowStart >= 1_000_000_000L) {
-                metrics.tokensPerSecond(windowTokens * 1e9 / (now - windowStart));
-                windowStart = now;
+            windowNanos += System.nanoTime() - stepStart;
+            if (windowNanos >= 500_000_000L) {
+                metrics.tokensPerSecond(windowTokens * 1e9 / windowNanos);
+                windowNanos = 0;
                 windowTokens = 0;
             }
             retireFinished();

@@ -149,7 +149,12 @@ public final class Server implements AutoCloseable {
     /** Finishes what is running (up to {@link #SHUTDOWN_GRACE_MILLIS}), cancels the rest, and stops listening. */
     @Override
     public void close() throws Exception {
-        scheduler.shutdown(SHUTDOWN_GRACE_MILLIS);
+        close(SHUTDOWN_GRACE_MILLIS);
+    }
+
+    /** {@link #close()} with another grace period (0 cancels at once). */
+    void close(long graceMillis) throws Exception {
+        scheduler.shutdown(graceMillis);
         jetty.stop();
     }
 

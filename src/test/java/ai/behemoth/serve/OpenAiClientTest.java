@@ -154,14 +154,14 @@ class OpenAiClientTest {
 
     @Test
     void concurrentStreamsGetTheTextTheyGetAlone() throws Exception {
-        int clients = 5;
+        int clients = 4;
         String[] alone = new String[clients];
-        for (int i = 0; i < clients; i++) alone[i] = streamText(chat(100 + i, 20 + 3 * i));
+        for (int i = 0; i < clients; i++) alone[i] = streamText(chat(100 + i, 12 + 2 * i));
         try (ExecutorService pool = Executors.newFixedThreadPool(clients)) {
             List<Future<String>> together = new ArrayList<>();
             for (int i = 0; i < clients; i++) {
                 int k = i;
-                together.add(pool.submit(() -> streamText(chat(100 + k, 20 + 3 * k))));
+                together.add(pool.submit(() -> streamText(chat(100 + k, 12 + 2 * k))));
             }
             for (int i = 0; i < clients; i++) assertThat(together.get(i).get()).as("client %d", i).isEqualTo(alone[i]);
         }

@@ -25,9 +25,13 @@ final class TestServers {
         if (model == null) {
             try {
                 Path dir = Files.createTempDirectory("behemoth-serve-test");
-                ModelConfig.Builder b = TestCheckpoints.small("mixtral").toBuilder();
+                ModelConfig small = TestCheckpoints.small("mixtral");
+                TestCheckpoints.write(dir, small, 11);
+                // The weights do not depend on the context; a long one (written after, so that the training
+                // model that initialises the weights stays small) lets a test run a generation long enough to interrupt.
+                ModelConfig.Builder b = small.toBuilder();
                 b.context = 4096;
-                TestCheckpoints.write(dir, b.build(), 11);
+                Files.writeString(dir.resolve("config.json"), b.build().toJson());
                 model = LanguageModel.load(dir);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
