@@ -147,24 +147,12 @@ final class Scheduler implements Runnable {
             if (rows == 0) continue;
             long stepStart = System.nanoTime();
             try {
-                model.forward(batch);
+                windowTokens += step(batch, rowChoice, rows);
             } catch (RuntimeException e) {
-                System.err.println("behemoth serve: forward failed: " + e);
+                // A bug, not bad input (requests were checked on arrival): fail what is running, keep serving.
+                System.err.println("behemoth serve: a batch failed: " + e);
                 failAll(new ApiException(500, "server_error", null, null, "the model failed on this batch"));
                 continue;
-            }
-            long now = System.nanoTime();
-            for (int r = 0; r < rows; r++) {
-                Choice c = rowChoice[r];
-                if (c == null) continue;
-                Job job = c.job;
-                Event e = c.accept(batch.logits(r), tokenizer, endTokens);
-                windowTokens++;
-                if (!job.firstTokenSeen) {
-                    job.firstTokenSeen = true;
-                    metrics.firstToken(now - job.createdNanos);
-                }
-                job.events.add(e);
             }
             windowNanos += System.nanoTime() - stepStart;
             if (windowNanos >= 500_000_000L) {
@@ -174,6 +162,26 @@ final class Scheduler implements Runnable {
             }
             retireFinished();
         }
+    }
+
+    /** Runs the batch and lets every row that asked for logits pick its token; returns the tokens picked. */
+    private int step(Batch batch, Choice[] rowChoice, int rows) {
+        model.forward(batch);
+        long now = System.nanoTime();
+        int picked = 0;
+        for (int r = 0; r < rows; r++) {
+            Choice c = rowChoice[r];
+            if (c == null) continue;
+            Job job = c.job;
+            Event e = c.accept(batch.logits(r), tokenizer, endTokens);
+            picked++;
+            if (!job.firstTokenSeen) {
+                job.firstTokenSeen = true;
+                metrics.firstToken(now - job.createdNanos);
+            }
+            job.events.add(e);
+        }
+        return picked;
     }
 
     /** Moves queued jobs into the running set while there is room (a job larger than the room runs alone). */
@@ -205,7 +213,7 @@ final class Scheduler implements Runnable {
                 metrics.cancelled(job.cancelled);
             } else if (now > job.deadlineNanos) {
                 it.remove();
-                end(job, timeout());
+                end(job, timeout(job));
             }
         }
         queueDepth = waiting.size();
@@ -221,7 +229,7 @@ final class Scheduler implements Runnable {
                     metrics.cancelled(job.cancelled);
                     remove(it, job);
                 } else if (now > job.deadlineNanos) {
-                    end(job, timeout());
+                    end(job, timeout(job));
                     remove(it, job);
                 }
             }
@@ -254,8 +262,9 @@ final class Scheduler implements Runnable {
         }
     }
 
-    private ApiException timeout() {
-        return new ApiException(408, "timeout_error", null, "timeout", "the request ran past the server's time limit");
+    private static ApiException timeout(Job job) {
+        return new ApiException(408, "timeout_error", null, "timeout", "the request ran past the server's time limit of "
+                + Math.round((job.deadlineNanos - job.createdNanos) / 1e9) + " s");
     }
 
     private static void end(Job job, ApiException error) {

@@ -112,7 +112,7 @@ public final class Server implements AutoCloseable {
         connector.setIdleTimeout(TimeUnit.SECONDS.toMillis(options.timeoutSeconds() + 30L));
         jetty.addConnector(connector);
         jetty.setHandler(new GracefulHandler(new Routes()));
-        jetty.setStopTimeout(5000);
+        jetty.setStopTimeout(2000); // the scheduler has ended every job by then: only the last writes are left
     }
 
     /** Starts serving {@code model} as {@code modelName}; {@link #close()} stops it. */

@@ -1,5 +1,6 @@
 package ai.behemoth.serve;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 
 import java.io.BufferedReader;
@@ -69,9 +70,46 @@ class SchedulingTest {
         assertThat(server.scheduler().runningSequences()).isZero();
     }
 
+    @Test
+    void shutdownLetsShortWorkFinish() throws Exception {
+        Server server = TestServers.start(TestServers.options());
+        try (Socket socket = new Socket("127.0.0.1", server.port())) {
+            BufferedReader in = openStream(socket, server.port(), LONG_STREAM.replace("4000", "40"));
+            assertThat(in.readLine()).startsWith("data: ");
+            CompletableFuture<Void> closing = CompletableFuture.runAsync(() -> {
+                try {
+                    server.close(10_000);
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            StringBuilder rest = new StringBuilder();
+            for (String line = in.readLine(); line != null && !line.equals("data: [DONE]"); line = in.readLine())
+                rest.append(line).append('\n');
+            assertThat(rest.toString()).contains("\"finish_reason\":\"length\"").doesNotContain("error");
+            closing.get(15, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aRequestPastItsTimeLimitGets408() throws Exception {
+        try (Server server = TestServers.start(TestServers.options().withTimeoutSeconds(1))) {
+            server.scheduler().hold(true); // it waits in the queue past its limit
+            HttpResponse<String> r = TestServers.post(server, "/v1/completions", "{\"model\": \"tiny-moe\", \"prompt\": \"abc\"}");
+            JsonNode e = ErrorResponsesTest.error(r, 408);
+            assertThat(e.get("code").asText()).isEqualTo("timeout");
+            assertThat(e.get("message").asText()).contains("1 s");
+            assertThat(server.scheduler().queueDepth()).isZero();
+        }
+    }
+
     /** Sends a long streaming completion over a raw socket and returns the reader positioned after the headers. */
     private static BufferedReader openStream(Socket socket, int port) throws Exception {
-        byte[] body = LONG_STREAM.getBytes(StandardCharsets.UTF_8);
+        return openStream(socket, port, LONG_STREAM);
+    }
+
+    private static BufferedReader openStream(Socket socket, int port, String request) throws Exception {
+        byte[] body = request.getBytes(StandardCharsets.UTF_8);
         OutputStream out = socket.getOutputStream();
         out.write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nContent-Type: application/json\r\n"
                 + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -104,14 +142,29 @@ class SchedulingTest {
 
         @Override
         public int read() throws java.io.IOException {
+            return nextLine() ? line[at++] & 0xff : -1;
+        }
+
+        /** At most the rest of the current line: a reader must not wait for more lines than it asked for. */
+        @Override
+        public int read(byte[] b, int off, int len) throws java.io.IOException {
+            if (len == 0) return 0;
+            if (!nextLine()) return -1;
+            int n = Math.min(len, line.length - at);
+            System.arraycopy(line, at, b, off, n);
+            at += n;
+            return n;
+        }
+
+        private boolean nextLine() throws java.io.IOException {
             while (at == line.length) {
                 String next = in.readLine();
-                if (next == null) return -1;
+                if (next == null) return false;
                 if (!next.startsWith("data: ")) continue;
                 line = (next + "\n").getBytes(StandardCharsets.UTF_8);
                 at = 0;
             }
-            return line[at++] & 0xff;
+            return true;
         }
     }
 }
