@@ -13,7 +13,6 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.Blocker;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -28,6 +27,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -81,6 +81,8 @@ public final class Server implements AutoCloseable {
     private final org.eclipse.jetty.server.Server jetty;
     private final ServerConnector connector;
     private final AtomicLong ids = new AtomicLong();
+    /** Completion handlers still writing (for {@link #close}). */
+    private final AtomicInteger completionsInFlight = new AtomicInteger();
     private final long startedSeconds = System.currentTimeMillis() / 1000;
 
     private Server(LanguageModel model, String modelName, Options options) {
@@ -111,8 +113,7 @@ public final class Server implements AutoCloseable {
         // A non-streamed answer writes nothing until it is done: the idle timeout must outlast the request's own limit.
         connector.setIdleTimeout(TimeUnit.SECONDS.toMillis(options.timeoutSeconds() + 30L));
         jetty.addConnector(connector);
-        jetty.setHandler(new GracefulHandler(new Routes()));
-        jetty.setStopTimeout(2000); // the scheduler has ended every job by then: only the last writes are left
+        jetty.setHandler(new Routes());
     }
 
     /** Starts serving {@code model} as {@code modelName}; {@link #close()} stops it. */
@@ -155,6 +156,11 @@ public final class Server implements AutoCloseable {
     /** {@link #close()} with another grace period (0 cancels at once). */
     void close(long graceMillis) throws Exception {
         scheduler.shutdown(graceMillis);
+        // Every job has ended; let the handlers write their last bytes before the connections close.
+        long end = System.currentTimeMillis() + 2000;
+        synchronized (completionsInFlight) {
+            while (completionsInFlight.get() > 0 && System.currentTimeMillis() < end) completionsInFlight.wait(50);
+        }
         jetty.stop();
     }
 
@@ -212,7 +218,15 @@ public final class Server implements AutoCloseable {
             }
             case "/v1/chat/completions", "/v1/completions" -> {
                 requireMethod(method, "POST");
-                return complete(request, response, path.equals("/v1/chat/completions"), path);
+                completionsInFlight.incrementAndGet();
+                try {
+                    return complete(request, response, path.equals("/v1/chat/completions"), path);
+                } finally {
+                    synchronized (completionsInFlight) {
+                        completionsInFlight.decrementAndGet();
+                        completionsInFlight.notifyAll();
+                    }
+                }
             }
             default -> {
                 if (path.startsWith("/v1/models/")) {
