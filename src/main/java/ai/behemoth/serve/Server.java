@@ -339,6 +339,7 @@ public final class Server implements AutoCloseable {
                 StringBuilder out = new StringBuilder();
                 for (Event e : events) {
                     if (e.error() != null) {
+                        if (!response.isCommitted() && out.isEmpty()) throw e.error(); // nothing sent yet: a plain error status
                         // The status line is gone already: the error travels as an event, as OpenAI's streams do.
                         out.append("data: ").append(Responses.error(e.error())).append("\n\n");
                         write(response, true, out.toString());

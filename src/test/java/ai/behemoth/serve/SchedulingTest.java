@@ -99,6 +99,10 @@ class SchedulingTest {
             JsonNode e = ErrorResponsesTest.error(r, 408);
             assertThat(e.get("code").asText()).isEqualTo("timeout");
             assertThat(e.get("message").asText()).contains("1 s");
+            // A stream that has sent nothing yet gets the same status, not an event.
+            HttpResponse<String> streamed = TestServers.post(server, "/v1/completions",
+                    "{\"model\": \"tiny-moe\", \"prompt\": \"abc\", \"stream\": true}");
+            assertThat(ErrorResponsesTest.error(streamed, 408).get("code").asText()).isEqualTo("timeout");
             assertThat(server.scheduler().queueDepth()).isZero();
         }
     }
