@@ -32,7 +32,7 @@ record CompletionRequest(boolean chat, int[] prompt, int maxTokens, GenerateOpti
         String model = text(body, "model", true);
         if (!model.equals(modelName))
             throw new ApiException(404, "invalid_request_error", "model", "model_not_found",
-                    "The model '" + model + "' does not exist; this server serves '" + modelName + "'");
+                    "The model `" + model + "` does not exist; this server serves `" + modelName + "`");
 
         int[] prompt = chat ? chatPrompt(body, tokenizer, template) : textPrompt(body, tokenizer);
         if (prompt.length == 0) throw ApiException.invalid(chat ? "messages" : "prompt", "the prompt is empty");

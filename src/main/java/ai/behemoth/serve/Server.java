@@ -234,7 +234,7 @@ public final class Server implements AutoCloseable {
                     String name = path.substring("/v1/models/".length());
                     if (!name.equals(modelName))
                         throw new ApiException(404, "invalid_request_error", "model", "model_not_found",
-                                "The model '" + name + "' does not exist");
+                                "The model `" + name + "` does not exist");
                     return send(response, 200, "application/json", modelObject().toString());
                 }
                 throw new ApiException(404, "invalid_request_error", null, "not_found", "no such endpoint: " + method + " " + path);
