@@ -135,7 +135,8 @@ final class Responses {
                 ObjectNode top = tops.addObject();
                 for (int i = 0; i < e.topIds().length; i++) top.put(tokenText(e.topIds()[i]), e.topLogprob()[i]);
                 offsets.add(offset);
-                offset += s.length();
+                String text = decoded(e.id());
+                offset += text == null ? 0 : text.length(); // part of a character: its text comes with a later token
             }
         }
     }
@@ -147,7 +148,25 @@ final class Responses {
         for (byte b : tokenizer.tokenBytes(id)) bytes.add(b & 0xff);
     }
 
+    /**
+     * A token's text; a token whose bytes are not whole UTF-8 characters (part of one, as byte-level
+     * tokens often are) is written as OpenAI does, {@code bytes:\xe2\x80}, so that distinct tokens
+     * never share a name.
+     */
     private String tokenText(int id) {
-        return new String(tokenizer.tokenBytes(id), StandardCharsets.UTF_8);
+        String text = decoded(id);
+        if (text != null) return text;
+        StringBuilder sb = new StringBuilder("bytes:");
+        for (byte b : tokenizer.tokenBytes(id)) sb.append(String.format("\\x%02x", b & 0xff));
+        return sb.toString();
+    }
+
+    /** The token's bytes as text, or null when they are not whole UTF-8 characters. */
+    private String decoded(int id) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(tokenizer.tokenBytes(id))).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return null;
+        }
     }
 }

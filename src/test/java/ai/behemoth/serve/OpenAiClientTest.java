@@ -114,6 +114,21 @@ class OpenAiClientTest {
     }
 
     @Test
+    void penaltiesTopPAndLogprobsOfCompletionsFollowTheEngine() {
+        String prompt = "aaaa bbbb aaaa";
+        Completion c = client.completions().create(CompletionCreateParams.builder().model(TestServers.MODEL).prompt(prompt)
+                .maxTokens(20).seed(9).topP(0.8).presencePenalty(0.5).frequencyPenalty(1.5).logprobs(2).build());
+        String expected = TestServers.model().generate(prompt, GenerateOptions.defaults().withTopK(0).withMinP(0).withTemperature(1)
+                .withTopP(0.8).withPresencePenalty(0.5).withFrequencyPenalty(1.5).withPenaltyWindow(256).withSeed(9L)
+                .withMaxTokens(20)).text();
+        assertThat(c.choices().getFirst().text()).isEqualTo(expected);
+        var logprobs = c.choices().getFirst().logprobs().orElseThrow();
+        assertThat(logprobs.tokens().orElseThrow()).hasSize(20);
+        assertThat(logprobs.tokenLogprobs().orElseThrow()).allSatisfy(lp -> assertThat(lp).isLessThanOrEqualTo(0));
+        assertThat(logprobs.topLogprobs().orElseThrow()).allSatisfy(top -> assertThat(top._additionalProperties()).hasSize(2));
+    }
+
+    @Test
     void stopStringCutsTheTextBeforeIt() {
         String prompt = "Load balancing";
         CompletionCreateParams.Builder b = CompletionCreateParams.builder().model(TestServers.MODEL).prompt(prompt)
