@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code behemoth inspect ...}: look inside model files. */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
         description = "Look inside model files.",
-        subcommands = {InspectGgufCommand.class})
+        subcommands = {InspectGgufCommand.class, InspectExpertsCommand.class})
 public final class InspectCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -20,6 +20,8 @@ import java.io.PrintWriter;
                 BenchCommand.class,
                 CostCommand.class,
                 ReportCommand.class,
+                SweepCommand.class,
+                RunsCommand.class,
                 InspectCommand.class,
                 QuantizeCommand.class,
                 ServeCommand.class,

@@ -9,12 +9,16 @@ import ai.behemoth.tokenizer.Tokenizer;
 import ai.behemoth.tokenizer.Tokenizers;
 import ai.behemoth.train.Batches;
 import ai.behemoth.train.Checkpoint;
+import ai.behemoth.report.MetricsLog;
+import ai.behemoth.report.RunReport;
+import ai.behemoth.train.GuardOptions;
 import ai.behemoth.train.Metrics;
 import ai.behemoth.train.ParameterLayout;
 import ai.behemoth.train.Schedule;
 import ai.behemoth.train.TextSample;
 import ai.behemoth.train.TrainOptions;
 import ai.behemoth.train.Trainer;
+import com.fasterxml.jackson.databind.JsonNode;
 import me.tongfei.progressbar.DelegatingProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -81,7 +85,7 @@ public final class TrainCommand implements Callable<Integer> {
             description = "After warmup: cosine to the minimum, or WSD (hold, then linear decay over the last 20%% of steps). Default: cosine.")
     Schedule.Kind schedule;
 
-    @Option(names = "--weight-decay", paramLabel = "X", description = "AdamW decoupled weight decay on matrices and embeddings (default: 0.1).")
+    @Option(names = "--weight-decay", paramLabel = "X", description = "AdamW decoupled weight decay on matrices and embeddings (default: 0.5).")
     Double weightDecay;
 
     @Option(names = "--beta1", paramLabel = "X", description = "AdamW beta1 (default: 0.9).")
@@ -96,7 +100,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--eval-every", paramLabel = "N", description = "Validate every N steps and at the end; 0: only at the end (default: 250).")
     Integer evalEvery;
 
-    @Option(names = "--eval-batches", paramLabel = "N", description = "Validation batches (fixed windows of the held-out text; default: 16).")
+    @Option(names = "--eval-batches", paramLabel = "N", description = "Validation batches of each periodic evaluation (fixed windows spread over the held-out text; "
+            + "the last step evaluates all of it; default: 16).")
     Integer evalBatches;
 
     @Option(names = "--checkpoint-every", paramLabel = "N", description = "Checkpoint every N steps; 0: only final/ (default: 1000).")
@@ -114,6 +119,12 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", paramLabel = "DIR", description = "Continue from a checkpoint folder, or a run folder's latest checkpoint.")
     Path resume;
 
+    @Mixin
+    GuardFlags guard = new GuardFlags();
+
+    @Mixin
+    CostFlags cost = new CostFlags();
+
     /** Tokens generated after training, and the sampling temperature. */
     static final int SAMPLE_TOKENS = 200;
     static final double SAMPLE_TEMPERATURE = 0.8;
@@ -123,7 +134,10 @@ public final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
         Plan plan = resume != null ? planResume() : planFresh();
-        Trainer trainer = new Trainer(plan.config, plan.options, plan.tokenizer, plan.data, plan.out, plan.checkpoint);
+        GuardOptions guardOptions = guard.applyTo(plan.checkpoint == null ? GuardOptions.DEFAULTS
+                : plan.checkpoint.state().guard().options());
+        Trainer trainer = new Trainer(plan.config, plan.options, plan.tokenizer, plan.data, plan.out, plan.checkpoint)
+                .guard(guardOptions).costing(cost.resolve(plan.options.threads()));
         Files.createDirectories(plan.out);
 
         ModelConfig c = plan.config;
@@ -163,7 +177,14 @@ public final class TrainCommand implements Callable<Integer> {
                         + " · %.0f s · final checkpoint %s%n",
                 last.step(), plan.options.steps(), last.trainLoss(), last.valLoss(), last.valBpb(), last.worstMaxVio(),
                 last.deadExperts(), seconds, result.finalDir());
-        err.printf("behemoth: plots of the run: behemoth report %s%n", plan.out);
+        MetricsLog log = MetricsLog.read(plan.out.resolve(Metrics.FILE));
+        JsonNode summary = log.summary();
+        err.printf("behemoth: stability guard %s: %d skipped steps, %d rollbacks · %.3g training FLOPs · MFU %s · cost %.4g%n",
+                guardOptions.enabled() ? "on" : "off", summary.path("skips").asInt(), summary.path("rollbacks").asInt(),
+                summary.path("flops").asDouble(),
+                summary.has("mfu") ? String.format("%.1f%%", 100 * summary.get("mfu").asDouble()) : "unknown",
+                summary.path("cost").asDouble());
+        err.printf("behemoth: report: %s%n", RunReport.write(plan.out));
 
         int[] prompt = plan.options.data() == null ? plan.tokenizer.encode(SAMPLE_PROMPT)
                 : Arrays.copyOf(plan.data.val(), Math.min(16, plan.data.val().length));

@@ -306,7 +306,7 @@ final class Charts {
         return gaps[gaps.length / 2];
     }
 
-    private static void style(JFreeChart chart, XYPlot plot) {
+    static void style(JFreeChart chart, XYPlot plot) {
         chart.setBackgroundPaint(Color.WHITE);
         chart.setAntiAlias(true);
         chart.setTextAntiAlias(true);

@@ -38,7 +38,7 @@ public final class RunReport {
         System.setProperty("java.awt.headless", "true");
     }
 
-    public static final String METRICS = "metrics.jsonl", HTML = "report.html", PLOTS = "plots";
+    public static final String METRICS = "metrics.jsonl", HTML = "report.html", PLOTS = "plots", EXPERTS = "experts.json";
 
     private RunReport() {}
 
@@ -190,6 +190,7 @@ public final class RunReport {
                     .append("Dark rows are starving or dead experts; bright rows are overloaded ones.</p>\n");
             grid(h, heat);
         }
+        ExpertsSection.append(h, runDir);
 
         h.append("<h2 id=\"events\">Stability events</h2>\n");
         List<RunEvent> marked = Charts.markable(log.events());

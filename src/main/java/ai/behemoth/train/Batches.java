@@ -50,13 +50,32 @@ public final class Batches {
         return windows(stream, starts);
     }
 
+    /** How many disjoint windows tile {@code stream} from its start (the rest, shorter than a window, is left out). */
+    public int disjointWindows(int[] stream) {
+        return (stream.length - 1) / seq;
+    }
+
+    /**
+     * Disjoint windows {@code first .. first + count - 1} from the start of {@code stream} (window w
+     * starts at w·seq), as a batch of {@code count ≤ batch} rows: together they cover the whole stream.
+     */
+    public Batch disjoint(int[] stream, int first, int count) {
+        if (count < 1 || count > batch || first < 0 || first + count > disjointWindows(stream))
+            throw new IllegalArgumentException("windows " + first + ".." + (first + count - 1) + " do not fit a batch of "
+                    + batch + " over " + disjointWindows(stream) + " windows");
+        int[] starts = new int[count];
+        for (int i = 0; i < count; i++) starts[i] = (first + i) * seq;
+        return windows(stream, starts);
+    }
+
     private Batch windows(int[] stream, int[] starts) {
-        int[] tokens = new int[batch * seq], targets = new int[batch * seq];
-        for (int b = 0; b < batch; b++) {
+        int rows = starts.length;
+        int[] tokens = new int[rows * seq], targets = new int[rows * seq];
+        for (int b = 0; b < rows; b++) {
             System.arraycopy(stream, starts[b], tokens, b * seq, seq);
             System.arraycopy(stream, starts[b] + 1, targets, b * seq, seq);
         }
-        return new Batch(tokens, targets, batch, seq);
+        return new Batch(tokens, targets, rows, seq);
     }
 
     private void requireLength(int[] stream, String which) {

@@ -46,15 +46,18 @@ public final class Checkpoint {
      *
      * @param step       optimizer steps completed
      * @param routerBias the aux-loss-free selection bias of each MoE layer, in layer order
+     * @param guard      the stability guard's settings and memory (rolling windows, LR scale, counts)
      */
     public record TrainerState(String format, String version, int step, long seed, TrainOptions options,
-                               float[][] routerBias, DataState data) {}
+                               float[][] routerBias, DataState data, Guard.State guard) {}
 
     /**
      * Where the data stream stands: batches are a pure function of (seed, step), so the cursor is the
-     * next step; the sizes and digest identify the token streams the run was trained on.
+     * next step; the sizes and digest identify the token streams the run was trained on. Optimizer step
+     * {@code s} trains on the batch of data step {@code s + stepOffset}: each rollback of the stability
+     * guard adds the span it undid, so the batches that caused it are not replayed.
      */
-    public record DataState(String sampler, long seed, int nextStep, int trainTokens, int valTokens,
+    public record DataState(String sampler, long seed, int nextStep, int stepOffset, int trainTokens, int valTokens,
                             long trainBytes, long valBytes, String sha256) {}
 
     /** A checkpoint read fully into memory and checked against its own config. */
@@ -176,6 +179,17 @@ public final class Checkpoint {
             throw new IOException(trainerFile + ": format is " + state.format() + ", expected " + FORMAT);
         if (state.options() == null) throw new IOException(trainerFile + ": missing field options");
         if (state.data() == null) throw new IOException(trainerFile + ": missing field data");
+        if (state.data().stepOffset() < 0)
+            throw new IOException(trainerFile + ": data.step_offset must not be negative, got " + state.data().stepOffset());
+        if (state.guard() == null) throw new IOException(trainerFile + ": missing field guard");
+        Guard.State g = state.guard();
+        if (g.options() == null || g.losses() == null || g.gradNorms() == null || g.badSteps() == null)
+            throw new IOException(trainerFile + ": guard needs options, losses, grad_norms and bad_steps");
+        try {
+            g.options().validate();
+        } catch (IllegalArgumentException e) {
+            throw new IOException(trainerFile + ": guard.options: " + e.getMessage(), e);
+        }
         try {
             state.options().validate();
         } catch (IllegalArgumentException e) {

@@ -65,23 +65,33 @@ public final class Metrics implements Closeable {
 
     /**
      * Continues a run resumed after {@code step}: {@code to} receives the lines of {@code from} (when
-     * it exists; the two may be the same file) that belong to steps up to and including that one,
+     * it exists; the two may be the same file) up to and including the last record of that step (a
+     * rollback may have logged the step twice: the last one is the trajectory the checkpoint holds),
      * plus the {@code config} event, by way of a temporary file; later lines are appended. Lines
-     * after the step, the old {@code summary} event and a torn last line are dropped.
+     * after it, the old {@code summary} event and a torn last line are dropped.
      */
     public static Metrics resume(Path from, Path to, int step) throws IOException {
         List<String> kept = new ArrayList<>();
         if (Files.exists(from)) {
-            for (String line : Files.readAllLines(from, StandardCharsets.UTF_8)) {
+            List<String> lines = Files.readAllLines(from, StandardCharsets.UTF_8);
+            List<JsonNode> nodes = new ArrayList<>();
+            int end = -1; // index of the last record of the step
+            for (String line : lines) {
                 JsonNode node;
                 try {
                     node = JSON.readTree(line);
                 } catch (IOException e) {
-                    continue; // a line torn by a crash
+                    node = null; // a line torn by a crash
                 }
+                if (node != null && node.isObject() && !node.has("event") && node.path("step").asInt(-1) == step)
+                    end = nodes.size();
+                nodes.add(node);
+            }
+            for (int i = 0; i < nodes.size(); i++) {
+                JsonNode node = nodes.get(i);
                 if (node == null || !node.isObject()) continue;
-                boolean config = CONFIG.equals(node.path("event").asText());
-                if (config || (node.path("step").canConvertToInt() && node.get("step").asInt() <= step)) kept.add(line);
+                String event = node.path("event").asText();
+                if (event.equals(CONFIG) || (i <= end && !event.equals(SUMMARY))) kept.add(lines.get(i));
             }
         }
         Path tmp = to.resolveSibling("." + to.getFileName() + ".tmp");

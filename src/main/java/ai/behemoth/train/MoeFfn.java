@@ -210,6 +210,11 @@ public final class MoeFfn implements FeedForward {
         return router.stats(layer);
     }
 
+    /** Expert of each (token, slot) of the last forward, {@code [n, k]}. */
+    int[] selected() {
+        return router.selected();
+    }
+
     /** The aux-loss-free selection bias of this layer (live array, length experts). */
     public float[] bias() {
         return router.bias();

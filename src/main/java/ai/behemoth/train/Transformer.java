@@ -217,6 +217,16 @@ public final class Transformer {
     }
 
     /**
+     * The expert each (token, slot) was routed to in the last forward, {@code [B·T, k]} best first,
+     * one live array per MoE layer in layer order (for {@code behemoth inspect experts}).
+     */
+    public List<int[]> routedExperts() {
+        List<int[]> out = new ArrayList<>(moeLayers.size());
+        for (MoeFfn moe : moeLayers) out.add(moe.selected());
+        return out;
+    }
+
+    /**
      * DeepSeek-V3 selection biases, one array of length {@code experts} per MoE layer (in layer
      * order). Added to router scores for top-k selection only, never to the mixing weights.
      */

@@ -61,6 +61,24 @@ class BatchesTest {
     }
 
     @Test
+    void disjointWindowsTileTheStreamFromItsStart() {
+        Batches b = new Batches(4, 10);
+        int[] stream = counting(95); // 9 windows of 10 (+1 target); the last 4 tokens are left out
+        assertThat(b.disjointWindows(stream)).isEqualTo(9);
+        Batches.Batch first = b.disjoint(stream, 0, 4), last = b.disjoint(stream, 8, 1);
+        assertThat(first.batch()).isEqualTo(4);
+        for (int i = 0; i < 40; i++) {
+            assertThat(first.tokens()[i]).isEqualTo(i);
+            assertThat(first.targets()[i]).isEqualTo(i + 1);
+        }
+        assertThat(last.batch()).isEqualTo(1);
+        assertThat(last.tokens()).containsExactly(80, 81, 82, 83, 84, 85, 86, 87, 88, 89);
+        assertThat(last.targets()[9]).isEqualTo(90);
+        assertThatThrownBy(() -> b.disjoint(stream, 8, 2)).hasMessageContaining("9 windows");
+        assertThatThrownBy(() -> b.disjoint(stream, 0, 5)).hasMessageContaining("batch of 4");
+    }
+
+    @Test
     void aStreamShorterThanOneWindowIsRefused() {
         assertThatThrownBy(() -> new Batches(2, 10).train(counting(10), 1, 1))
                 .hasMessageContaining("10 tokens").hasMessageContaining("--ctx + 1 = 11");

@@ -30,7 +30,8 @@ public final class CheckpointTestSupport {
         TrainOptions o = TrainOptions.DEFAULTS;
         Checkpoint.TrainerState state = new Checkpoint.TrainerState(Checkpoint.FORMAT, "test", step, o.seed(), o,
                 new float[][]{{0.1f, -0.2f, 1e-7f}, {0, 0, 3.5f}},
-                new Checkpoint.DataState(Batches.SAMPLER, o.seed(), step + 1, 100, 10, 100, 10, "ab"));
+                new Checkpoint.DataState(Batches.SAMPLER, o.seed(), step + 1, 0, 100, 10, 100, 10, "ab"),
+                new Guard(GuardOptions.DEFAULTS).state());
         Checkpoint.write(dir, c, layout, new ByteTokenizer(), p, m, v, state);
         return new Saved(c, p, m, v, state);
     }

@@ -23,7 +23,7 @@ class TrainerTest {
     @TempDir
     Path tmp;
 
-    static final TrainingData DATA = TrainingData.fromText(BundledCorpus.shakespeare().substring(0, 40_000), new ByteTokenizer());
+    static final TrainingData DATA = TrainingData.fromText(BundledCorpus.shakespeare().substring(0, 24_000), new ByteTokenizer());
 
     /** Two layers (one MoE of four experts top-2 after a dense one), width 16, context 16. */
     static ModelConfig config() {
@@ -81,6 +81,18 @@ class TrainerTest {
                     .isEqualTo(Files.readAllBytes(whole.resolve("final").resolve(f)));
         assertThat(Checkpoint.checkpointsOf(whole.resolve("checkpoints")))
                 .containsExactly(Checkpoint.stepDir(whole, 5), Checkpoint.stepDir(whole, 10));
+    }
+
+    @Test
+    void evaluatingDoesNotChangeTheTrainingTrajectory() throws IOException {
+        TrainOptions.Builder b = options(TrainOptions.BalanceMode.AUX).toBuilder();
+        b.steps = 6; b.checkpointEvery = 0;
+        b.evalEvery = 1;
+        Trainer.Result often = new Trainer(config(), b.build(), new ByteTokenizer(), DATA, tmp.resolve("often"), null).run(null);
+        b.evalEvery = 0;
+        Trainer.Result never = new Trainer(config(), b.build(), new ByteTokenizer(), DATA, tmp.resolve("never"), null).run(null);
+        assertThat(never.model().params()).isEqualTo(often.model().params());
+        assertThat(never.last().valLoss()).isEqualTo(often.last().valLoss());
     }
 
     @Test
