@@ -11,7 +11,6 @@ import java.util.concurrent.LinkedBlockingQueue;
  */
 final class Job {
     final String id;
-    final String endpoint;
     final CompletionRequest request;
     final long createdNanos, deadlineNanos;
     final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
@@ -21,9 +20,8 @@ final class Job {
     /** Why the job was cancelled (a client disconnect), or null. */
     volatile String cancelled;
 
-    Job(String id, String endpoint, CompletionRequest request, long timeoutNanos) {
+    Job(String id, CompletionRequest request, long timeoutNanos) {
         this.id = id;
-        this.endpoint = endpoint;
         this.request = request;
         this.createdNanos = System.nanoTime();
         this.deadlineNanos = createdNanos + timeoutNanos;

@@ -9,6 +9,7 @@ final class Logprobs {
      * @param logprob    its log-probability
      * @param topIds     the most likely tokens, best first
      * @param topLogprob their log-probabilities
+     * @param all        every token's log-probability until {@link #chosen} picks one (then null)
      */
     record Entry(int id, float logprob, int[] topIds, float[] topLogprob, float[] all) {
         Entry chosen(int picked) {

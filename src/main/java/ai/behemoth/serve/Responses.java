@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 
 /** The JSON bodies of OpenAI's API: completions, chat completions, their stream chunks, and errors. */
@@ -33,7 +34,7 @@ final class Responses {
     /** One choice's text, log-probabilities and end, gathered from its events. */
     static final class Gathered {
         final StringBuilder text = new StringBuilder();
-        final List<Logprobs.Entry> logprobs = new java.util.ArrayList<>();
+        final List<Logprobs.Entry> logprobs = new ArrayList<>();
         String finishReason;
         int tokens;
     }

@@ -220,7 +220,7 @@ public final class Server implements AutoCloseable {
                 requireMethod(method, "POST");
                 completionsInFlight.incrementAndGet();
                 try {
-                    return complete(request, response, path.equals("/v1/chat/completions"), path);
+                    return complete(request, response, path.equals("/v1/chat/completions"));
                 } finally {
                     synchronized (completionsInFlight) {
                         completionsInFlight.decrementAndGet();
@@ -286,10 +286,10 @@ public final class Server implements AutoCloseable {
         }
     }
 
-    private int complete(Request request, Response response, boolean chat, String endpoint) throws Exception {
+    private int complete(Request request, Response response, boolean chat) throws Exception {
         CompletionRequest parsed = CompletionRequest.parse(body(request), chat, modelName, tokenizer, template, context);
         Job job = new Job((chat ? "chatcmpl-" : "cmpl-") + Long.toHexString(startedSeconds) + "-" + ids.incrementAndGet(),
-                endpoint, parsed, TimeUnit.SECONDS.toNanos(options.timeoutSeconds()));
+                parsed, TimeUnit.SECONDS.toNanos(options.timeoutSeconds()));
         request.addFailureListener(failure -> {
             job.cancel("disconnect");
             scheduler.wake();
