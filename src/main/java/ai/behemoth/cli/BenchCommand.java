@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure speed: the machine's peak, matrix kernels, quantised rows, tokenizers, training, generation.",
         subcommands = {BenchPeakCommand.class, BenchGemmCommand.class, BenchQuantCommand.class, BenchTokenizerCommand.class,
-                BenchTrainCommand.class, BenchGenerateCommand.class})
+                BenchTrainCommand.class, BenchGenerateCommand.class, BenchServeCommand.class})
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -24,6 +24,7 @@ import java.io.PrintWriter;
                 RunsCommand.class,
                 InspectCommand.class,
                 QuantizeCommand.class,
+                ServeCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -39,6 +39,8 @@ public final class InferenceModel implements AutoCloseable {
     // MoE dispatch, [maxRows·topK, ·]
     private final float[] routerLogits, slotWeight, expertIn, expertOut, expertHidden1, expertHidden2;
     private final int[] selected, expertStart, nextRow, slotRow, rowSlot;
+    /** Token-to-expert assignments made by the routers since the model was built, [layer][expert] (zero on dense layers). */
+    private final long[][] expertTokens;
 
     public InferenceModel(ModelWeights weights, int maxRows) {
         if (maxRows < 1) throw new IllegalArgumentException("maxRows must be positive, got " + maxRows);
@@ -105,6 +107,7 @@ public final class InferenceModel implements AutoCloseable {
         slotRow = new int[slots];
         rowSlot = new int[slots];
         expertStart = new int[experts + 1];
+        expertTokens = new long[layers][experts];
         nextRow = new int[experts];
         expertIn = new float[slots * dim];
         expertOut = new float[slots * dim];
@@ -117,6 +120,13 @@ public final class InferenceModel implements AutoCloseable {
     public Tokenizer tokenizer() { return weights.tokenizer(); }
 
     public ModelWeights weights() { return weights; }
+
+    /** How many tokens each layer's router has sent to each expert so far, {@code [layer][expert]} (a copy). */
+    public synchronized long[][] expertTokenCounts() {
+        long[][] copy = new long[expertTokens.length][];
+        for (int l = 0; l < copy.length; l++) copy[l] = expertTokens[l].clone();
+        return copy;
+    }
 
     /** The most rows one forward takes. */
     public int maxRows() { return maxRows; }
@@ -276,6 +286,7 @@ public final class InferenceModel implements AutoCloseable {
         // Stable counting sort of the (token, slot) assignments by expert.
         Arrays.fill(expertStart, 0);
         for (int a = 0; a < n * topK; a++) expertStart[selected[a] + 1]++;
+        for (int e = 0; e < experts; e++) expertTokens[layer][e] += expertStart[e + 1];
         for (int e = 0; e < experts; e++) expertStart[e + 1] += expertStart[e];
         System.arraycopy(expertStart, 0, nextRow, 0, experts);
         for (int a = 0; a < n * topK; a++) {
