@@ -114,6 +114,8 @@ public final class CardComparison {
             renderer.setErrorPaint(java.awt.Color.DARK_GRAY);
             renderer.setSeriesPaint(0, new java.awt.Color(0x4E79A7));
             SymbolAxis xAxis = new SymbolAxis("card", names);
+            xAxis.setGridBandsVisible(false);
+            xAxis.setRange(-0.5, names.length - 0.5);
             NumberAxis yAxis = new NumberAxis(metric);
             yAxis.setAutoRangeIncludesZero(false);
             XYPlot plot = new XYPlot(data, xAxis, yAxis, renderer);
