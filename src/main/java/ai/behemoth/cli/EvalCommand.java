@@ -123,7 +123,7 @@ public final class EvalCommand implements Runnable {
 
     /** The command as typed, to store in the card. */
     static String commandLine(CommandLine cli) {
-        List<String> args = cli.getParseResult() == null ? List.of() : cli.getCommandSpec().root().commandLine().getParseResult().originalArgs();
+        List<String> args = cli.getCommandSpec().root().commandLine().getParseResult().originalArgs();
         return "behemoth " + args.stream().map(a -> a.matches("[A-Za-z0-9_./:=@%+,-]+") ? a : "'" + a.replace("'", "'\\''") + "'")
                 .collect(Collectors.joining(" "));
     }

@@ -183,6 +183,13 @@ class EvalCommandTest {
         assertThat(t.code()).isEqualTo(1);
         assertThat(t.err().strip()).isEqualTo("behemoth: error: " + tasks + ":2: \"choices\" must be an array of at least 2 strings");
 
+        Path gguf = tmp.resolve("model.gguf");
+        Files.write(gguf, new byte[]{'G', 'G', 'U', 'F'});
+        EvalFixtures.Result g = EvalFixtures.run("eval", "perplexity", "--model", gguf.toString(), "--data", text.toString());
+        assertThat(g.code()).isEqualTo(1);
+        assertThat(g.err().strip()).startsWith("behemoth: error: " + gguf + ": evaluating GGUF models needs");
+        assertThat(ModelSource.fileHashes(gguf)).containsExactly(java.util.Map.entry("model.gguf", Hashes.sha256(gguf)));
+
         Path notACard = tmp.resolve("not-a-card.json");
         Files.writeString(notACard, "{\"hello\": 1}");
         EvalFixtures.Result v = EvalFixtures.run("eval", "verify", notACard.toString(), "--model", model.toString());
