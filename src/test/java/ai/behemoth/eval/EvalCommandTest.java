@@ -71,8 +71,9 @@ class EvalCommandTest {
         Path again = tmp.resolve("again.card.json");
         assertThat(perplexity(model, again, "--sign", keys.resolve("eval-key.pem").toString()).code()).isZero();
         ObjectNode a = EvalCard.read(card), b = EvalCard.read(again);
-        // The engine's logits can differ in the last bits between two runs in one JVM (observed: about
-        // 1e-10 relative), so scores are compared to 1e-8; the bootstrap itself is seeded and exact.
+        // The engine's logits change in the last bits while the JIT compiles its kernels (the first
+        // windows of a fresh JVM differ by ~1e-6 nats from later ones), so scores are compared to
+        // 1e-8; the bootstrap itself is seeded and exact for the same items.
         for (String metric : new String[]{"nats_per_token", "bits_per_byte"}) {
             JsonNode x = a.path("scores").path(metric), y = b.path("scores").path(metric);
             assertThat(y.path("value").asDouble()).isCloseTo(x.path("value").asDouble(), org.assertj.core.api.Assertions.within(1e-8));
