@@ -168,14 +168,9 @@ public final class EvalCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
-            int context;
-            try (LanguageModel lm = ModelSource.load(card.model)) {
-                context = lm.config().context();
-            }
-            int window = ctx != null ? ctx : context;
-            ObjectNode settings = JsonNodeFactory.instance.objectNode();
-            settings.put("window", window);
-            settings.put("stride", stride != null ? stride : Math.max(1, window / 2));
+            ObjectNode settings = JsonNodeFactory.instance.objectNode(); // defaults are filled in from the model
+            if (ctx != null) settings.put("window", ctx);
+            if (stride != null) settings.put("stride", stride);
             card.evaluate(spec.commandLine(), Evaluations.PERPLEXITY, data, settings);
             return 0;
         }

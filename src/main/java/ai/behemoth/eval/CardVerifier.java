@@ -69,7 +69,7 @@ public final class CardVerifier {
                 problems.add("rerun skipped: the bytes differ from the card's");
             } else {
                 try (LanguageModel lm = ModelSource.load(model)) {
-                    JsonNode settings = card.path("settings");
+                    ObjectNode settings = (ObjectNode) card.path("settings").deepCopy();
                     ItemScores scores = Evaluations.run(kind, lm, dataName, settings, false, progress).scores();
                     Iterator<Map.Entry<String, JsonNode>> it = card.path("scores").fields();
                     while (it.hasNext()) {

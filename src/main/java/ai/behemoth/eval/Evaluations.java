@@ -2,7 +2,6 @@ package ai.behemoth.eval;
 
 import ai.behemoth.generate.GenerateOptions;
 import ai.behemoth.generate.LanguageModel;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -53,20 +52,28 @@ public final class Evaluations {
         };
     }
 
-    public static Result run(String kind, LanguageModel model, String dataName, JsonNode settings, boolean logSamples,
+    /**
+     * Runs the evaluation. Settings left out get their defaults, written into {@code settings} (so
+     * that the card records them): for perplexity, {@code window} is the model's context and
+     * {@code stride} half the window.
+     */
+    public static Result run(String kind, LanguageModel model, String dataName, ObjectNode settings, boolean logSamples,
                              Progress progress) throws IOException {
         ArrayNode log = logSamples ? EvalCard.JSON.createArrayNode() : null;
         try {
             switch (kind) {
                 case PERPLEXITY -> {
                     EvalData data = EvalData.load(dataName);
-                    int window = settings.path("window").asInt(), stride = settings.path("stride").asInt();
-                    progress.begin("perplexity", model.tokenizer().encode(data.text()).length);
-                    ItemScores scores = Perplexity.run(model.engine(), data.text(), window, stride, progress::update);
+                    if (!settings.has("window")) settings.put("window", model.config().context());
+                    int window = settings.path("window").asInt();
+                    if (!settings.has("stride")) settings.put("stride", Math.max(1, window / 2));
+                    int[] tokens = model.tokenizer().encode(data.text());
+                    progress.begin("perplexity", tokens.length);
+                    ItemScores scores = Perplexity.run(model.engine(), tokens, window, settings.path("stride").asInt(), progress::update);
                     if (log != null) {
-                        double[] nats = scores.column("nats"), tokens = scores.column("tokens");
+                        double[] nats = scores.column("nats"), count = scores.column("tokens");
                         for (int i = 0; i < nats.length; i++)
-                            log.addObject().put("chunk", i).put("tokens", (long) tokens[i]).put("nats_per_token", nats[i] / tokens[i]);
+                            log.addObject().put("chunk", i).put("tokens", (long) count[i]).put("nats_per_token", nats[i] / count[i]);
                     }
                     return new Result(scores, log, null);
                 }

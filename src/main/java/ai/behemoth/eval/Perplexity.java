@@ -29,14 +29,14 @@ import java.util.function.IntConsumer;
 public final class Perplexity {
     private Perplexity() {}
 
-    public static ItemScores run(InferenceModel engine, String text, int window, int stride, IntConsumer progress) {
+    /** Scores {@code tokens} (a text's encoding); {@code progress} gets the count of tokens done. */
+    public static ItemScores run(InferenceModel engine, int[] tokens, int window, int stride, IntConsumer progress) {
         int context = engine.config().context();
         if (window < 2 || window > context)
             throw new IllegalArgumentException("--ctx must be 2 to the model's context " + context + ", not " + window);
         if (stride < 1 || stride > window)
             throw new IllegalArgumentException("--stride must be 1 to the window " + window + ", not " + stride);
         Tokenizer tokenizer = engine.tokenizer();
-        int[] tokens = tokenizer.encode(text);
         if (tokens.length < 2) throw new IllegalArgumentException("the evaluation text is " + tokens.length + " token(s); perplexity needs at least 2");
         TokenScorer scorer = new TokenScorer(engine);
         Sequence seq = engine.newSequence(window);

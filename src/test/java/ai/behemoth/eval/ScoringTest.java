@@ -40,7 +40,7 @@ class ScoringTest {
     @Test
     void uniformModelHasPerplexityOfTheVocabulary() throws IOException {
         try (LanguageModel lm = LanguageModel.load(uniform)) {
-            ItemScores s = Perplexity.run(lm.engine(), EvalFixtures.text(), 48, 24, n -> {});
+            ItemScores s = Perplexity.run(lm.engine(), lm.tokenizer().encode(EvalFixtures.text()), 48, 24, n -> {});
             int vocab = lm.config().vocabSize();
             assertThat(s.value(s.metric("nats_per_token"))).isCloseTo(Math.log(vocab), within(1e-9));
             // byte tokenizer: one byte a token, so bits per byte = log2(V)
@@ -59,7 +59,7 @@ class ScoringTest {
             String text = EvalFixtures.text();
             int[] tokens = lm.tokenizer().encode(text);
             int window = 16, stride = 6;
-            ItemScores s = Perplexity.run(lm.engine(), text, window, stride, n -> {});
+            ItemScores s = Perplexity.run(lm.engine(), tokens, window, stride, n -> {});
             double[] count = s.column("tokens"), nats = s.column("nats");
             double total = 0;
             for (double c : count) total += c;
@@ -83,9 +83,9 @@ class ScoringTest {
     @Test
     void strideMustFitTheWindow() throws IOException {
         try (LanguageModel lm = LanguageModel.load(random)) {
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> Perplexity.run(lm.engine(), "abc", 16, 17, n -> {}))
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> Perplexity.run(lm.engine(), new int[]{1, 2, 3}, 16, 17, n -> {}))
                     .hasMessageContaining("--stride must be 1 to the window 16");
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> Perplexity.run(lm.engine(), "abc", 49, 8, n -> {}))
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> Perplexity.run(lm.engine(), new int[]{1, 2, 3}, 49, 8, n -> {}))
                     .hasMessageContaining("--ctx must be 2 to the model's context 48");
         }
     }
