@@ -9,7 +9,6 @@ import ai.behemoth.eval.EvalData;
 import ai.behemoth.eval.Evaluations;
 import ai.behemoth.eval.ItemScores;
 import ai.behemoth.eval.ModelSource;
-import ai.behemoth.eval.MultipleChoice;
 import ai.behemoth.eval.NextLineTasks;
 import ai.behemoth.eval.StabilityProbe;
 import ai.behemoth.generate.GenerateOptions;
@@ -154,8 +153,8 @@ public final class EvalCommand implements Runnable {
 
     @Command(name = "perplexity", mixinStandardHelpOptions = true,
             description = {"Nats per token and bits per byte over a text, rolling windows, bootstrap 95% CI over chunks.",
-                    "Windows of --ctx tokens start every --stride tokens; each scores only tokens no earlier window scored,",
-                    "so each token is scored once with at least ctx - stride tokens of left context (the first token is not scored)."})
+                    "Windows of --ctx tokens start every --stride tokens; each scores only tokens no earlier window scored, "
+                            + "so each token is scored once with at least ctx - stride tokens of left context (the first token is not scored)."})
     static final class PerplexityCommand implements Callable<Integer> {
         @Mixin CardOptions card;
         @Option(names = "--data", required = true, paramLabel = "PATH", description = "UTF-8 text file, or 'shakespeare' (the held-out 10%% of the bundled corpus).")
