@@ -133,9 +133,9 @@ def main():
           f"train {len(train):,} bytes, val {len(val):,} bytes")
 
     tokens_per_step = args.batch * args.ctx
-    rates = []
+    rates, cpu_rates = [], []  # tokens per wall second, tokens per CPU second of this process
     for step in range(args.steps):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         offsets = torch.randint(0, len(train) - args.ctx - 1, (args.batch,), generator=generator).tolist()
         x, y = batch_at(train, offsets, args.ctx)
         lr = lr_at(step, args)
@@ -149,6 +149,7 @@ def main():
         rate = tokens_per_step / (time.perf_counter() - started)
         if step >= 3:  # the first steps pay for allocation and warm-up
             rates.append(rate)
+            cpu_rates.append(tokens_per_step / (time.process_time() - cpu_started))
         if step % args.log_every == 0 or step == args.steps - 1:
             max_vio = max(s["max_vio"] for s in stats)
             dead = sum(s["dead"] for s in stats)
@@ -160,8 +161,10 @@ def main():
     loss = evaluate(c, params, val, args, balance)
     print(f"final val {loss:.4f} nats/byte ({loss / math.log(2):.4f} bits/byte) after {args.steps} steps")
     if rates:
+        # On a shared machine the wall rate depends on the other load; tokens per CPU second do less.
         print(f"tokens/s: median {statistics.median(rates):,.0f} over steps 3..{args.steps - 1} "
-              f"(mean {len(rates) * tokens_per_step / sum(tokens_per_step / r for r in rates):,.0f})")
+              f"(mean {len(rates) * tokens_per_step / sum(tokens_per_step / r for r in rates):,.0f}); "
+              f"tokens per CPU second: median {statistics.median(cpu_rates):,.0f}")
 
 
 if __name__ == "__main__":

@@ -53,8 +53,10 @@ public final class GenerateCommand implements Callable<Integer> {
 
     /** One line: prompt and generation token counts and rates, and why it stopped. */
     static String speeds(Generation g) {
-        return String.format("prompt: %d tokens, %.1f tokens/s; generation: %d tokens, %.1f tokens/s; finish: %s",
-                g.promptTokensRun(), perSecond(g.promptTokensRun(), g.promptNanos()),
+        int reused = g.promptTokens() - g.promptTokensRun();
+        return String.format("prompt: %d tokens%s, %.1f tokens/s; generation: %d tokens, %.1f tokens/s; finish: %s",
+                g.promptTokensRun(), reused > 0 ? " (+" + reused + " reused from the cache)" : "",
+                perSecond(g.promptTokensRun(), g.promptNanos()),
                 g.generatedTokens(), perSecond(g.generatedTokens(), g.generateNanos()),
                 g.finishReason().toString().toLowerCase(java.util.Locale.ROOT));
     }

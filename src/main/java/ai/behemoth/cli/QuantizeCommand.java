@@ -6,6 +6,9 @@ import ai.behemoth.format.GgufValue;
 import ai.behemoth.format.GgufWriter;
 import ai.behemoth.tensor.quant.GgmlType;
 import ai.behemoth.tensor.quant.Quant;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -76,7 +79,7 @@ public final class QuantizeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("OUT must differ from IN (" + in + "): the input is read while the output is written");
         PrintWriter log = spec.commandLine().getOut();
         long before = 0, after = 0;
-        try (GgufFile g = GgufFile.open(in)) {
+        try (GgufFile g = GgufFile.open(in); ProgressBar bar = progressBar(g)) {
             GgufWriter w = new GgufWriter();
             g.metadata().forEach(w::put);
             w.put("general.quantization_version", GgufValue.uint32(2));
@@ -84,25 +87,40 @@ public final class QuantizeCommand implements Callable<Integer> {
             boolean tied = g.tensor("output.weight") == null;
             for (GgufTensorInfo t : g.tensors()) {
                 GgmlType to = targetFor(t, tied);
+                MemorySegment src = g.tensorData(t);
                 before += t.byteSize();
+                GgufWriter.TensorData data;
                 if (to == null || to == t.type()) {
-                    w.addTensor(t.name(), t.type(), t.dims(), g.tensorData(t));
-                    after += t.byteSize();
+                    to = t.type();
+                    data = dst -> dst.copyFrom(src);
                 } else {
                     if (t.type() != GgmlType.F32 && t.type() != GgmlType.F16 && t.type() != GgmlType.BF16 && !allowRequantize)
                         throw new IllegalArgumentException(in + ": tensor " + t.name() + " is already " + t.type()
                                 + "; pass --allow-requantize to re-encode it as " + to);
-                    MemorySegment src = g.tensorData(t);
-                    w.addTensor(t.name(), to, t.dims(), dst -> requantize(t, src, to, dst));
-                    after += t.rows() * to.rowBytes(t.rowLength());
+                    GgmlType type = to;
+                    data = dst -> requantize(t, src, type, dst);
                 }
-                log.printf("%-40s %-5s -> %-5s %s%n", t.name(), t.type(), to == null ? t.type() : to, Arrays.toString(t.dims()));
+                after += t.rows() * to.rowBytes(t.rowLength());
+                w.addTensor(t.name(), to, t.dims(), dst -> {
+                    data.writeTo(dst);
+                    if (bar != null) bar.stepBy(t.byteSize());
+                });
+                log.printf("%-40s %-5s -> %-5s %s%n", t.name(), t.type(), to, Arrays.toString(t.dims()));
             }
+            log.flush();
             w.write(out);
         }
         log.printf("%s: %.1f MiB -> %.1f MiB%n", out, before / 1048576.0, after / 1048576.0);
         log.flush();
         return 0;
+    }
+
+    /** A bar over the input bytes on an interactive terminal; none in pipes and logs. */
+    private static ProgressBar progressBar(GgufFile g) {
+        if (System.console() == null) return null;
+        long total = g.tensors().stream().mapToLong(GgufTensorInfo::byteSize).sum();
+        return new ProgressBarBuilder().setTaskName("quantize").setInitialMax(total).setUnit(" MiB", 1 << 20).showSpeed()
+                .setConsumer(new ConsoleProgressBarConsumer(System.err)).build();
     }
 
     /** The type {@code t} should become, or null to copy it unchanged (see the class comment). */

@@ -132,6 +132,40 @@ public final class GgufFile implements AutoCloseable {
         return v.asLong();
     }
 
+    /** The items of array {@code key}, which must hold {@code element} values. */
+    private List<?> array(String key, GgufValueType... element) throws IOException {
+        GgufValue v = get(key);
+        if (v.value() instanceof GgufArray a && Arrays.asList(element).contains(a.elementType())) return a.items();
+        String got = v.value() instanceof GgufArray a ? "an array of " + a.elementType() : v.type().toString();
+        throw new IOException(path + ": metadata " + key + " is " + got + ", expected an array of " + Arrays.toString(element));
+    }
+
+    /** A string array (a vocabulary, merges). */
+    public List<String> getStrings(String key) throws IOException {
+        return array(key, GgufValueType.STRING).stream().map(String.class::cast).toList();
+    }
+
+    /** A FLOAT32 array (token scores). */
+    public float[] getFloats(String key) throws IOException {
+        List<?> items = array(key, GgufValueType.FLOAT32);
+        float[] out = new float[items.size()];
+        for (int i = 0; i < out.length; i++) out[i] = (Float) items.get(i);
+        return out;
+    }
+
+    /** An array of any integer type up to 32 bits (token types, per-layer counts). */
+    public int[] getInts(String key) throws IOException {
+        List<?> items = array(key, GgufValueType.INT8, GgufValueType.UINT8, GgufValueType.INT16, GgufValueType.UINT16,
+                GgufValueType.INT32, GgufValueType.UINT32);
+        int[] out = new int[items.size()];
+        for (int i = 0; i < out.length; i++) {
+            long v = items.get(i) instanceof Long l ? l : (Integer) items.get(i);
+            if (v != (int) v) throw new IOException(path + ": metadata " + key + "[" + i + "] = " + v + " does not fit an int");
+            out[i] = (int) v;
+        }
+        return out;
+    }
+
     @Override
     public void close() {
         arena.close();

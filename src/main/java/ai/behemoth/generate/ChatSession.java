@@ -9,7 +9,9 @@ import java.util.List;
 /**
  * A multi-turn conversation with a model: the history, rendered through the model's chat template,
  * and one key/value cache that later turns reuse (only the tokens after the longest prefix shared
- * with what the cache already holds are run). Not thread-safe.
+ * with what the cache already holds are run). When the conversation outgrows the context, the oldest
+ * exchanges are forgotten (the system prompt stays) so that the answer has room: up to its
+ * max tokens, or a quarter of the context. Not thread-safe.
  */
 public final class ChatSession {
     private final LanguageModel model;
@@ -32,16 +34,21 @@ public final class ChatSession {
     /**
      * Adds the user's message and starts the answer. The answer joins the history once this
      * generation has finished (or been cancelled) and the next {@link #send} or {@link #history()} call
-     * comes. Throws, saying how many tokens, when the conversation no longer fits the context.
+     * comes. Throws, saying how many tokens, when even the system prompt and this message do not fit.
      */
     public Generation send(String userMessage, GenerateOptions options) {
         settle();
-        List<ChatMessage> turn = new ArrayList<>(history);
-        turn.add(new ChatMessage("user", userMessage));
-        int[] prompt = ChatTemplate.encode(model.tokenizer(), template.render(turn, true));
-        if (prompt.length >= sequence.capacity())
+        int capacity = sequence.capacity(), answerRoom = Math.min(options.maxTokens(), capacity / 4);
+        int[] prompt = render(userMessage);
+        // Forget the oldest exchanges (never the system prompt) until the answer has room, or none is left.
+        int firstTurn = systemPrompt != null ? 1 : 0;
+        while (prompt.length + answerRoom > capacity && history.size() >= firstTurn + 2) {
+            history.subList(firstTurn, firstTurn + 2).clear();
+            prompt = render(userMessage);
+        }
+        if (prompt.length >= capacity)
             throw new IllegalArgumentException("the conversation is " + prompt.length + " tokens, the model's context holds "
-                    + sequence.capacity() + ": /reset to start over");
+                    + capacity + ": /reset to start over");
         int common = 0;
         while (common < cached.length && common < prompt.length - 1 && cached[common] == prompt[common]) common++;
         List<String> stops = new ArrayList<>(options.stop());
@@ -49,6 +56,13 @@ public final class ChatSession {
         current = model.start(sequence, prompt, common, options.withStop(stops));
         pendingUser = userMessage;
         return current;
+    }
+
+    /** The history and the new user message through the template, as ids. */
+    private int[] render(String userMessage) {
+        List<ChatMessage> turn = new ArrayList<>(history);
+        turn.add(new ChatMessage("user", userMessage));
+        return ChatTemplate.encode(model.tokenizer(), template.render(turn, true));
     }
 
     /** The conversation so far (system prompt, then user and assistant turns). */

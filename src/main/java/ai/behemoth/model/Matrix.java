@@ -14,10 +14,11 @@ import java.lang.foreign.MemorySegment;
  * mapped file or a buffer quantised on load), used as a linear layer: {@code y = x·Wᵀ}.
  *
  * <p>{@link #multiply} is a matrix-matrix product over {@code n} input rows: the weight rows are
- * split into blocks, one parallel task each, and each weight row is dequantised once into a float
- * row and then multiplied with the input rows, four at a time, while it sits in L1. With one or a
- * few input rows (decode) a row goes straight through {@link Quant#dot} instead. Each output
- * element is one dot product in a fixed order, so the bits do not depend on the thread count.
+ * split into blocks, one parallel task each; weight rows are dequantised once, two at a time, into
+ * float rows that stay in L1 while they are multiplied with the input rows four at a time (a 2 × 4
+ * register tile). With one or a few input rows (decode) a row goes straight through
+ * {@link Quant#dot} instead. Each output element is one dot product in a fixed order, so the bits
+ * do not depend on the thread count.
  * The segment must be readable from any thread (a shared or global arena): the pool's threads read it.
  */
 public record Matrix(String name, GgmlType type, MemorySegment data, int rows, int cols) {
@@ -51,57 +52,69 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
     public void multiply(float[] x, int xOff, int n, float[] out, int outOff) {
         int blocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
         Parallel.forRange(blocks, b -> {
-            for (int r = b * ROW_BLOCK, end = Math.min(rows, r + ROW_BLOCK); r < end; r++) multiplyRow(r, x, xOff, n, out, outOff);
+            int first = b * ROW_BLOCK, end = Math.min(rows, first + ROW_BLOCK);
+            if (n < DEQUANTIZE_MIN_ROWS) {
+                for (int r = first; r < end; r++)
+                    for (int t = 0; t < n; t++) out[outOff + t * rows + r] = Quant.dot(type, data, r * rowBytes(), x, xOff + t * cols, cols);
+                return;
+            }
+            float[][] holder = ROW.get();
+            if (holder[0].length < 2 * cols) holder[0] = new float[2 * cols];
+            float[] w = holder[0];
+            int r = first;
+            for (; r + 2 <= end; r += 2) {
+                Quant.dequantize(type, data, r * rowBytes(), w, 0, cols);
+                Quant.dequantize(type, data, (r + 1) * rowBytes(), w, cols, cols);
+                int t = 0;
+                for (; t + 4 <= n; t += 4) dot2x4(w, cols, x, xOff + t * cols, out, outOff + t * rows + r, rows);
+                for (; t < n; t++) {
+                    out[outOff + t * rows + r] = dot(w, 0, x, xOff + t * cols, cols);
+                    out[outOff + t * rows + r + 1] = dot(w, cols, x, xOff + t * cols, cols);
+                }
+            }
+            for (; r < end; r++) {
+                Quant.dequantize(type, data, r * rowBytes(), w, 0, cols);
+                for (int t = 0; t < n; t++) out[outOff + t * rows + r] = dot(w, 0, x, xOff + t * cols, cols);
+            }
         });
     }
 
-    private void multiplyRow(int r, float[] x, int xOff, int n, float[] out, int outOff) {
-        long off = r * rowBytes();
-        if (n < DEQUANTIZE_MIN_ROWS) {
-            for (int t = 0; t < n; t++) out[outOff + t * rows + r] = Quant.dot(type, data, off, x, xOff + t * cols, cols);
-            return;
-        }
-        float[][] holder = ROW.get();
-        if (holder[0].length < cols) holder[0] = new float[cols];
-        float[] w = holder[0];
-        Quant.dequantize(type, data, off, w, 0, cols);
-        int t = 0;
-        for (; t + 4 <= n; t += 4) dot4(w, x, xOff + t * cols, cols, out, outOff + t * rows + r, rows);
-        for (; t < n; t++) out[outOff + t * rows + r] = dot(w, x, xOff + t * cols, cols);
-    }
-
     /**
-     * Four dot products of {@code w} with four consecutive rows of {@code x} (stride {@code n}),
-     * written {@code outStride} apart: each weight vector is loaded once for four FMAs. Each result
-     * has the same bits as {@link #dot} on that row.
+     * Eight dot products: weight rows {@code w[0, n)} and {@code w[n, 2n)} with four consecutive input
+     * rows of {@code x} (stride {@code n}); results for input row j go to {@code out[outOff + j·outStride]}
+     * and the next element. Each weight and input vector is loaded once for several FMAs, and each
+     * result has the same bits as {@link #dot} on its pair of rows.
      */
-    static void dot4(float[] w, float[] x, int xOff, int n, float[] out, int outOff, int outStride) {
-        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+    static void dot2x4(float[] w, int n, float[] x, int xOff, float[] out, int outOff, int outStride) {
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         int i = 0, bound = S.loopBound(n);
         for (; i < bound; i += S.length()) {
-            FloatVector wv = FloatVector.fromArray(S, w, i);
-            a0 = wv.fma(FloatVector.fromArray(S, x, xOff + i), a0);
-            a1 = wv.fma(FloatVector.fromArray(S, x, xOff + n + i), a1);
-            a2 = wv.fma(FloatVector.fromArray(S, x, xOff + 2 * n + i), a2);
-            a3 = wv.fma(FloatVector.fromArray(S, x, xOff + 3 * n + i), a3);
+            FloatVector w0 = FloatVector.fromArray(S, w, i), w1 = FloatVector.fromArray(S, w, n + i);
+            FloatVector x0 = FloatVector.fromArray(S, x, xOff + i), x1 = FloatVector.fromArray(S, x, xOff + n + i);
+            FloatVector x2 = FloatVector.fromArray(S, x, xOff + 2 * n + i), x3 = FloatVector.fromArray(S, x, xOff + 3 * n + i);
+            a0 = w0.fma(x0, a0);
+            a1 = w0.fma(x1, a1);
+            a2 = w0.fma(x2, a2);
+            a3 = w0.fma(x3, a3);
+            b0 = w1.fma(x0, b0);
+            b1 = w1.fma(x1, b1);
+            b2 = w1.fma(x2, b2);
+            b3 = w1.fma(x3, b3);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        float[] s = {a0.reduceLanes(VectorOperators.ADD), b0.reduceLanes(VectorOperators.ADD),
+                a1.reduceLanes(VectorOperators.ADD), b1.reduceLanes(VectorOperators.ADD),
+                a2.reduceLanes(VectorOperators.ADD), b2.reduceLanes(VectorOperators.ADD),
+                a3.reduceLanes(VectorOperators.ADD), b3.reduceLanes(VectorOperators.ADD)};
         for (; i < n; i++) {
-            s0 += w[i] * x[xOff + i];
-            s1 += w[i] * x[xOff + n + i];
-            s2 += w[i] * x[xOff + 2 * n + i];
-            s3 += w[i] * x[xOff + 3 * n + i];
+            for (int j = 0; j < 4; j++) {
+                s[2 * j] += w[i] * x[xOff + j * n + i];
+                s[2 * j + 1] += w[n + i] * x[xOff + j * n + i];
+            }
         }
-        out[outOff] = s0;
-        out[outOff + outStride] = s1;
-        out[outOff + 2 * outStride] = s2;
-        out[outOff + 3 * outStride] = s3;
-    }
-
-    /** Σ w[i]·x[xOff + i] over float arrays. */
-    static float dot(float[] w, float[] x, int xOff, int n) {
-        return dot(w, 0, x, xOff, n);
+        for (int j = 0; j < 4; j++) {
+            out[outOff + j * outStride] = s[2 * j];
+            out[outOff + j * outStride + 1] = s[2 * j + 1];
+        }
     }
 
     /** Σ a[aOff + i]·b[bOff + i] for i < n. */

@@ -37,6 +37,22 @@ public final class Sequence {
         }
     }
 
+    /**
+     * A new sequence holding the same positions (its own copy of the cache), to continue in another
+     * direction: several answers to one prompt, or a shared prefix run once.
+     */
+    public Sequence copy() {
+        if (pending != 0) throw new IllegalStateException("cannot copy a sequence with rows waiting in a batch");
+        Sequence c = new Sequence(keys.length, capacity, kvDim);
+        c.reserve(length);
+        for (int l = 0; l < keys.length; l++) {
+            System.arraycopy(keys[l], 0, c.keys[l], 0, length * kvDim);
+            System.arraycopy(values[l], 0, c.values[l], 0, length * kvDim);
+        }
+        c.length = length;
+        return c;
+    }
+
     /** Positions filled so far: the tokens this sequence has seen. */
     public int length() {
         return length;

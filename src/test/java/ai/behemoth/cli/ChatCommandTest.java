@@ -36,6 +36,7 @@ class ChatCommandTest {
         }
         assertThat(err.toString()).contains("(conversation forgotten)");
         assertThat(err.toString().lines().filter(l -> l.startsWith("prompt: ")).count()).isEqualTo(3);
+        assertThat(err.toString()).contains("reused from the cache"); // the second turn
         // The first answer and the answer after /reset are the same greedy text.
         String[] answers = out.toString().split("> ");
         assertThat(answers).hasSize(7); // prompts before: hi, the blank line, again, /reset, hi, /quit

@@ -8,12 +8,14 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -27,7 +29,7 @@ class GgufTest {
 
     /** Every metadata type, arrays of each, nested arrays of strings, an empty array, odd strings. */
     static Map<String, GgufValue> everyMetadataType() {
-        Map<String, GgufValue> m = new java.util.LinkedHashMap<>();
+        Map<String, GgufValue> m = new LinkedHashMap<>();
         m.put("general.architecture", GgufValue.string("llama"));
         m.put("t.uint8", GgufValue.uint8(255));
         m.put("t.int8", GgufValue.int8(-128));
@@ -75,7 +77,7 @@ class GgufTest {
         GgufWriter w = new GgufWriter();
         Map<String, GgufValue> meta = everyMetadataType();
         meta.forEach(w::put);
-        Map<String, float[]> values = new java.util.LinkedHashMap<>();
+        Map<String, float[]> values = new LinkedHashMap<>();
         GgmlType[] types = {GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0};
         for (GgmlType type : types) {
             float[] v = random(rng, 64 * 3);
@@ -107,18 +109,25 @@ class GgufTest {
                 // The bytes are exactly the quantisation of the floats given, and read back as its dequantisation.
                 byte[] expected = new byte[(int) type.rowBytes(64) * 3];
                 for (int r = 0; r < 3; r++) Quant.quantize(type, values.get("w." + type), 64 * r, 64, MemorySegment.ofArray(expected), r * type.rowBytes(64));
-                assertThat(bytes.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)).isEqualTo(expected);
+                assertThat(bytes.toArray(ValueLayout.JAVA_BYTE)).isEqualTo(expected);
                 float[] back = g.readFloats(t), want = new float[64 * 3];
                 Quant.dequantize(type, MemorySegment.ofArray(expected), 0, want, 0, 64 * 3);
                 assertThat(back).isEqualTo(want);
             }
-            assertThat(g.tensorData(g.tensor("w.Q4_K")).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)).isEqualTo(q4k);
+            assertThat(g.tensorData(g.tensor("w.Q4_K")).toArray(ValueLayout.JAVA_BYTE)).isEqualTo(q4k);
             assertThat(g.readFloats(g.tensor("scalar"))).containsExactly(42f);
             assertThat(g.readFloats(g.tensor("vector"))).containsExactly(1, 2, 3, 4, 5);
             assertThat(g.getString("general.architecture")).isEqualTo("llama");
             assertThat(g.getLong("t.uint32")).isEqualTo(0xffffffffL);
             assertThatThrownBy(() -> g.getString("t.int8")).hasMessageContaining("t.int8").hasMessageContaining("INT8");
             assertThatThrownBy(() -> g.get("missing.key")).hasMessageContaining("missing.key");
+            assertThat(g.getStrings("t.array.string")).containsExactly("a", "", "Ċ");
+            assertThat(g.getFloats("t.array.float32")).containsExactly(0.25f, -0.0f, Float.NaN);
+            assertThat(g.getInts("t.array.int32")).containsExactly(-5, 6, 7);
+            assertThat(g.getInts("t.array.uint16")).containsExactly(7, 65535);
+            assertThatThrownBy(() -> g.getInts("t.array.uint32")).hasMessageContaining("t.array.uint32[1] = 4294967294 does not fit an int");
+            assertThatThrownBy(() -> g.getInts("t.array.float32")).hasMessageContaining("t.array.float32 is an array of FLOAT32");
+            assertThatThrownBy(() -> g.getStrings("t.uint8")).hasMessageContaining("t.uint8 is UINT8, expected an array of [STRING]");
         }
         assertThat(Files.list(dir)).as("no temporary file left behind").containsExactly(file);
     }

@@ -1,15 +1,21 @@
 package ai.behemoth.generate;
 
+import ai.behemoth.format.Safetensors;
+import ai.behemoth.model.ModelConfig;
 import ai.behemoth.model.TestCheckpoints;
+import ai.behemoth.tokenizer.BpeTokenizer;
 import ai.behemoth.tokenizer.ByteTokenizer;
 import ai.behemoth.tokenizer.Tokenizer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalInt;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -64,10 +70,45 @@ class ChatTest {
     }
 
     @Test
+    void aTrainedBpeTokenizerGetsRealSpecialTokensAndStopsOnEndOfTurn() throws Exception {
+        BpeTokenizer bpe = BpeTokenizer.train(
+                "To be, or not to be, that is the question. ".repeat(20), 300);
+        String text = new ChatTemplate(ChatTemplate.BUILT_IN).render(List.of(new ChatMessage("user", "to be")), true);
+        int[] ids = ChatTemplate.encode(bpe, text);
+        int bos = bpe.specialToken(ChatTemplate.BOS).orElseThrow(), eot = bpe.specialToken(ChatTemplate.END_OF_TURN).orElseThrow();
+        int start = bpe.specialToken("<|start_header_id|>").orElseThrow(), end = bpe.specialToken("<|end_header_id|>").orElseThrow();
+        assertThat(ids[0]).isEqualTo(bos);
+        assertThat(ids[1]).isEqualTo(start);
+        assertThat(Arrays.stream(ids).filter(i -> i == eot).count()).isEqualTo(1);
+        assertThat(Arrays.stream(ids).filter(i -> i == end).count()).isEqualTo(2);
+        // Between the markers, ordinary text: decoding the ids gives the rendered text back.
+        assertThat(new String(bpe.decode(ids), StandardCharsets.UTF_8)).isEqualTo(text);
+
+        Path dir = tmp.resolve("bpe");
+        ModelConfig.Builder b = TestCheckpoints.small("dense").toBuilder();
+        b.vocabSize = 300;
+        TestCheckpoints.write(dir, b.build(), 5);
+        bpe.save(dir.resolve("tokenizer.json"));
+        // A zero final norm makes every logit 0; a negative presence penalty then lifts the tokens seen,
+        // so greedy decoding picks the end-of-turn token of the prompt: the generation ends on it, showing nothing.
+        var tensors = new LinkedHashMap<>(Safetensors.read(dir.resolve("model.safetensors")));
+        tensors.put("norm.weight", new Safetensors.Tensor(new int[]{64}, new float[64]));
+        Safetensors.write(dir.resolve("model.safetensors"), tensors, Map.of());
+        try (LanguageModel model = LanguageModel.load(dir)) {
+            Generation g = model.generate(new int[]{eot}, GenerateOptions.greedy().withPresencePenalty(-1).withMaxTokens(5));
+            Token only = g.next();
+            assertThat(only.id()).isEqualTo(eot);
+            assertThat(only.text()).isEmpty();
+            assertThat(g.hasNext()).isFalse();
+            assertThat(g.finishReason()).isEqualTo(FinishReason.STOP);
+        }
+    }
+
+    @Test
     void aJinjaTemplateFromTokenizerConfigIsUsed() throws Exception {
         Path dir = tmp.resolve("m");
         TestCheckpoints.write(dir, TestCheckpoints.small("dense"), 4);
-        java.nio.file.Files.writeString(dir.resolve("tokenizer_config.json"),
+        Files.writeString(dir.resolve("tokenizer_config.json"),
                 "{\"chat_template\": \"{% for m in messages %}[{{ m.role|upper }}] {{ m.content }}\\n{% endfor %}{% if add_generation_prompt %}[ASSISTANT] {% endif %}\"}");
         try (LanguageModel model = LanguageModel.load(dir)) {
             String text = model.chatTemplate().render(List.of(new ChatMessage("user", "hey")), true);
@@ -101,8 +142,8 @@ class ChatTest {
         Path dir = tmp.resolve("c");
         TestCheckpoints.write(dir, TestCheckpoints.small("mixtral"), 8);
         // A roomier context so two turns fit.
-        String config = java.nio.file.Files.readString(dir.resolve("config.json")).replace("\"context\" : 48", "\"context\" : 320");
-        java.nio.file.Files.writeString(dir.resolve("config.json"), config);
+        String config = Files.readString(dir.resolve("config.json")).replace("\"context\" : 48", "\"context\" : 320");
+        Files.writeString(dir.resolve("config.json"), config);
         GenerateOptions o = GenerateOptions.greedy().withMaxTokens(5);
         try (LanguageModel model = LanguageModel.load(dir)) {
             ChatSession chat = model.chat("S");
@@ -123,6 +164,23 @@ class ChatTest {
             chat.reset();
             assertThat(chat.history()).containsExactly(new ChatMessage("system", "S"));
             assertThat(chat.send("hi", o).text()).isEqualTo(first);
+        }
+    }
+
+    @Test
+    void theOldestExchangesAreForgottenWhenTheContextFills() throws Exception {
+        Path dir = tmp.resolve("f");
+        TestCheckpoints.write(dir, TestCheckpoints.small("dense"), 4);
+        String config = Files.readString(dir.resolve("config.json")).replace("\"context\" : 48", "\"context\" : 200");
+        Files.writeString(dir.resolve("config.json"), config);
+        try (LanguageModel model = LanguageModel.load(dir)) {
+            ChatSession chat = model.chat("S");
+            GenerateOptions o = GenerateOptions.greedy().withMaxTokens(8);
+            for (String message : List.of("one", "two", "three")) chat.send(message, o).text();
+            // Each exchange renders to about 100 byte tokens: only the system prompt and the last one still fit.
+            assertThat(chat.history()).extracting(ChatMessage::content).first().isEqualTo("S");
+            assertThat(chat.history()).extracting(ChatMessage::role).containsExactly("system", "user", "assistant");
+            assertThat(chat.history().get(1).content()).isEqualTo("three");
         }
     }
 

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,7 +68,7 @@ class GenerationTest {
             // With the byte tokenizer each token is one byte: a stop string of bytes 10..12 spans three tokens.
             byte[] bytes = new byte[ids.size()];
             for (int i = 0; i < bytes.length; i++) bytes[i] = (byte) (int) ids.get(i);
-            String text = new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+            String text = new String(bytes, StandardCharsets.UTF_8);
             assertThat(full.textSoFar()).isEqualTo(text);
             String stop = text.substring(text.length() / 2, text.length() / 2 + 3);
             Generation cut = model.generate("abc", o.withStop(List.of(stop)));

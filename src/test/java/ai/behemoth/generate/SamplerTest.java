@@ -3,7 +3,11 @@ package ai.behemoth.generate;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -22,7 +26,7 @@ class SamplerTest {
 
     /** Token ids by descending logit. */
     private static int[] ranking(float[] logits) {
-        return java.util.stream.IntStream.range(0, logits.length).boxed()
+        return IntStream.range(0, logits.length).boxed()
                 .sorted((a, b) -> Float.compare(logits[b], logits[a])).mapToInt(Integer::intValue).toArray();
     }
 
@@ -34,7 +38,7 @@ class SamplerTest {
     }
 
     private static GenerateOptions plain(double temperature) {
-        return new GenerateOptions(16, temperature, 0, 1, 0, 1, 0, 0, 64, 1L, java.util.List.of());
+        return new GenerateOptions(16, temperature, 0, 1, 0, 1, 0, 0, 64, 1L, List.of());
     }
 
     @Test
@@ -59,7 +63,7 @@ class SamplerTest {
         float[] logits = randomLogits(12, 5000);
         logits[4321] = logits[ranking(logits)[49]]; // a tie at the boundary: the lower id wins
         int[] rank = ranking(logits); // a stable sort: of two equal logits, the lower id ranks first
-        java.util.Set<Integer> best = new java.util.HashSet<>();
+        Set<Integer> best = new HashSet<>();
         for (int r = 0; r < 50; r++) best.add(rank[r]);
         int[] counts = counts(plain(1000).withTopK(50), logits, 13); // near-uniform over the kept tokens
         for (int i = 0; i < logits.length; i++) {
@@ -150,7 +154,7 @@ class SamplerTest {
         assertThatThrownBy(() -> GenerateOptions.defaults().withTemperature(-1)).hasMessageContaining("temperature");
         assertThatThrownBy(() -> GenerateOptions.defaults().withMaxTokens(0)).hasMessageContaining("max-tokens");
         assertThatThrownBy(() -> GenerateOptions.defaults().withMinP(1)).hasMessageContaining("min-p");
-        assertThatThrownBy(() -> GenerateOptions.defaults().withStop(java.util.List.of(""))).hasMessageContaining("stop");
+        assertThatThrownBy(() -> GenerateOptions.defaults().withStop(List.of(""))).hasMessageContaining("stop");
     }
 
     private static double[] softmax(float[] logits) {

@@ -1,16 +1,26 @@
 package ai.behemoth.model;
 
+import ai.behemoth.format.Safetensors;
 import ai.behemoth.tensor.quant.GgmlType;
+import ai.behemoth.train.Balance;
 import ai.behemoth.train.Transformer;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 /** The inference path against the training forward, and chunked prefill against token-by-token decode. */
 class InferenceModelTest {
@@ -61,7 +71,7 @@ class InferenceModelTest {
     static void assertClose(float[] actual, float[] expected) {
         assertThat(actual).hasSameSizeAs(expected);
         for (int i = 0; i < actual.length; i++)
-            assertThat((double) actual[i]).as("logit %d", i).isCloseTo(expected[i], org.assertj.core.api.Assertions.within(1e-5));
+            assertThat((double) actual[i]).as("logit %d", i).isCloseTo(expected[i], within(1e-5));
     }
 
     @ParameterizedTest
@@ -90,7 +100,7 @@ class InferenceModelTest {
             for (int i = 0; i < tokens.length; i++) {
                 float[] step = model.decode(seq, tokens[i]);
                 for (int j = 0; j < step.length; j++)
-                    assertThat((double) step[j]).as("position %d logit %d", i, j).isCloseTo(chunked[i][j], org.assertj.core.api.Assertions.within(1e-5));
+                    assertThat((double) step[j]).as("position %d logit %d", i, j).isCloseTo(chunked[i][j], within(1e-5));
             }
             float[] last = model.prefill(model.newSequence(), tokens);
             assertClose(last, chunked[TOKENS - 1]);
@@ -103,7 +113,7 @@ class InferenceModelTest {
      * one scale, Q4_0 4-bit ones.
      */
     @ParameterizedTest
-    @org.junit.jupiter.params.provider.CsvSource({"F16, 2e-3", "BF16, 1e-2", "Q8_0, 4e-2", "Q4_0, 0.35"})
+    @CsvSource({"F16, 2e-3", "BF16, 1e-2", "Q8_0, 4e-2", "Q4_0, 0.35"})
     void convertedWeightsStayCloseToF32(String type, double bound) throws Exception {
         ModelConfig config = TestCheckpoints.small("mixtral");
         TestCheckpoints.write(tmp.resolve("m"), config, 9);
@@ -121,7 +131,7 @@ class InferenceModelTest {
         assertThat(relativeError(approx, flat, config.vocabSize())).isLessThan(bound).isGreaterThan(0);
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void storedWeightsStayMappedAndConvertedOnesLiveOffHeap() throws Exception {
         ModelConfig config = TestCheckpoints.small("tiny");
         TestCheckpoints.write(tmp.resolve("t"), config, 1);
@@ -136,19 +146,19 @@ class InferenceModelTest {
         }
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void anExtraTensorIsNamed() throws Exception {
         ModelConfig config = TestCheckpoints.small("dense");
         Path dir = tmp.resolve("x");
         TestCheckpoints.write(dir, config, 1);
-        var tensors = new java.util.LinkedHashMap<>(ai.behemoth.format.Safetensors.read(dir.resolve("model.safetensors")));
-        tensors.put("layers.9.attention.wq.weight", new ai.behemoth.format.Safetensors.Tensor(new int[]{2}, new float[2]));
-        ai.behemoth.format.Safetensors.write(dir.resolve("model.safetensors"), tensors, java.util.Map.of());
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> CheckpointWeights.load(dir, null))
-                .isInstanceOf(java.io.IOException.class).hasMessageContaining("unexpected tensor layers.9.attention.wq.weight");
+        var tensors = new LinkedHashMap<>(Safetensors.read(dir.resolve("model.safetensors")));
+        tensors.put("layers.9.attention.wq.weight", new Safetensors.Tensor(new int[]{2}, new float[2]));
+        Safetensors.write(dir.resolve("model.safetensors"), tensors, Map.of());
+        assertThatThrownBy(() -> CheckpointWeights.load(dir, null))
+                .isInstanceOf(IOException.class).hasMessageContaining("unexpected tensor layers.9.attention.wq.weight");
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void sequencesBatchedTogetherGetTheirOwnLogits() throws Exception {
         ModelConfig config = TestCheckpoints.small("llama4");
         TestCheckpoints.write(tmp.resolve("b"), config, 5);
@@ -170,31 +180,31 @@ class InferenceModelTest {
             for (int i = 5; i < a.length; i++) assertClose(batch.logits(i - 5), aAlone[i]);
             assertThat(sa.length()).isEqualTo(a.length);
             assertThat(sb.length()).isEqualTo(b.length + 1);
-            int[] bNext = java.util.Arrays.copyOf(b, b.length + 1);
+            int[] bNext = Arrays.copyOf(b, b.length + 1);
             bNext[b.length] = 7;
             assertClose(batch.logits(a.length - 5), allLogits(model, bNext, 16)[b.length]);
         }
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void rowsThatAQuantTypeCannotHoldAreNamed() throws Exception {
         ModelConfig.Builder b = TestCheckpoints.small("dense").toBuilder();
         b.ffnHidden = 48; // w2 rows hold 48 values: not a multiple of Q8_0's block of 32
         Path dir = tmp.resolve("q");
         TestCheckpoints.write(dir, b.build(), 1);
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> CheckpointWeights.load(dir, GgmlType.Q8_0))
-                .isInstanceOf(java.io.IOException.class)
+        assertThatThrownBy(() -> CheckpointWeights.load(dir, GgmlType.Q8_0))
+                .isInstanceOf(IOException.class)
                 .hasMessageContaining("tensor layers.0.feed_forward.w2.weight rows hold 48 values");
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void routerSelectionBiasFromTrainerJsonRoutesAsInTraining() throws Exception {
         ModelConfig config = TestCheckpoints.small("mixtral");
         Path dir = tmp.resolve("bias");
         TestCheckpoints.write(dir, config, 12);
-        Transformer training = new Transformer(config, new ai.behemoth.train.Balance(ai.behemoth.train.Balance.Mode.AUX_FREE, 0, 0, 1e-3),
+        Transformer training = new Transformer(config, new Balance(Balance.Mode.AUX_FREE, 0, 0, 1e-3),
                 1, TOKENS);
-        for (var e : ai.behemoth.format.Safetensors.read(dir.resolve("model.safetensors")).entrySet())
+        for (var e : Safetensors.read(dir.resolve("model.safetensors")).entrySet())
             System.arraycopy(e.getValue().data(), 0, training.params(), training.layout().get(e.getKey()).offset(), e.getValue().data().length);
         SplittableRandom random = new SplittableRandom(8);
         StringBuilder json = new StringBuilder("{\"router_bias\": [");
@@ -207,20 +217,20 @@ class InferenceModelTest {
             }
             json.append("]");
         }
-        java.nio.file.Files.writeString(dir.resolve("trainer.json"), json.append("]}").toString());
+        Files.writeString(dir.resolve("trainer.json"), json.append("]}").toString());
         int[] tokens = ids(4, TOKENS);
         training.forward(tokens, null, 1, TOKENS);
         float[] expected = Arrays.copyOf(training.logits(), TOKENS * config.vocabSize());
         try (InferenceModel model = new InferenceModel(CheckpointWeights.load(dir, null), 8)) {
             assertThat(relativeError(allLogits(model, tokens, 8), expected, config.vocabSize())).isLessThan(1e-4);
         }
-        java.nio.file.Files.delete(dir.resolve("trainer.json"));
+        Files.delete(dir.resolve("trainer.json"));
         try (InferenceModel model = new InferenceModel(CheckpointWeights.load(dir, null), 8)) {
             assertThat(relativeError(allLogits(model, tokens, 8), expected, config.vocabSize())).as("the bias must matter").isGreaterThan(1e-3);
         }
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void aLongSequenceGrowsItsCacheAndStillMatchesTraining() throws Exception {
         ModelConfig.Builder b = TestCheckpoints.small("qwen3moe").toBuilder();
         b.context = 300;
@@ -232,10 +242,40 @@ class InferenceModelTest {
         float[] expected = Arrays.copyOf(training.logits(), tokens.length * config.vocabSize());
         try (InferenceModel model = new InferenceModel(CheckpointWeights.load(tmp.resolve("long"), null), 64)) {
             assertThat(relativeError(allLogits(model, tokens, 64), expected, config.vocabSize())).isLessThan(1e-4);
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> model.newSequence(301)).hasMessageContaining("1 to 300 positions");
+            assertThatThrownBy(() -> model.newSequence(301)).hasMessageContaining("1 to 300 positions");
             Sequence small = model.newSequence(5);
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> model.prefill(small, ids(1, 6)))
+            assertThatThrownBy(() -> model.prefill(small, ids(1, 6)))
                     .hasMessageContaining("prompt of 6 tokens does not fit the context");
         }
+    }
+
+    @Test
+    void aCopiedSequenceContinuesLikeTheOriginalAndIndependently() throws Exception {
+        ModelConfig config = TestCheckpoints.small("mixtral");
+        TestCheckpoints.write(tmp.resolve("copy"), config, 2);
+        int[] tokens = ids(3, 10);
+        try (InferenceModel model = new InferenceModel(CheckpointWeights.load(tmp.resolve("copy"), null), 8)) {
+            Sequence original = model.newSequence();
+            model.prefill(original, tokens);
+            Sequence copy = original.copy();
+            assertThat(copy.length()).isEqualTo(10);
+            float[] fromCopy = model.decode(copy, 42);
+            model.decode(original, 7); // the original moves on elsewhere; the copy's cache must not change
+            float[] again = model.decode(original.copy(), 1);
+            int[] longer = Arrays.copyOf(tokens, 11);
+            longer[10] = 42;
+            assertClose(fromCopy, model.prefill(model.newSequence(), longer));
+            longer[10] = 7;
+            int[] longest = Arrays.copyOf(longer, 12);
+            longest[11] = 1;
+            assertClose(again, model.prefill(model.newSequence(), longest));
+            assertClose(model.decode(copy, 5), allLogits(model, withTail(tokens, 42, 5), 8)[11]);
+        }
+    }
+
+    private static int[] withTail(int[] tokens, int... tail) {
+        int[] out = Arrays.copyOf(tokens, tokens.length + tail.length);
+        System.arraycopy(tail, 0, out, tokens.length, tail.length);
+        return out;
     }
 }

@@ -13,6 +13,7 @@ import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 class QuantTest {
 
@@ -73,8 +74,8 @@ class QuantTest {
             magnitude += Math.abs((double) w[i] * x[1 + i]);
         }
         double tolerance = 1e-6 * magnitude + 1e-30;
-        assertThat((double) Quant.dot(type, row, 0, x, 1, w.length)).isCloseTo(exact, org.assertj.core.data.Offset.offset(tolerance));
-        assertThat((double) QuantScalar.dot(type, row, 0, x, 1, w.length)).isCloseTo(exact, org.assertj.core.data.Offset.offset(tolerance));
+        assertThat((double) Quant.dot(type, row, 0, x, 1, w.length)).isCloseTo(exact, within(tolerance));
+        assertThat((double) QuantScalar.dot(type, row, 0, x, 1, w.length)).isCloseTo(exact, within(tolerance));
     }
 
     // ---- Vector API against the scalar twin on random rows
@@ -123,7 +124,7 @@ class QuantTest {
             for (int i = 0; i < n; i++) magnitude += Math.abs((double) scalar[i] * x[2 + i]);
             float f = Quant.dot(type, row, off, x, 2, n), s = QuantScalar.dot(type, row, off, x, 2, n);
             assertThat((double) f).as("%s dot, %d values", type, n)
-                    .isCloseTo(s, org.assertj.core.data.Offset.offset(2e-6 * magnitude + 1e-30));
+                    .isCloseTo(s, within(2e-6 * magnitude + 1e-30));
         }
     }
 
