@@ -37,7 +37,7 @@ class EvalCommandTest {
 
     static EvalFixtures.Result perplexity(Path model, Path card, String... more) {
         String[] base = {"eval", "perplexity", "--model", model.toString(), "--data", text.toString(), "--card", card.toString(),
-                "--resamples", "200", "--threads", "1"};
+                "--resamples", "200"};
         return EvalFixtures.run(Stream.concat(Stream.of(base), Stream.of(more)).toArray(String[]::new));
     }
 
@@ -90,6 +90,25 @@ class EvalCommandTest {
                 "--pubkey", keys.resolve("eval-key.pub.pem").toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("signature: valid").contains("rerun nats_per_token").contains("verified: ");
+    }
+
+    /** A card claiming a better score than the model gives: the hashes match, the rerun does not. */
+    @Test
+    void rerunCatchesAScoreTheModelDoesNotGive() throws IOException {
+        ObjectNode c = EvalCard.read(card);
+        c.remove("signature");
+        ObjectNode nats = (ObjectNode) c.path("scores").path("nats_per_token");
+        double value = nats.path("value").asDouble();
+        nats.put("value", value - 0.5);
+        nats.putArray("ci95").add(value - 0.6).add(value - 0.4);
+        Path claimed = tmp.resolve("claimed.card.json");
+        EvalCard.write(c, claimed);
+        EvalFixtures.Result hashesOnly = EvalFixtures.run("eval", "verify", claimed.toString(), "--model", model.toString());
+        assertThat(hashesOnly.code()).as(hashesOnly.err()).isZero();
+        EvalFixtures.Result r = EvalFixtures.run("eval", "verify", claimed.toString(), "--model", model.toString(), "--rerun");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("rerun nats_per_token").contains("outside the interval");
+        assertThat(r.out()).contains("rerun bits_per_byte"); // the untouched metric still agrees
     }
 
     @Test
