@@ -25,6 +25,7 @@ import java.io.PrintWriter;
                 InspectCommand.class,
                 QuantizeCommand.class,
                 ServeCommand.class,
+                EvalCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

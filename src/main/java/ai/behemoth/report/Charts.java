@@ -46,10 +46,10 @@ import java.util.Set;
  * The report's plots, drawn with JFreeChart: line charts over training steps with stability
  * events marked as vertical lines, and an expert-load heatmap per MoE layer.
  */
-final class Charts {
+public final class Charts {
     private Charts() {}
 
-    static final int WIDTH = 680, HEIGHT = 300;
+    public static final int WIDTH = 680, HEIGHT = 300;
 
     /** About the pixel width of a heatmap's data area: more columns than this could not be seen. */
     static final int MAX_HEATMAP_COLUMNS = 500;
@@ -306,7 +306,8 @@ final class Charts {
         return gaps[gaps.length / 2];
     }
 
-    static void style(JFreeChart chart, XYPlot plot) {
+    /** The house style: white background, light grid, left-aligned title, legend below. */
+    public static void style(JFreeChart chart, XYPlot plot) {
         chart.setBackgroundPaint(Color.WHITE);
         chart.setAntiAlias(true);
         chart.setTextAntiAlias(true);
@@ -332,7 +333,7 @@ final class Charts {
     }
 
     /** The chart as PNG bytes. */
-    static byte[] png(JFreeChart chart, int width, int height) throws IOException {
+    public static byte[] png(JFreeChart chart, int width, int height) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         ChartUtils.writeChartAsPNG(bytes, chart, width, height);
         return bytes.toByteArray();
