@@ -1,5 +1,7 @@
 package ai.behemoth.cli;
 
+import ai.behemoth.cli.MainTest.Run;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -11,22 +13,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
 
+import static ai.behemoth.cli.MainTest.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class DataPrepareCommandTest {
     @TempDir
     Path dir;
 
-    record Run(int code, String out, String err) {}
 
-    static Run run(String... args) {
-        CommandLine cli = Main.commandLine();
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int code = cli.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     /** Three documents of 100 random words, and an exact copy of the first. */
     Path corpus() throws IOException {

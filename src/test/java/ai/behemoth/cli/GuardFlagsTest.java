@@ -5,7 +5,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 
-import static ai.behemoth.cli.TrainCommandTest.run;
+import static ai.behemoth.cli.MainTest.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Bad guard and cost flags of behemoth train are one-line errors naming the flag, before any work. */
@@ -17,7 +17,7 @@ class GuardFlagsTest {
     void badGuardAndCostFlagsAreRefused() {
         String out = tmp.resolve("run").toString();
         assertThat(run("train", "--out", out, "--guard", "maybe").code()).isEqualTo(2);
-        TrainCommandTest.Run r = run("train", "--out", out, "--guard-window", "1");
+        MainTest.Run r = run("train", "--out", out, "--guard-window", "1");
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.firstLine()).contains("--guard-window");
         assertThat(run("train", "--out", out, "--guard-bad-window", "2", "--guard-max-bad", "3").firstLine())

@@ -18,7 +18,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-import static ai.behemoth.cli.TrainCommandTest.run;
+import static ai.behemoth.cli.MainTest.run;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -67,7 +67,7 @@ class InspectExpertsCommandTest {
         Files.writeString(run.resolve("metrics.jsonl"), "{\"step\":1,\"train_loss\":5.5,\"lr\":0.001,\"grad_norm\":1.0}\n");
         Path text = Files.writeString(tmp.resolve("text.txt"), TEXT);
 
-        TrainCommandTest.Run r = run("inspect", "experts", "--model", ckpt.toString(), "--data", text.toString(), "--json", "--threads", "1");
+        MainTest.Run r = run("inspect", "experts", "--model", ckpt.toString(), "--data", text.toString(), "--json", "--threads", "1");
         assertThat(r.code()).as(r.err()).isZero();
         JsonNode report = new ObjectMapper().readTree(r.out());
         assertThat(report.get("tokens").asLong()).isEqualTo(TEXT.length());

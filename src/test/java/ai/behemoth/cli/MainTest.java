@@ -9,7 +9,12 @@ import java.io.StringWriter;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class MainTest {
-    record Run(int code, String out, String err) {}
+    /** What one CLI invocation printed and returned. */
+    record Run(int code, String out, String err) {
+        String firstLine() {
+            return err.lines().findFirst().orElse("");
+        }
+    }
 
     static Run run(String... args) {
         CommandLine cli = Main.commandLine();

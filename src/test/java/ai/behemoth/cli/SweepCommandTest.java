@@ -16,7 +16,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
-import static ai.behemoth.cli.TrainCommandTest.run;
+import static ai.behemoth.cli.MainTest.run;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -47,7 +47,7 @@ class SweepCommandTest {
         grid.putArray("lr").add(0.01).add(0.003);
         Path spec = spec(grid);
         Path root = tmp.resolve("runs");
-        TrainCommandTest.Run r = run("sweep", spec.toString(), "--root", root.toString());
+        MainTest.Run r = run("sweep", spec.toString(), "--root", root.toString());
         assertThat(r.code()).as(r.err()).isZero();
 
         List<RunRegistry.Entry> entries = RunRegistry.read(root);
@@ -105,7 +105,7 @@ class SweepCommandTest {
         ArrayNode speeds = grid.putArray("warp-speed");
         speeds.add(1).add(2);
         Path root = tmp.resolve("runs");
-        TrainCommandTest.Run r = run("sweep", spec(grid).toString(), "--root", root.toString());
+        MainTest.Run r = run("sweep", spec(grid).toString(), "--root", root.toString());
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.firstLine()).contains("sweep.json").contains("warp-speed").contains("not a flag");
         assertThat(root).doesNotExist();

@@ -1,5 +1,7 @@
 package ai.behemoth.cli;
 
+import ai.behemoth.cli.MainTest.Run;
+
 import ai.behemoth.train.Checkpoint;
 import ai.behemoth.train.CheckpointTestSupport;
 import org.junit.jupiter.api.Test;
@@ -15,6 +17,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
+import static ai.behemoth.cli.MainTest.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Bad flags and bad checkpoints are refused with one line before any work, and leave existing runs as they were. */
@@ -22,20 +25,7 @@ class TrainCommandTest {
     @TempDir
     Path tmp;
 
-    record Run(int code, String out, String err) {
-        String firstLine() {
-            return err.lines().findFirst().orElse("");
-        }
-    }
 
-    static Run run(String... args) {
-        CommandLine cli = Main.commandLine();
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int code = cli.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     /** Every file under {@code dir} with its bytes, to show that a refused command changed nothing. */
     static Map<String, String> snapshot(Path dir) throws IOException {
