@@ -22,6 +22,7 @@ import java.io.PrintWriter;
                 ReportCommand.class,
                 InspectCommand.class,
                 QuantizeCommand.class,
+                ExportCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
