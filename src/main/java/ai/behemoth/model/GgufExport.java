@@ -30,7 +30,7 @@ public final class GgufExport {
         };
         try (ModelWeights w = CheckpointWeights.load(checkpoint, null)) {
             ModelConfig c = w.config();
-            GgufArchitecture arch = GgufArchitecture.of(c, w.layers().stream().anyMatch(l -> l.routerBias() != null));
+            GgufArchitecture arch = GgufArchitecture.of(c, w.layers().stream().anyMatch(GgufExport::hasSelectionBias));
             GgufWriter g = new GgufWriter();
             g.put("general.name", GgufValue.string(String.valueOf(checkpoint.toAbsolutePath().normalize().getFileName())));
             g.put("general.file_type", GgufValue.uint32(fileType));
@@ -76,6 +76,13 @@ public final class GgufExport {
         } catch (IllegalArgumentException e) {
             throw new IOException(checkpoint + ": " + e.getMessage(), e);
         }
+    }
+
+    /** A selection bias that is all zeros (training without aux-loss-free balancing saves one) changes nothing. */
+    private static boolean hasSelectionBias(LayerWeights layer) {
+        if (layer.routerBias() == null) return false;
+        for (float b : layer.routerBias()) if (b != 0) return true;
+        return false;
     }
 
     private static void vector(GgufWriter g, String name, float[] v) {
