@@ -180,6 +180,30 @@ class GgufRoundTripTest {
     }
 
     @Test
+    void quantiseOnLoadGivesTheSameBlocksAsFromTheCheckpoint() throws Exception {
+        Path gguf = export("mixtral", GgmlType.F32); // Q/K rows stored permuted: put back, then quantised
+        try (ModelWeights a = GgufWeights.load(gguf, GgmlType.Q8_0); ModelWeights b = CheckpointWeights.load(tmp.resolve("mixtral"), GgmlType.Q8_0)) {
+            assertSameMatrix(a.layers().get(2).expertDown(), b.layers().get(2).expertDown());
+            assertSameMatrix(a.layers().get(0).wq(), b.layers().get(0).wq());
+            assertThat(a.layers().get(0).wq().type()).isEqualTo(GgmlType.Q8_0);
+        }
+    }
+
+    @Test
+    void anArchitectureBehemothDoesNotRunIsNamed() throws Exception {
+        Path good = export("dense", GgmlType.F32), other = tmp.resolve("gpt2.gguf");
+        try (GgufFile f = GgufFile.open(good)) {
+            GgufWriter w = new GgufWriter();
+            f.metadata().forEach(w::put);
+            w.put("general.architecture", ai.behemoth.format.GgufValue.string("gpt2"));
+            for (GgufTensorInfo t : f.tensors()) w.addTensor(t.name(), t.type(), t.dims(), f.tensorData(t));
+            w.write(other);
+        }
+        assertThatThrownBy(() -> GgufWeights.load(other, null)).isInstanceOf(IOException.class)
+                .hasMessageContaining(other + ": general.architecture is 'gpt2'");
+    }
+
+    @Test
     void configsLlamaCppCannotRepresentAreRefusedWithAReason() throws Exception {
         ModelConfig.Builder b = TestCheckpoints.small("llama4").toBuilder();
         b.routerWeight = ModelConfig.RouterWeight.OUTPUT;
