@@ -21,11 +21,19 @@ import java.io.IOException;
  * <li>{@code llama4}: sigmoid router applied to the expert input, no renormalisation, a shared
  *     expert as wide as a routed one, MoE every {@code interleave_moe_layer_step} layers, weightless
  *     QK norm on RoPE layers; llama.cpp skips RoPE on every 4th layer (a fixed step) unless
- *     {@code attention.sliding_window} is 0, which turns NoPE off. RoPE rotates adjacent pairs.</li>
+ *     {@code attention.sliding_window} is 0, which turns NoPE off. RoPE rotates adjacent pairs. With
+ *     NoPE layers the context is capped at {@link #LLAMA4_FULL_ATTENTION} positions, the span over
+ *     which llama.cpp's chunked attention and temperature tuning change nothing.</li>
  * </ul>
  */
 enum GgufArchitecture {
     LLAMA("llama", true), QWEN3MOE("qwen3moe", false), LLAMA4("llama4", true);
+
+    /**
+     * Positions below this are computed alike by Behemoth and llama.cpp's llama4 (with NoPE layers):
+     * from position 8191 on, llama.cpp scales the NoPE layers' queries and attends in 8192-token chunks.
+     */
+    static final int LLAMA4_FULL_ATTENTION = 8191;
 
     final String key;
     /** Whether llama.cpp's RoPE for this architecture rotates adjacent pairs, so that Q/K rows are stored permuted. */
@@ -49,6 +57,9 @@ enum GgufArchitecture {
                     + c.sharedExpertHidden() + ", expert_hidden " + c.expertHidden() + ")");
             require(c.nopeEvery() == 4 || c.nopeEvery() == 0, "llama4 skips RoPE on every 4th layer or never, not every " + c.nopeEvery());
             require(c.qkNorm() == QkNorm.RMS, "llama4 needs the weightless QK norm (qk_norm rms), not " + c.qkNorm());
+            require(c.nopeEvery() == 0 || c.context() <= LLAMA4_FULL_ATTENTION, "llama.cpp's llama4 attends in chunks of 8192 and "
+                    + "tunes the NoPE layers' temperature from position 8191 on, which Behemoth does not: context must be at most "
+                    + LLAMA4_FULL_ATTENTION + ", not " + c.context());
             return LLAMA4;
         }
         require(c.nopeEvery() == 0, "NoPE layers (nope_every " + c.nopeEvery() + ") exist only in llama4, which needs a sigmoid router");
@@ -123,7 +134,8 @@ enum GgufArchitecture {
             case LLAMA4 -> {
                 int step = has(f, "interleave_moe_layer_step") ? u32(f, "interleave_moe_layer_step") : 1;
                 boolean noNope = has(f, "attention.sliding_window") && u32(f, "attention.sliding_window") == 0;
-                yield new ModelConfig(vocabSize, dim, layers, heads, kvHeads, headDim, context, theta, eps, ffn, experts, topK,
+                int usable = noNope ? context : Math.min(context, LLAMA4_FULL_ATTENTION);
+                yield new ModelConfig(vocabSize, dim, layers, heads, kvHeads, headDim, usable, theta, eps, ffn, experts, topK,
                         expertHidden, expertHidden, step, Router.SIGMOID, RouterWeight.INPUT, false, noNope ? 0 : 4, QkNorm.RMS, tied, 0.02);
             }
         };

@@ -215,6 +215,11 @@ class GgufRoundTripTest {
         TestCheckpoints.write(tmp.resolve("no-renorm"), r.build(), 1);
         assertThatThrownBy(() -> GgufExport.export(tmp.resolve("no-renorm"), GgmlType.F32, tmp.resolve("x.gguf")))
                 .isInstanceOf(IOException.class).hasMessageContaining("without renormalised top-k");
+        ModelConfig.Builder l = TestCheckpoints.small("llama4").toBuilder();
+        l.context = 9000;
+        ModelConfig longLlama4 = l.build(); // checked on the config alone: a training model of that context would not fit a test
+        assertThatThrownBy(() -> GgufArchitecture.of(longLlama4, false))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("context must be at most 8191, not 9000");
         assertThat(tmp.resolve("x.gguf")).doesNotExist();
     }
 }
