@@ -20,7 +20,8 @@ import java.util.Map;
  * tokens as their text), {@code token_type} (1 normal, 3 control, 5 unused padding), {@code merges}
  * as {@code "left right"}, and {@code tokenizer.ggml.pre} naming the pre-tokenizer. Behemoth's
  * pre-tokenizer is the Llama 3 expression, which llama.cpp calls {@code llama-bpe}; llama.cpp encodes
- * that pre-tokenizer with {@code ignore_merges}, so a file read here does too.
+ * that pre-tokenizer with {@code ignore_merges}, so a file read here does too. Files with the
+ * {@code qwen2} pre-tokenizer (Qwen2/Qwen3: digits one at a time, no ignore_merges) are read as well.
  */
 public final class GgufVocabulary {
     private GgufVocabulary() {}
@@ -76,8 +77,8 @@ public final class GgufVocabulary {
         if (!model.equals("gpt2"))
             throw new IOException(file.path() + ": tokenizer.ggml.model is '" + model + "'; Behemoth reads only 'gpt2' (byte-level BPE)");
         String pre = file.metadata().containsKey("tokenizer.ggml.pre") ? file.getString("tokenizer.ggml.pre") : "default";
-        if (!pre.equals("llama-bpe"))
-            throw new IOException(file.path() + ": tokenizer.ggml.pre is '" + pre + "'; Behemoth has only the 'llama-bpe' pre-tokenizer");
+        if (!pre.equals("llama-bpe") && !pre.equals("qwen2"))
+            throw new IOException(file.path() + ": tokenizer.ggml.pre is '" + pre + "'; Behemoth has the 'llama-bpe' and 'qwen2' pre-tokenizers");
         List<?> tokens = array(file, "tokenizer.ggml.tokens", GgufValueType.STRING);
         List<?> types = file.metadata().containsKey("tokenizer.ggml.token_type") ? array(file, "tokenizer.ggml.token_type", GgufValueType.INT32) : null;
         if (types != null && types.size() != tokens.size())
@@ -109,7 +110,8 @@ public final class GgufVocabulary {
             right[rank] = r;
         }
         try {
-            return new BpeTokenizer(tokenBytes, left, right, specials, true);
+            BpeTokenizer bpe = new BpeTokenizer(tokenBytes, left, right, specials, pre.equals("llama-bpe"));
+            return pre.equals("qwen2") ? new SingleDigitTokenizer(bpe) : bpe;
         } catch (IllegalArgumentException e) {
             throw new IOException(file.path() + ": tokenizer: " + e.getMessage(), e);
         }

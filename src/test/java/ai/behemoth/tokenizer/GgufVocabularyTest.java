@@ -56,16 +56,42 @@ class GgufVocabularyTest {
         for (int i = 0; i < ids.length; i++) assertThat(ids[i]).isEqualTo(bytes[i] & 0xff);
     }
 
+    /** qwen2's expression, compiled by java.util.regex: the reference for the split. */
+    private static final java.util.regex.Pattern QWEN2 = java.util.regex.Pattern.compile(
+            "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+            java.util.regex.Pattern.UNICODE_CHARACTER_CLASS);
+
+    @Test
+    void qwen2PreTokenizerSplitsDigitsOneByOne() throws IOException {
+        BpeTokenizer trained = BpeTokenizer.train(BundledCorpus.shakespeare().substring(0, 20_000) + " 1234 2024 365 12 ".repeat(50), 400);
+        GgufWriter w = new GgufWriter();
+        GgufVocabulary.write(trained, 400, w);
+        w.put("tokenizer.ggml.pre", GgufValue.string("qwen2"));
+        Path file = tmp.resolve("qwen2.gguf");
+        w.write(file);
+        Tokenizer qwen;
+        try (GgufFile f = GgufFile.open(file)) {
+            qwen = GgufVocabulary.read(f);
+        }
+        String text = "In 2024, 12345 men paid £1,000.50 for ١٢٣ and Ⅻ items. " + RandomText.generate(new Random(9), 300);
+        java.util.regex.Matcher m = QWEN2.matcher(text);
+        java.util.List<Integer> expected = new java.util.ArrayList<>();
+        while (m.find()) for (int id : trained.encodePiece(m.group())) expected.add(id);
+        assertThat(qwen.encode(text)).containsExactly(expected.stream().mapToInt(Integer::intValue).toArray());
+        assertThat(qwen.encode("2024")).hasSize(4).isNotEqualTo(trained.encode("2024"));
+        assertThat(qwen.decode(qwen.encode(text))).isEqualTo(text.getBytes(StandardCharsets.UTF_8));
+    }
+
     @Test
     void otherTokenizerModelsAndPreTokenizersAreRefusedByName() throws IOException {
         GgufWriter w = new GgufWriter();
         GgufVocabulary.write(new ByteTokenizer(), 256, w);
-        w.put("tokenizer.ggml.pre", GgufValue.string("qwen2"));
-        Path file = tmp.resolve("qwen2.gguf");
+        w.put("tokenizer.ggml.pre", GgufValue.string("gpt-4o"));
+        Path file = tmp.resolve("gpt-4o.gguf");
         w.write(file);
         try (GgufFile f = GgufFile.open(file)) {
             assertThatThrownBy(() -> GgufVocabulary.read(f)).isInstanceOf(IOException.class)
-                    .hasMessageContaining("tokenizer.ggml.pre is 'qwen2'");
+                    .hasMessageContaining("tokenizer.ggml.pre is 'gpt-4o'");
         }
         w.put("tokenizer.ggml.model", GgufValue.string("llama"));
         w.write(file);
