@@ -21,7 +21,8 @@ import java.util.Map;
  * as {@code "left right"}, and {@code tokenizer.ggml.pre} naming the pre-tokenizer. Behemoth's
  * pre-tokenizer is the Llama 3 expression, which llama.cpp calls {@code llama-bpe}; llama.cpp encodes
  * that pre-tokenizer with {@code ignore_merges}, so a file read here does too. Files with the
- * {@code qwen2} pre-tokenizer (Qwen2/Qwen3: digits one at a time, no ignore_merges) are read as well.
+ * {@code qwen2} pre-tokenizer (Qwen2/Qwen3: digits one at a time, no ignore_merges) are read as well,
+ * and {@code llama} (SentencePiece) vocabularies as {@link SentencePieceTokenizer}.
  */
 public final class GgufVocabulary {
     private GgufVocabulary() {}
@@ -74,8 +75,9 @@ public final class GgufVocabulary {
     /** Reads the {@code gpt2} tokenizer of {@code file}; anything else is an IOException naming the file and key. */
     public static Tokenizer read(GgufFile file) throws IOException {
         String model = file.getString("tokenizer.ggml.model");
+        if (model.equals("llama")) return readSentencePiece(file);
         if (!model.equals("gpt2"))
-            throw new IOException(file.path() + ": tokenizer.ggml.model is '" + model + "'; Behemoth reads only 'gpt2' (byte-level BPE)");
+            throw new IOException(file.path() + ": tokenizer.ggml.model is '" + model + "'; Behemoth reads 'gpt2' (byte-level BPE) and 'llama' (SentencePiece)");
         String pre = file.metadata().containsKey("tokenizer.ggml.pre") ? file.getString("tokenizer.ggml.pre") : "default";
         if (!pre.equals("llama-bpe") && !pre.equals("qwen2"))
             throw new IOException(file.path() + ": tokenizer.ggml.pre is '" + pre + "'; Behemoth has the 'llama-bpe' and 'qwen2' pre-tokenizers");
@@ -115,6 +117,31 @@ public final class GgufVocabulary {
         } catch (IllegalArgumentException e) {
             throw new IOException(file.path() + ": tokenizer: " + e.getMessage(), e);
         }
+    }
+
+    /** A {@code llama} (SentencePiece) vocabulary: tokens, scores, token types, and {@code add_space_prefix} (default true). */
+    private static Tokenizer readSentencePiece(GgufFile file) throws IOException {
+        List<?> tokens = array(file, "tokenizer.ggml.tokens", GgufValueType.STRING);
+        List<?> scores = array(file, "tokenizer.ggml.scores", GgufValueType.FLOAT32);
+        List<?> types = array(file, "tokenizer.ggml.token_type", GgufValueType.INT32);
+        if (scores.size() != tokens.size() || types.size() != tokens.size())
+            throw new IOException(file.path() + ": tokenizer.ggml.scores and token_type must have one entry per token (" + tokens.size() + ")");
+        String[] pieces = new String[tokens.size()];
+        float[] score = new float[pieces.length];
+        int[] type = new int[pieces.length];
+        Map<String, Integer> specials = new LinkedHashMap<>();
+        for (int id = 0; id < pieces.length; id++) {
+            pieces[id] = (String) tokens.get(id);
+            score[id] = (Float) scores.get(id);
+            type[id] = (Integer) types.get(id);
+            if (type[id] == CONTROL) specials.putIfAbsent(pieces[id], id);
+        }
+        GgufValue prefix = file.metadata().get("tokenizer.ggml.add_space_prefix");
+        boolean addSpacePrefix = prefix == null || Boolean.TRUE.equals(prefix.value());
+        int unknown = file.metadata().containsKey("tokenizer.ggml.unknown_token_id") ? (int) file.getLong("tokenizer.ggml.unknown_token_id") : 0;
+        if (unknown < 0 || unknown >= pieces.length)
+            throw new IOException(file.path() + ": tokenizer.ggml.unknown_token_id " + unknown + " is not a token");
+        return new SentencePieceTokenizer(pieces, score, type, specials, addSpacePrefix, unknown);
     }
 
     private static List<?> array(GgufFile file, String key, GgufValueType elementType) throws IOException {

@@ -93,11 +93,11 @@ class GgufVocabularyTest {
             assertThatThrownBy(() -> GgufVocabulary.read(f)).isInstanceOf(IOException.class)
                     .hasMessageContaining("tokenizer.ggml.pre is 'gpt-4o'");
         }
-        w.put("tokenizer.ggml.model", GgufValue.string("llama"));
+        w.put("tokenizer.ggml.model", GgufValue.string("rwkv"));
         w.write(file);
         try (GgufFile f = GgufFile.open(file)) {
             assertThatThrownBy(() -> GgufVocabulary.read(f)).isInstanceOf(IOException.class)
-                    .hasMessageContaining("tokenizer.ggml.model is 'llama'");
+                    .hasMessageContaining("tokenizer.ggml.model is 'rwkv'");
         }
     }
 }
