@@ -26,6 +26,7 @@ import java.io.PrintWriter;
                 QuantizeCommand.class,
                 ServeCommand.class,
                 EvalCommand.class,
+                ExportCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

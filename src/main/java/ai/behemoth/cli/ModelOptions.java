@@ -12,7 +12,7 @@ import java.util.Locale;
 
 /** {@code --model}, {@code --quantize}, {@code --threads}: shared by the commands that run a model. */
 final class ModelOptions {
-    @Option(names = "--model", required = true, paramLabel = "PATH", description = "Checkpoint folder (config.json, model.safetensors, tokenizer.json).")
+    @Option(names = "--model", required = true, paramLabel = "PATH", description = "Checkpoint folder (config.json, model.safetensors, tokenizer.json) or a GGUF file.")
     Path model;
 
     @Option(names = "--quantize", paramLabel = "TYPE", converter = QuantizeType.class,

@@ -1,6 +1,7 @@
 package ai.behemoth.generate;
 
 import ai.behemoth.model.CheckpointWeights;
+import ai.behemoth.model.GgufWeights;
 import ai.behemoth.model.InferenceModel;
 import ai.behemoth.model.ModelConfig;
 import ai.behemoth.model.ModelWeights;
@@ -9,6 +10,7 @@ import ai.behemoth.tensor.quant.GgmlType;
 import ai.behemoth.tokenizer.Tokenizer;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
@@ -40,16 +42,17 @@ public final class LanguageModel implements AutoCloseable {
         tok.specialToken(ChatTemplate.END_OF_TURN).ifPresent(endTokens::add);
     }
 
-    /** Loads a checkpoint folder with its weights as stored (memory-mapped). */
+    /** Loads a checkpoint folder or a GGUF file with its weights as stored (memory-mapped). */
     public static LanguageModel load(Path checkpoint) throws IOException {
         return load(checkpoint, null);
     }
 
     /**
-     * Loads a checkpoint folder; {@code quantize} (F16, BF16, Q8_0, Q4_0, or null to keep the stored
+     * Loads a checkpoint folder, or a GGUF file (any regular file); {@code quantize} (F16, BF16, Q8_0, Q4_0, or null to keep the stored
      * type) converts every matrix once, on load.
      */
     public static LanguageModel load(Path checkpoint, GgmlType quantize) throws IOException {
+        if (Files.isRegularFile(checkpoint)) return of(GgufWeights.load(checkpoint, quantize));
         return of(CheckpointWeights.load(checkpoint, quantize));
     }
 

@@ -135,28 +135,29 @@ public final class CheckpointWeights {
             int cols = (int) s[s.length - 1], rows = (int) (e.elements() / cols);
             Matrix stored = new Matrix(name, e.type(), e.data(), rows, cols);
             if (quantize == null || quantize == e.type()) return stored;
-            if (cols % quantize.blockSize != 0)
-                throw new IOException(file.file() + ": tensor " + name + " rows hold " + cols + " values, which " + quantize
-                        + " cannot store (it needs a multiple of " + quantize.blockSize + ")");
-            return convert(stored, quantize);
-        }
-
-        private Matrix convert(Matrix m, GgmlType type) {
-            long rowBytes = type.rowBytes(m.cols());
-            MemorySegment out = arena.allocate(rowBytes * m.rows(), 64);
-            ThreadLocal<float[]> scratch = ThreadLocal.withInitial(() -> new float[m.cols()]);
-            Parallel.forRange(m.rows(), r -> {
-                float[] row = scratch.get();
-                m.row(r, row, 0);
-                Quant.quantize(type, row, 0, m.cols(), out, r * rowBytes);
-            });
-            return new Matrix(m.name(), type, out, m.rows(), m.cols());
+            return convert(stored, quantize, arena, file.file());
         }
 
         void checkAllUsed() throws IOException {
             for (String name : file.tensors().keySet())
                 if (!used.contains(name)) throw new IOException(file.file() + ": unexpected tensor " + name + " (not part of this config)");
         }
+    }
+
+    /** {@code m} converted to {@code type} in a buffer of {@code arena}; IOException naming {@code file} when its rows do not fit the type's blocks. */
+    static Matrix convert(Matrix m, GgmlType type, Arena arena, Path file) throws IOException {
+        if (m.cols() % type.blockSize != 0)
+            throw new IOException(file + ": tensor " + m.name() + " rows hold " + m.cols() + " values, which " + type
+                    + " cannot store (it needs a multiple of " + type.blockSize + ")");
+        long rowBytes = type.rowBytes(m.cols());
+        MemorySegment out = arena.allocate(rowBytes * m.rows(), 64);
+        ThreadLocal<float[]> scratch = ThreadLocal.withInitial(() -> new float[m.cols()]);
+        Parallel.forRange(m.rows(), r -> {
+            float[] row = scratch.get();
+            m.row(r, row, 0);
+            Quant.quantize(type, row, 0, m.cols(), out, r * rowBytes);
+        });
+        return new Matrix(m.name(), type, out, m.rows(), m.cols());
     }
 
     /** The config, with a one-line message naming the file when it is missing, not JSON, or does not validate. */

@@ -124,7 +124,8 @@ public final class BpeTokenizer implements Tokenizer {
         return ids.toArray();
     }
 
-    private int[] encodePiece(String piece) {
+    /** The ids of one pre-token. */
+    int[] encodePiece(String piece) {
         int[] ids = cache.get(piece);
         if (ids != null) return ids;
         byte[] bytes = piece.getBytes(StandardCharsets.UTF_8);

@@ -1,0 +1,181 @@
+package ai.behemoth.model;
+
+import ai.behemoth.format.GgufFile;
+import ai.behemoth.format.GgufValue;
+import ai.behemoth.format.GgufWriter;
+import ai.behemoth.model.ModelConfig.QkNorm;
+import ai.behemoth.model.ModelConfig.Router;
+import ai.behemoth.model.ModelConfig.RouterWeight;
+
+import java.io.IOException;
+
+/**
+ * The llama.cpp architectures a Behemoth config maps onto, with their hyper-parameter keys
+ * (llama.cpp {@code src/llama-arch.cpp}, {@code src/llama-model.cpp}):
+ * <ul>
+ * <li>{@code llama}: dense, or Mixtral-style experts on every layer (softmax router, top-k weights
+ *     renormalised, applied to the expert output); the expert width is {@code feed_forward_length}.
+ *     RoPE rotates adjacent pairs, so Q and K rows are stored permuted (see {@link #permutesQk}).</li>
+ * <li>{@code qwen3moe}: experts on every layer, softmax and renormalised, RMS QK norm with weights;
+ *     RoPE rotates halves, as Behemoth does.</li>
+ * <li>{@code llama4}: sigmoid router applied to the expert input, no renormalisation, a shared
+ *     expert as wide as a routed one, MoE every {@code interleave_moe_layer_step} layers, weightless
+ *     QK norm on RoPE layers; llama.cpp skips RoPE on every 4th layer (a fixed step) unless
+ *     {@code attention.sliding_window} is 0, which turns NoPE off. RoPE rotates adjacent pairs. With
+ *     NoPE layers the context is capped at {@link #LLAMA4_FULL_ATTENTION} positions, the span over
+ *     which llama.cpp's chunked attention and temperature tuning change nothing.</li>
+ * </ul>
+ */
+enum GgufArchitecture {
+    LLAMA("llama", true), QWEN3MOE("qwen3moe", false), LLAMA4("llama4", true);
+
+    /**
+     * Positions below this are computed alike by Behemoth and llama.cpp's llama4 (with NoPE layers):
+     * from position 8191 on, llama.cpp scales the NoPE layers' queries and attends in 8192-token chunks.
+     */
+    static final int LLAMA4_FULL_ATTENTION = 8191;
+
+    final String key;
+    /** Whether llama.cpp's RoPE for this architecture rotates adjacent pairs, so that Q/K rows are stored permuted. */
+    final boolean permutesQk;
+
+    GgufArchitecture(String key, boolean permutesQk) {
+        this.key = key;
+        this.permutesQk = permutesQk;
+    }
+
+    /** The architecture for {@code c}; IllegalArgumentException saying why when llama.cpp cannot represent it. */
+    static GgufArchitecture of(ModelConfig c, boolean hasRouterBias) {
+        if (hasRouterBias)
+            throw new IllegalArgumentException("the routers carry aux-loss-free selection biases, which llama.cpp's llama, qwen3moe and llama4 cannot hold");
+        if (c.router() == Router.SIGMOID || c.routerWeight() == RouterWeight.INPUT || c.sharedExpertHidden() > 0) {
+            require(c.experts() > 0, "a dense model with a sigmoid/input-weighted router setting");
+            require(c.router() == Router.SIGMOID, "llama4 needs router sigmoid, not " + c.router());
+            require(c.routerWeight() == RouterWeight.INPUT, "llama4 needs router_weight input (a sigmoid router on the expert output has no llama.cpp architecture)");
+            require(!c.renormTopK(), "llama4 does not renormalise the top-k weights (renorm_top_k must be false with a sigmoid router)");
+            require(c.sharedExpertHidden() == c.expertHidden(), "llama4 needs a shared expert as wide as a routed one (shared_expert_hidden "
+                    + c.sharedExpertHidden() + ", expert_hidden " + c.expertHidden() + ")");
+            require(c.nopeEvery() == 4 || c.nopeEvery() == 0, "llama4 skips RoPE on every 4th layer or never, not every " + c.nopeEvery());
+            require(c.qkNorm() == QkNorm.RMS, "llama4 needs the weightless QK norm (qk_norm rms), not " + c.qkNorm());
+            require(c.nopeEvery() == 0 || c.context() <= LLAMA4_FULL_ATTENTION, "llama.cpp's llama4 attends in chunks of 8192 and "
+                    + "tunes the NoPE layers' temperature from position 8191 on, which Behemoth does not: context must be at most "
+                    + LLAMA4_FULL_ATTENTION + ", not " + c.context());
+            return LLAMA4;
+        }
+        require(c.nopeEvery() == 0, "NoPE layers (nope_every " + c.nopeEvery() + ") exist only in llama4, which needs a sigmoid router");
+        if (c.experts() > 0) {
+            require(c.moeEvery() == 1, "MoE on every " + c.moeEvery() + " layers exists only in llama4");
+            require(c.renormTopK(), "a softmax router without renormalised top-k weights has no llama.cpp architecture (llama and qwen3moe renormalise)");
+        }
+        if (c.qkNorm() == QkNorm.RMS_WEIGHT) {
+            require(c.experts() > 0, "a dense model with weighted QK norm (qwen3) is not exported");
+            return QWEN3MOE;
+        }
+        require(c.qkNorm() == QkNorm.NONE, "llama has no QK norm (qk_norm " + c.qkNorm() + ")");
+        return LLAMA;
+    }
+
+    private static void require(boolean ok, String reason) {
+        if (!ok) throw new IllegalArgumentException("cannot export to GGUF: " + reason);
+    }
+
+    static GgufArchitecture named(String key, GgufFile file) throws IOException {
+        for (GgufArchitecture a : values()) if (a.key.equals(key)) return a;
+        throw new IOException(file.path() + ": general.architecture is '" + key + "'; Behemoth runs llama, qwen3moe and llama4");
+    }
+
+    /** Writes {@code general.architecture} and the {@code <arch>.*} hyper-parameters of {@code c}. */
+    void writeHyperParameters(ModelConfig c, GgufWriter out) {
+        out.put("general.architecture", GgufValue.string(key));
+        out.put(key + ".context_length", GgufValue.uint32(c.context()));
+        out.put(key + ".embedding_length", GgufValue.uint32(c.dim()));
+        out.put(key + ".block_count", GgufValue.uint32(c.layers()));
+        boolean allMoe = c.experts() > 0 && c.moeEvery() == 1;
+        out.put(key + ".feed_forward_length", GgufValue.uint32(this == LLAMA && allMoe ? c.expertHidden() : c.ffnHidden()));
+        out.put(key + ".attention.head_count", GgufValue.uint32(c.heads()));
+        out.put(key + ".attention.head_count_kv", GgufValue.uint32(c.kvHeads()));
+        out.put(key + ".attention.key_length", GgufValue.uint32(c.headDim()));
+        out.put(key + ".attention.value_length", GgufValue.uint32(c.headDim()));
+        out.put(key + ".rope.dimension_count", GgufValue.uint32(c.headDim()));
+        out.put(key + ".rope.freq_base", GgufValue.float32((float) c.ropeTheta()));
+        out.put(key + ".attention.layer_norm_rms_epsilon", GgufValue.float32((float) c.normEps()));
+        out.put(key + ".vocab_size", GgufValue.uint32(c.vocabSize()));
+        if (c.experts() > 0) {
+            out.put(key + ".expert_count", GgufValue.uint32(c.experts()));
+            out.put(key + ".expert_used_count", GgufValue.uint32(c.topK()));
+        }
+        if (this != LLAMA && c.experts() > 0) out.put(key + ".expert_feed_forward_length", GgufValue.uint32(c.expertHidden()));
+        if (this == LLAMA4) {
+            out.put(key + ".interleave_moe_layer_step", GgufValue.uint32(c.moeEvery()));
+            if (c.nopeEvery() == 0) out.put(key + ".attention.sliding_window", GgufValue.uint32(0));
+        }
+    }
+
+    /** The config these hyper-parameters describe; {@code tied} when the file has no {@code output.weight}. */
+    ModelConfig readConfig(GgufFile f, int vocabSize, boolean tied) throws IOException {
+        int dim = u32(f, "embedding_length"), heads = u32(f, "attention.head_count");
+        int kvHeads = has(f, "attention.head_count_kv") ? u32(f, "attention.head_count_kv") : heads;
+        int headDim = has(f, "attention.key_length") ? u32(f, "attention.key_length") : dim / Math.max(1, heads);
+        if (has(f, "attention.value_length") && u32(f, "attention.value_length") != headDim)
+            throw new IOException(f.path() + ": " + key + ".attention.value_length differs from key_length; Behemoth needs them equal");
+        double theta = has(f, key + ".rope.freq_base") ? number(f, "rope.freq_base") : 10000;
+        double eps = number(f, "attention.layer_norm_rms_epsilon");
+        int ffn = u32(f, "feed_forward_length");
+        int experts = has(f, "expert_count") ? u32(f, "expert_count") : 0;
+        int topK = experts > 0 ? u32(f, "expert_used_count") : 0;
+        int expertHidden = experts == 0 ? 0 : this == LLAMA ? ffn : u32(f, "expert_feed_forward_length");
+        int context = u32(f, "context_length");
+        int layers = u32(f, "block_count");
+        ModelConfig config = switch (this) {
+            case LLAMA -> new ModelConfig(vocabSize, dim, layers, heads, kvHeads, headDim, context, theta, eps, ffn, experts, topK,
+                    expertHidden, 0, 1, Router.SOFTMAX, RouterWeight.OUTPUT, true, 0, QkNorm.NONE, tied, 0.02);
+            case QWEN3MOE -> new ModelConfig(vocabSize, dim, layers, heads, kvHeads, headDim, context, theta, eps, ffn, experts, topK,
+                    expertHidden, 0, 1, Router.SOFTMAX, RouterWeight.OUTPUT, true, 0, QkNorm.RMS_WEIGHT, tied, 0.02);
+            case LLAMA4 -> {
+                int step = has(f, "interleave_moe_layer_step") ? u32(f, "interleave_moe_layer_step") : 1;
+                boolean noNope = has(f, "attention.sliding_window") && u32(f, "attention.sliding_window") == 0;
+                int usable = noNope ? context : Math.min(context, LLAMA4_FULL_ATTENTION);
+                yield new ModelConfig(vocabSize, dim, layers, heads, kvHeads, headDim, usable, theta, eps, ffn, experts, topK,
+                        expertHidden, expertHidden, step, Router.SIGMOID, RouterWeight.INPUT, false, noNope ? 0 : 4, QkNorm.RMS, tied, 0.02);
+            }
+        };
+        try {
+            return config.validate();
+        } catch (IllegalArgumentException e) {
+            throw new IOException(f.path() + ": the " + key + " hyper-parameters do not fit together: " + e.getMessage(), e);
+        }
+    }
+
+    private boolean has(GgufFile f, String name) {
+        return f.metadata().containsKey(name.startsWith(key + ".") ? name : key + "." + name);
+    }
+
+    private int u32(GgufFile f, String name) throws IOException {
+        long v = f.getLong(key + "." + name);
+        if (v < 0 || v > 1 << 30) throw new IOException(f.path() + ": metadata " + key + "." + name + " = " + v + " is out of range");
+        return (int) v;
+    }
+
+    private double number(GgufFile f, String name) throws IOException {
+        GgufValue v = f.get(key + "." + name);
+        if (v.value() instanceof Float x) return x;
+        if (v.value() instanceof Double x) return x;
+        throw new IOException(f.path() + ": metadata " + key + "." + name + " is " + v.type() + ", expected FLOAT32");
+    }
+
+    /**
+     * Where llama.cpp's pair-rotating layout keeps row {@code stored} of a Q or K matrix: in
+     * Behemoth's layout (rotating halves), row {@code h·headDim + j·headDim/2 + i} of head h; the
+     * GGUF file holds it at {@code h·headDim + 2i + j} (Hugging Face → GGUF converter's permutation).
+     */
+    static int originalRow(int stored, int headDim) {
+        int head = stored / headDim, within = stored % headDim;
+        return head * headDim + (within % 2) * (headDim / 2) + within / 2;
+    }
+
+    /** The inverse of {@link #originalRow}: the stored row of Behemoth's row {@code original}. */
+    static int storedRow(int original, int headDim) {
+        int head = original / headDim, within = original % headDim, half = headDim / 2;
+        return head * headDim + 2 * (within % half) + within / half;
+    }
+}

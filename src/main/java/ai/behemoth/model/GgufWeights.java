@@ -1,0 +1,140 @@
+package ai.behemoth.model;
+
+import ai.behemoth.format.GgufFile;
+import ai.behemoth.format.GgufTensorInfo;
+import ai.behemoth.format.GgufValue;
+import ai.behemoth.tensor.quant.GgmlType;
+import ai.behemoth.tokenizer.GgufVocabulary;
+import ai.behemoth.tokenizer.Tokenizer;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Loads a GGUF file of architecture {@code llama}, {@code qwen3moe} or {@code llama4} as
+ * {@link ModelWeights}: the config from the {@code <arch>.*} keys ({@link GgufArchitecture}), the
+ * tokenizer from {@code tokenizer.ggml.*} ({@link GgufVocabulary}), the weights from the
+ * {@code blk.N.*} tensors, memory-mapped. Every tensor the config needs must be there with exactly
+ * the shape it needs, and no other tensor may be: anything else is an IOException naming the file
+ * and the tensor. Q and K rows stored in llama.cpp's pair-rotating order are put back in
+ * Behemoth's (rows copied as stored, so any type works).
+ */
+public final class GgufWeights {
+    private GgufWeights() {}
+
+    /** @param quantize the type to convert matrices to on load, or null to use them as stored */
+    public static ModelWeights load(Path path, GgmlType quantize) throws IOException {
+        GgufFile f = GgufFile.open(path);
+        Arena arena = Arena.ofShared();
+        try {
+            GgufArchitecture arch = GgufArchitecture.named(f.getString("general.architecture"), f);
+            Tokenizer tokenizer = GgufVocabulary.read(f);
+            ModelConfig c = arch.readConfig(f, tokenizer.vocabSize(), f.tensor("output.weight") == null);
+            Reader r = new Reader(f, quantize, arena);
+            int dim = c.dim(), hd = arch.permutesQk ? c.headDim() : 0;
+            Matrix embedding = r.matrix("token_embd.weight", 0, dim, c.vocabSize());
+            List<LayerWeights> layers = new ArrayList<>();
+            for (int l = 0; l < c.layers(); l++) {
+                String b = "blk." + l + ".";
+                boolean moe = c.isMoeLayer(l), shared = moe && c.sharedExpertHidden() > 0;
+                boolean qkWeights = c.qkNorm() == ModelConfig.QkNorm.RMS_WEIGHT;
+                int e = c.experts(), he = c.expertHidden(), hs = c.sharedExpertHidden(), ff = c.ffnHidden();
+                layers.add(new LayerWeights(
+                        r.vector(b + "attn_norm.weight", dim),
+                        r.matrix(b + "attn_q.weight", hd, dim, c.qDim()), r.matrix(b + "attn_k.weight", hd, dim, c.kvDim()),
+                        r.matrix(b + "attn_v.weight", 0, dim, c.kvDim()), r.matrix(b + "attn_output.weight", 0, c.qDim(), dim),
+                        qkWeights ? r.vector(b + "attn_q_norm.weight", c.headDim()) : null,
+                        qkWeights ? r.vector(b + "attn_k_norm.weight", c.headDim()) : null,
+                        r.vector(b + "ffn_norm.weight", dim),
+                        moe ? null : r.matrix(b + "ffn_gate.weight", 0, dim, ff),
+                        moe ? null : r.matrix(b + "ffn_up.weight", 0, dim, ff),
+                        moe ? null : r.matrix(b + "ffn_down.weight", 0, ff, dim),
+                        moe ? r.matrix(b + "ffn_gate_inp.weight", 0, dim, e) : null,
+                        moe ? r.matrix(b + "ffn_gate_exps.weight", 0, dim, he, e) : null,
+                        moe ? r.matrix(b + "ffn_up_exps.weight", 0, dim, he, e) : null,
+                        moe ? r.matrix(b + "ffn_down_exps.weight", 0, he, dim, e) : null,
+                        null,
+                        shared ? r.matrix(b + "ffn_gate_shexp.weight", 0, dim, hs) : null,
+                        shared ? r.matrix(b + "ffn_up_shexp.weight", 0, dim, hs) : null,
+                        shared ? r.matrix(b + "ffn_down_shexp.weight", 0, hs, dim) : null));
+            }
+            float[] norm = r.vector("output_norm.weight", dim);
+            Matrix output = c.tiedEmbeddings() ? embedding : r.matrix("output.weight", 0, dim, c.vocabSize());
+            r.checkAllUsed();
+            GgufValue template = f.metadata().get("tokenizer.chat_template");
+            String chatTemplate = template != null && template.value() instanceof String s ? s : null;
+            AutoCloseable resources = () -> {
+                arena.close();
+                f.close();
+            };
+            return new ModelWeights(c, tokenizer, embedding, List.copyOf(layers), norm, output, chatTemplate, resources);
+        } catch (IOException | RuntimeException e) {
+            arena.close();
+            f.close();
+            if (e instanceof IllegalArgumentException || e instanceof UnsupportedOperationException)
+                throw new IOException(path + ": " + e.getMessage(), e);
+            throw e;
+        }
+    }
+
+    /** Reads tensors by name, checking each one's dims, and remembering which were used. */
+    private static final class Reader {
+        private final GgufFile file;
+        private final GgmlType quantize;
+        private final Arena arena;
+        private final Set<String> used = new HashSet<>();
+
+        Reader(GgufFile file, GgmlType quantize, Arena arena) {
+            this.file = file;
+            this.quantize = quantize;
+            this.arena = arena;
+        }
+
+        /** The tensor {@code name}, which must have exactly {@code dims} (ggml order). */
+        private GgufTensorInfo tensor(String name, long... dims) throws IOException {
+            GgufTensorInfo t = file.tensor(name);
+            if (t == null) throw new IOException(file.path() + ": missing tensor " + name);
+            if (!Arrays.equals(t.dims(), dims))
+                throw new IOException(file.path() + ": tensor " + name + " has dims " + Arrays.toString(t.dims())
+                        + ", the config needs " + Arrays.toString(dims));
+            used.add(name);
+            return t;
+        }
+
+        float[] vector(String name, int n) throws IOException {
+            return file.readFloats(tensor(name, n));
+        }
+
+        /**
+         * A matrix of {@code rows} rows of {@code cols} ({@code experts} such matrices stacked, when
+         * given), its rows put back from llama.cpp's order when {@code permuteHeadDim > 0}, and
+         * converted when asked.
+         */
+        Matrix matrix(String name, int permuteHeadDim, int cols, int rows, int... experts) throws IOException {
+            GgufTensorInfo t = experts.length == 0 ? tensor(name, cols, rows) : tensor(name, cols, rows, experts[0]);
+            int allRows = (int) t.rows();
+            Matrix m = new Matrix(name, t.type(), file.tensorData(t), allRows, cols);
+            if (permuteHeadDim > 0) {
+                long rowBytes = m.rowBytes();
+                MemorySegment out = arena.allocate(rowBytes * allRows, 64);
+                for (int o = 0; o < allRows; o++)
+                    out.asSlice(o * rowBytes, rowBytes).copyFrom(m.data().asSlice(GgufArchitecture.storedRow(o, permuteHeadDim) * rowBytes, rowBytes));
+                m = new Matrix(name, t.type(), out, allRows, cols);
+            }
+            if (quantize == null || quantize == t.type()) return m;
+            return CheckpointWeights.convert(m, quantize, arena, file.path());
+        }
+
+        void checkAllUsed() throws IOException {
+            for (GgufTensorInfo t : file.tensors())
+                if (!used.contains(t.name())) throw new IOException(file.path() + ": unexpected tensor " + t.name() + " (not part of this config)");
+        }
+    }
+}
