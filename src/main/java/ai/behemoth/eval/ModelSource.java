@@ -26,10 +26,6 @@ public final class ModelSource {
     }
 
     public static LanguageModel load(Path model) throws IOException {
-        if (isGguf(model)) {
-            if (!Files.isRegularFile(model)) throw new NoSuchFileException(model.toString());
-            throw new IOException(model + ": evaluating GGUF models needs the GGUF loader of the inference engine, which is not there yet");
-        }
         return LanguageModel.load(model);
     }
 

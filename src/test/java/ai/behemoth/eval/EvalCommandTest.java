@@ -1,5 +1,8 @@
 package ai.behemoth.eval;
 
+import ai.behemoth.model.GgufExport;
+import ai.behemoth.tensor.quant.GgmlType;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.BeforeAll;
@@ -82,6 +85,18 @@ class EvalCommandTest {
         }
         assertThat(b.path("items").path("columns").path("tokens")).isEqualTo(a.path("items").path("columns").path("tokens"));
         assertThat(b.path("settings")).isEqualTo(a.path("settings"));
+    }
+
+    /** A GGUF export of the same model scores the same, and its card binds the .gguf file's bytes. */
+    @Test
+    void aGgufExportScoresAsTheCheckpointDoes() throws IOException {
+        Path gguf = tmp.resolve("model.gguf"), ggufCard = tmp.resolve("gguf.card.json");
+        GgufExport.export(model, GgmlType.F32, gguf);
+        assertThat(perplexity(gguf, ggufCard).code()).isZero();
+        ObjectNode a = EvalCard.read(card), g = EvalCard.read(ggufCard);
+        assertThat(g.path("model").path("files").path("model.gguf").asText()).isEqualTo(Hashes.sha256(gguf));
+        assertThat(g.path("scores").path("nats_per_token").path("value").asDouble())
+                .isCloseTo(a.path("scores").path("nats_per_token").path("value").asDouble(), org.assertj.core.api.Assertions.within(1e-5));
     }
 
     @Test
@@ -207,7 +222,7 @@ class EvalCommandTest {
         Files.write(gguf, new byte[]{'G', 'G', 'U', 'F'});
         EvalFixtures.Result g = EvalFixtures.run("eval", "perplexity", "--model", gguf.toString(), "--data", text.toString());
         assertThat(g.code()).isEqualTo(1);
-        assertThat(g.err().strip()).startsWith("behemoth: error: " + gguf + ": evaluating GGUF models needs");
+        assertThat(g.err().strip()).startsWith("behemoth: error: " + gguf).doesNotContain("\n");
         assertThat(ModelSource.fileHashes(gguf)).containsExactly(java.util.Map.entry("model.gguf", Hashes.sha256(gguf)));
 
         Path notACard = tmp.resolve("not-a-card.json");
