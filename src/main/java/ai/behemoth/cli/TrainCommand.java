@@ -63,7 +63,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "Run folder (default: runs/<date-time>; on --resume, the checkpoint's run).")
     Path out;
 
-    @Option(names = "--steps", paramLabel = "N", description = "Optimizer steps (default: 3000).")
+    @Option(names = "--steps", paramLabel = "N", description = "Optimizer steps (default: 3500).")
     Integer steps;
 
     @Option(names = "--batch", paramLabel = "N", description = "Sequences per step (default: 8).")
