@@ -266,7 +266,11 @@ public final class RunReport {
             labelled(rows, n, "seconds", "wall time", v -> String.format(Locale.ROOT, "%,.1f s", v));
             labelled(rows, n, "kwh", "energy (kWh)", v -> String.format(Locale.ROOT, "%.4g", v));
             labelled(rows, n, "cost", "cost", v -> String.format(Locale.ROOT, "%,.4g", v));
-            for (String known : List.of("tokens", "flops", "flops_per_token", "mfu", "peak_gflops", "seconds", "kwh", "cost"))
+            labelled(rows, n, "tokens_per_s", "mean tokens/s", v -> String.format(Locale.ROOT, "%,.0f", v));
+            labelled(rows, n, "gflops_per_s", "GFLOP/s", v -> String.format(Locale.ROOT, "%,.1f", v));
+            // The labelled figures, and those the step records above already show.
+            for (String known : List.of("tokens", "flops", "flops_per_token", "mfu", "peak_gflops", "seconds", "kwh", "cost",
+                    "tokens_per_s", "gflops_per_s", "train_loss", "val_loss", "val_bpb", "max_vio", "dead_experts"))
                 s.remove(known);
             for (Map.Entry<String, String> e : s.entrySet()) rows.putIfAbsent(e.getKey().replace('_', ' '), e.getValue());
         }
