@@ -213,6 +213,7 @@ final class Scheduler implements Runnable {
                 metrics.cancelled(job.cancelled);
             } else if (now > job.deadlineNanos) {
                 it.remove();
+                queueDepth = waiting.size(); // before the handler hears of it: it may read the depth at once
                 end(job, timeout(job));
             }
         }
