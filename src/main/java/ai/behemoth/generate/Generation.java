@@ -21,10 +21,8 @@ public final class Generation implements Iterator<Token> {
     private final InferenceModel model;
     private final Sequence sequence;
     private final GenerateOptions options;
-    private final Set<Integer> endTokens;
     private final Sampler sampler;
-    private final Utf8Stream utf8 = new Utf8Stream();
-    private final StopStrings stops;
+    private final TokenStepper stepper;
     private final StringBuilder text = new StringBuilder();
     private final int promptLength, cachedAtStart;
     private int[] context;           // prompt + generated ids
@@ -53,9 +51,8 @@ public final class Generation implements Iterator<Token> {
         this.model = model;
         this.sequence = sequence;
         this.options = options;
-        this.endTokens = Set.copyOf(endTokens);
         this.sampler = new Sampler(options, options.seed() != null ? options.seed() : System.nanoTime());
-        this.stops = new StopStrings(options.stop());
+        this.stepper = new TokenStepper(model.tokenizer(), Set.copyOf(endTokens), options.stop());
         this.promptLength = prompt.length;
         this.cachedAtStart = cached;
         this.context = Arrays.copyOf(prompt, prompt.length + options.maxTokens());
@@ -97,25 +94,13 @@ public final class Generation implements Iterator<Token> {
         }
         if (cancelled) return end(FinishReason.CANCELLED);
         long t0 = System.nanoTime();
-        // Ids past the tokenizer's vocabulary (padding rows of the embedding) have no text: never pick them.
-        for (int i = model.tokenizer().vocabSize(); i < logits.length; i++) logits[i] = Float.NEGATIVE_INFINITY;
+        stepper.maskPadding(logits);
         int id = sampler.sample(logits, context, length);
         generateNanos += System.nanoTime() - t0;
         context[length++] = id;
         generated++;
-        if (endTokens.contains(id)) {
-            finish = FinishReason.STOP;
-            return token(id, stops.push(utf8.flush()) + stops.flush());
-        }
-        String piece = stops.push(utf8.push(model.tokenizer().tokenBytes(id)));
-        if (stops.stopped()) {
-            finish = FinishReason.STOP;
-        } else if (generated == options.maxTokens() || length > sequence.capacity()) {
-            finish = FinishReason.LENGTH;
-            piece += stops.push(utf8.flush());
-            if (!stops.stopped()) piece += stops.flush();
-            else finish = FinishReason.STOP;
-        }
+        String piece = stepper.accept(id, generated == options.maxTokens() || length > sequence.capacity());
+        finish = stepper.finish();
         return token(id, piece);
     }
 

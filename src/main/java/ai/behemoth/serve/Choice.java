@@ -1,9 +1,9 @@
 package ai.behemoth.serve;
 
+import ai.behemoth.generate.FinishReason;
 import ai.behemoth.generate.GenerateOptions;
 import ai.behemoth.generate.Sampler;
-import ai.behemoth.generate.StopStrings;
-import ai.behemoth.generate.Utf8Stream;
+import ai.behemoth.generate.TokenStepper;
 import ai.behemoth.model.Sequence;
 import ai.behemoth.tokenizer.Tokenizer;
 
@@ -12,11 +12,9 @@ import java.util.Set;
 
 /**
  * One choice of a request as the scheduler runs it: its sequence (key/value cache), the ids so
- * far, its own sampler, and the text filters ({@link Utf8Stream}, {@link StopStrings}). The
- * scheduler feeds the prompt in chunks ({@link #fed}), then one decode row a step, and hands each
- * row's logits to {@link #accept}. The same rules as {@code generate.Generation}: ids past the
- * tokenizer's vocabulary are never picked, an end token ends the choice without text, a stop string
- * ends it before the stop string, and the text is released only as whole characters.
+ * far, its own sampler, and its {@link TokenStepper} (the same per-token rules as
+ * {@code generate.Generation}). The scheduler feeds the prompt in chunks ({@link #fed}), then one
+ * decode row a step, and hands each row's logits to {@link #accept}.
  */
 final class Choice {
     final Job job;
@@ -25,14 +23,14 @@ final class Choice {
     private final Sampler sampler;
     private final int[] context;      // prompt + generated ids
     private final int promptLength, maxTokens, topLogprobs;
-    private final Utf8Stream utf8 = new Utf8Stream();
-    private final StopStrings stops;
+    private final TokenStepper stepper;
     private int length;               // ids in context
     int fed;                          // prompt ids already put into a batch
     int generated;
     String finishReason;              // null while running; "stop" or "length"
 
-    Choice(Job job, int index, Sequence sequence, int[] prompt, GenerateOptions options, long seed, int topLogprobs) {
+    Choice(Job job, int index, Sequence sequence, int[] prompt, GenerateOptions options, long seed, int topLogprobs,
+           Tokenizer tokenizer, Set<Integer> endTokens) {
         this.job = job;
         this.index = index;
         this.sequence = sequence;
@@ -42,7 +40,7 @@ final class Choice {
         this.length = prompt.length;
         this.maxTokens = options.maxTokens();
         this.topLogprobs = topLogprobs;
-        this.stops = new StopStrings(options.stop());
+        this.stepper = new TokenStepper(tokenizer, endTokens, options.stop());
     }
 
     boolean prefilling() {
@@ -64,26 +62,15 @@ final class Choice {
     }
 
     /** Picks the next token from {@code logits} (modified) and returns what the client sees of it. */
-    Event accept(float[] logits, Tokenizer tokenizer, Set<Integer> endTokens) {
-        for (int i = tokenizer.vocabSize(); i < logits.length; i++) logits[i] = Float.NEGATIVE_INFINITY;
+    Event accept(float[] logits) {
+        stepper.maskPadding(logits);
         Logprobs.Entry logprob = topLogprobs >= 0 ? Logprobs.before(logits, topLogprobs) : null;
         int id = sampler.sample(logits, context, length);
         context[length++] = id;
         generated++;
-        String piece;
-        if (endTokens.contains(id)) {
-            finishReason = "stop";
-            return new Event(index, stops.push(utf8.flush()) + stops.flush(), null, finishReason, null);
-        }
-        piece = stops.push(utf8.push(tokenizer.tokenBytes(id)));
-        if (stops.stopped()) {
-            finishReason = "stop";
-        } else if (generated == maxTokens || length > sequence.capacity()) {
-            finishReason = "length";
-            piece += stops.push(utf8.flush());
-            if (!stops.stopped()) piece += stops.flush();
-            else finishReason = "stop";
-        }
+        String piece = stepper.accept(id, generated == maxTokens || length > sequence.capacity());
+        FinishReason finish = stepper.finish();
+        finishReason = finish == null ? null : finish == FinishReason.STOP ? "stop" : "length";
         return new Event(index, piece, logprob == null ? null : logprob.chosen(id), finishReason, null);
     }
 }

@@ -173,7 +173,7 @@ final class Scheduler implements Runnable {
             Choice c = rowChoice[r];
             if (c == null) continue;
             Job job = c.job;
-            Event e = c.accept(batch.logits(r), tokenizer, endTokens);
+            Event e = c.accept(batch.logits(r));
             picked++;
             if (!job.firstTokenSeen) {
                 job.firstTokenSeen = true;
@@ -196,7 +196,7 @@ final class Scheduler implements Runnable {
             long base = seed != null ? seed : System.nanoTime();
             for (int i = 0; i < n; i++)
                 choices.add(new Choice(job, i, model.newSequence(context), job.request.prompt(), job.request.options(), base + i,
-                        job.request.topLogprobs()));
+                        job.request.topLogprobs(), tokenizer, endTokens));
             job.choices = choices;
             running.add(job);
             runningSequences += n;
@@ -213,6 +213,7 @@ final class Scheduler implements Runnable {
                 metrics.cancelled(job.cancelled);
             } else if (now > job.deadlineNanos) {
                 it.remove();
+                queueDepth = waiting.size(); // before the handler hears of it: it may read the depth at once
                 end(job, timeout(job));
             }
         }

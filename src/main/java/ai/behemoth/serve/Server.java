@@ -8,12 +8,15 @@ import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.AbstractEndPoint;
 import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Blocker;
+import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
@@ -26,7 +29,10 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -37,8 +43,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * running sequences through the model together.
  *
  * <p>Built on Jetty 12's core handler API: each request's handler thread blocks on its job's events
- * and writes them as they come; a write that fails (the client left) or Jetty's failure event cancels
- * the job, so its sequences stop at the next step. {@link #close()} refuses new requests, lets
+ * and writes them as they come; a write that fails (the client left), Jetty's failure event, or (for a
+ * non-streamed answer, which writes nothing until the end) a {@link DisconnectWatch} that sees the
+ * connection close cancels the job, so its sequences stop at the next step. {@link #close()} refuses new requests, lets
  * running ones finish for a grace period, ends the rest with a 503, and stops Jetty.
  */
 public final class Server implements AutoCloseable {
@@ -296,30 +303,98 @@ public final class Server implements AutoCloseable {
         });
         scheduler.submit(job);
         long created = System.currentTimeMillis() / 1000;
-        return parsed.stream() ? stream(job, response, created) : whole(job, response, created);
+        return parsed.stream() ? stream(job, response, created) : whole(job, request, response, created);
     }
 
-    private int whole(Job job, Response response, long created) throws Exception {
+    private int whole(Job job, Request request, Response response, long created) throws Exception {
+        DisconnectWatch watch = new DisconnectWatch(request.getConnectionMetaData().getConnection().getEndPoint(), job);
         int n = job.request.n();
         Responses.Gathered[] gathered = new Responses.Gathered[n];
         for (int i = 0; i < n; i++) gathered[i] = new Responses.Gathered();
-        int open = n;
-        while (open > 0) {
-            Event e = job.events.take();
-            if (e.error() != null) throw e.error();
-            Responses.Gathered g = gathered[e.choice()];
-            g.text.append(e.text());
-            g.tokens++;
-            if (e.logprob() != null) g.logprobs.add(e.logprob());
-            if (e.finishReason() != null) {
-                g.finishReason = e.finishReason();
-                open--;
+        try {
+            int open = n;
+            while (open > 0) {
+                Event e = job.events.poll(100, TimeUnit.MILLISECONDS);
+                if (e == null) {
+                    // The scheduler drops a cancelled job without an event: this thread must see the cancellation itself.
+                    if (job.cancelled != null) throw new IOException("the client disconnected");
+                    continue;
+                }
+                if (e.error() != null) throw e.error();
+                Responses.Gathered g = gathered[e.choice()];
+                g.text.append(e.text());
+                g.tokens++;
+                if (e.logprob() != null) g.logprobs.add(e.logprob());
+                if (e.finishReason() != null) {
+                    g.finishReason = e.finishReason();
+                    open--;
+                }
             }
+        } finally {
+            // Before anything is written (the answer or an error): Jetty reads the connection again after it.
+            if (!watch.stop()) response.getHeaders().put(HttpHeader.CONNECTION, "close");
         }
         int completion = 0;
         for (Responses.Gathered g : gathered) completion += g.tokens;
         metrics.tokens(job.request.prompt().length, completion);
         return send(response, 200, "application/json", responses.complete(job, gathered, created).toString());
+    }
+
+    /**
+     * Notices a non-streamed client that disconnects while its answer is computed. Jetty reads nothing while
+     * a handler runs and writes nothing of a non-streamed answer until the end, so it would see the closed
+     * connection only then: this asks the endpoint to say when it becomes readable, and reads one byte. End of
+     * stream (or a failed read) cancels the job. A client that sends more bytes before its answer (HTTP
+     * pipelining) has its connection closed after the answer, since the byte read cannot be put back.
+     */
+    private final class DisconnectWatch {
+        private final EndPoint endPoint;
+        private final Job job;
+        private final CompletableFuture<Boolean> done = new CompletableFuture<>(); // true: the connection can be reused
+        private volatile boolean stopping;
+
+        DisconnectWatch(EndPoint endPoint, Job job) {
+            this.endPoint = endPoint;
+            this.job = job;
+            watch();
+        }
+
+        private void watch() {
+            if (!(endPoint instanceof AbstractEndPoint) || !endPoint.tryFillInterested(Callback.from(this::readable, failure -> disconnected())))
+                done.complete(true); // not a socket endpoint, or someone else is reading already (not expected): nothing to watch
+        }
+
+        private void readable() {
+            try {
+                int read = endPoint.fill(BufferUtil.allocate(1)); // empty, in Jetty's flush mode
+                if (read < 0) disconnected();
+                else if (read > 0 || stopping) done.complete(read == 0);
+                else watch(); // woken with nothing to read (a stale readiness): keep watching
+            } catch (IOException e) {
+                disconnected();
+            }
+        }
+
+        private void disconnected() {
+            job.cancel("disconnect");
+            scheduler.wake();
+            done.complete(false);
+        }
+
+        /** Ends the watch; false if the connection must close after the answer. */
+        boolean stop() throws InterruptedException, ExecutionException {
+            stopping = true;
+            while (!done.isDone()) {
+                // Wakes a pending watch, which then reads nothing and ends; retried in case it was between two waits.
+                ((AbstractEndPoint) endPoint).getFillInterest().fillable();
+                try {
+                    return done.get(10, TimeUnit.MILLISECONDS);
+                } catch (TimeoutException e) {
+                    // not ended yet: try again
+                }
+            }
+            return done.join();
+        }
     }
 
     private int stream(Job job, Response response, long created) throws Exception {

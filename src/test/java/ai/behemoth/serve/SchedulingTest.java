@@ -57,6 +57,61 @@ class SchedulingTest {
     }
 
     @Test
+    void aNonStreamedClientThatDisconnectsStopsItsGeneration() throws Exception {
+        try (Server server = TestServers.start(TestServers.options().withContext(4096))) {
+            try (Socket socket = new Socket("127.0.0.1", server.port())) {
+                byte[] body = LONG_STREAM.replace("\"stream\": true", "\"stream\": false").getBytes(StandardCharsets.UTF_8);
+                OutputStream out = socket.getOutputStream();
+                out.write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1:" + server.port() + "\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(body);
+                out.flush();
+                waitFor(() -> server.scheduler().runningSequences() == 1);
+            }
+            // Nothing is written to a non-streamed client until the end: the server must notice the close itself.
+            waitFor(() -> server.scheduler().runningSequences() == 0);
+            assertThat(TestServers.metric(server, "behemoth_cancelled_requests_total{reason=\"disconnect\"}")).isEqualTo(1);
+            assertThat(TestServers.metric(server, "behemoth_completion_tokens_total")).isEqualTo(0);
+        }
+    }
+
+    @Test
+    void aKeptAliveConnectionServesOneNonStreamedRequestAfterAnother() throws Exception {
+        try (Server server = TestServers.start(TestServers.options());
+             Socket socket = new Socket("127.0.0.1", server.port())) {
+            byte[] body = "{\"model\": \"tiny-moe\", \"prompt\": \"abc\", \"max_tokens\": 3, \"seed\": 1}".getBytes(StandardCharsets.UTF_8);
+            byte[] head = ("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1:" + server.port() + "\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+            java.io.DataInputStream in = new java.io.DataInputStream(socket.getInputStream());
+            for (int request = 0; request < 2; request++) {
+                socket.getOutputStream().write(head);
+                socket.getOutputStream().write(body);
+                socket.getOutputStream().flush();
+                // The watch for a disconnect must hand the connection back to Jetty intact: the second request is read and answered.
+                String status = readLine(in);
+                assertThat(status).isEqualTo("HTTP/1.1 200 OK");
+                int length = -1;
+                for (String line = readLine(in); !line.isEmpty(); line = readLine(in)) {
+                    assertThat(line.toLowerCase()).doesNotContain("connection: close");
+                    if (line.toLowerCase().startsWith("content-length:")) length = Integer.parseInt(line.substring(15).trim());
+                }
+                byte[] answer = new byte[length];
+                in.readFully(answer);
+                assertThat(new String(answer, StandardCharsets.UTF_8)).contains("\"finish_reason\":\"length\"");
+            }
+        }
+    }
+
+    private static String readLine(java.io.InputStream in) throws java.io.IOException {
+        StringBuilder line = new StringBuilder();
+        for (int c = in.read(); c != '\n'; c = in.read()) {
+            if (c < 0) throw new java.io.EOFException("connection closed after: " + line);
+            if (c != '\r') line.append((char) c);
+        }
+        return line.toString();
+    }
+
+    @Test
     void shutdownEndsWorkInFlightWithAnErrorEvent() throws Exception {
         Server server = TestServers.start(TestServers.options().withContext(4096));
         try (Socket socket = new Socket("127.0.0.1", server.port())) {
