@@ -1,4 +1,4 @@
-package ai.behemoth.train;
+package ai.behemoth.tensor;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorOperators;
  * another summation order), so a result could change bits when a method gets compiled, which
  * breaks the same-seed, same-bits promise.
  */
-final class VectorMath {
+public final class VectorMath {
     private VectorMath() {}
 
     private static final float LOG2E = 1.44269504f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
@@ -21,7 +21,7 @@ final class VectorMath {
      * x = n·ln2 + r, a degree-6 polynomial in r, times 2^n), within 2 ulp of {@link Math#exp};
      * below −87 it returns about 1.6e−38 instead of a subnormal.
      */
-    static FloatVector exp(FloatVector x) {
+    public static FloatVector exp(FloatVector x) {
         x = x.max(-87f);
         IntVector n = (IntVector) x.mul(LOG2E).sub(0.5f).convert(VectorOperators.F2I, 0); // nearest, as x ≤ 0
         FloatVector fn = (FloatVector) n.convert(VectorOperators.I2F, 0);
@@ -37,7 +37,7 @@ final class VectorMath {
     }
 
     /** The sum of the lanes, added in lane order. */
-    static float sumLanes(FloatVector v) {
+    public static float sumLanes(FloatVector v) {
         float sum = 0;
         for (int i = 0; i < v.length(); i++) sum += v.lane(i);
         return sum;
