@@ -1,10 +1,10 @@
 package ai.behemoth.model;
 
 import ai.behemoth.tensor.Parallel;
+import ai.behemoth.tensor.VectorMath;
 import ai.behemoth.tensor.quant.GgmlType;
 import ai.behemoth.tensor.quant.Quant;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -18,7 +18,9 @@ import java.lang.foreign.MemorySegment;
  * float rows that stay in L1 while they are multiplied with the input rows four at a time (a 2 × 4
  * register tile). With one or a few input rows (decode) a row goes straight through
  * {@link Quant#dot} instead. Each output element is one dot product in a fixed order, so the bits
- * do not depend on the thread count.
+ * do not depend on the thread count, nor on whether the JIT has compiled the kernels yet: lanes are
+ * summed in lane order ({@link VectorMath#sumLanes}) and the scalar tails fuse multiply and add as the
+ * vector bodies do.
  * The segment must be readable from any thread (a shared or global arena): the pool's threads read it.
  */
 public record Matrix(String name, GgmlType type, MemorySegment data, int rows, int cols) {
@@ -101,14 +103,12 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
             b2 = w1.fma(x2, b2);
             b3 = w1.fma(x3, b3);
         }
-        float[] s = {a0.reduceLanes(VectorOperators.ADD), b0.reduceLanes(VectorOperators.ADD),
-                a1.reduceLanes(VectorOperators.ADD), b1.reduceLanes(VectorOperators.ADD),
-                a2.reduceLanes(VectorOperators.ADD), b2.reduceLanes(VectorOperators.ADD),
-                a3.reduceLanes(VectorOperators.ADD), b3.reduceLanes(VectorOperators.ADD)};
+        float[] s = {VectorMath.sumLanes(a0), VectorMath.sumLanes(b0), VectorMath.sumLanes(a1), VectorMath.sumLanes(b1),
+                VectorMath.sumLanes(a2), VectorMath.sumLanes(b2), VectorMath.sumLanes(a3), VectorMath.sumLanes(b3)};
         for (; i < n; i++) {
             for (int j = 0; j < 4; j++) {
-                s[2 * j] += w[i] * x[xOff + j * n + i];
-                s[2 * j + 1] += w[n + i] * x[xOff + j * n + i];
+                s[2 * j] = Math.fma(w[i], x[xOff + j * n + i], s[2 * j]);
+                s[2 * j + 1] = Math.fma(w[n + i], x[xOff + j * n + i], s[2 * j + 1]);
             }
         }
         for (int j = 0; j < 4; j++) {
@@ -123,8 +123,8 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
         int i = 0, bound = S.loopBound(n);
         for (; i < bound; i += S.length())
             acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
-        float s = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
+        float s = VectorMath.sumLanes(acc);
+        for (; i < n; i++) s = Math.fma(a[aOff + i], b[bOff + i], s);
         return s;
     }
 
@@ -133,6 +133,6 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
         int i = 0, bound = S.loopBound(n);
         for (; i < bound; i += S.length())
             FloatVector.fromArray(S, x, xOff + i).fma(FloatVector.broadcast(S, alpha), FloatVector.fromArray(S, y, yOff + i)).intoArray(y, yOff + i);
-        for (; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
+        for (; i < n; i++) y[yOff + i] = Math.fma(x[xOff + i], alpha, y[yOff + i]);
     }
 }

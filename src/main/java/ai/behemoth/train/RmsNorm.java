@@ -1,5 +1,6 @@
 package ai.behemoth.train;
 
+import ai.behemoth.tensor.VectorMath;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 

@@ -1,6 +1,7 @@
 package ai.behemoth.train;
 
 import ai.behemoth.tensor.MatMul;
+import ai.behemoth.tensor.VectorMath;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 

@@ -65,8 +65,9 @@ class InferenceModelTest {
     }
 
     /**
-     * Equal up to float rounding: Math.exp may differ by an ulp between the interpreter and compiled
-     * code, so the same row computed at two moments need not match to the bit.
+     * Equal up to float rounding: a row computed in a batch of another size goes through another
+     * kernel (a quantised row dotted in place below four rows, dequantised and tiled from four), which
+     * sums in another order.
      */
     static void assertClose(float[] actual, float[] expected) {
         assertThat(actual).hasSameSizeAs(expected);

@@ -1,5 +1,6 @@
 package ai.behemoth.train;
 
+import ai.behemoth.tensor.VectorMath;
 import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;

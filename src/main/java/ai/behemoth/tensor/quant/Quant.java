@@ -1,5 +1,6 @@
 package ai.behemoth.tensor.quant;
 
+import ai.behemoth.tensor.VectorMath;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -23,7 +24,9 @@ import java.nio.ByteOrder;
  * quants as {@code L} bytes at a time, widened to floats. A dot product keeps one vector of partial
  * sums per sub-block and folds it into the accumulator with the sub-block's scale, so the scales
  * are applied once per {@code L} values rather than once per value. Dequantisation computes every
- * value with the same float operations as the twin, so it matches it bit for bit.
+ * value with the same float operations as the twin, so it matches it bit for bit. Lanes are summed
+ * with {@link VectorMath#sumLanes}, in lane order, not {@code reduceLanes(ADD)}, whose order differs
+ * between the interpreter and compiled code: a dot product keeps its bits while the JIT warms up.
  */
 public final class Quant {
     private Quant() {}
@@ -106,7 +109,7 @@ public final class Quant {
             acc0 = FloatVector.fromMemorySegment(F, seg, off + 4L * i, LE).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
             acc1 = FloatVector.fromMemorySegment(F, seg, off + 4L * (i + L), LE).fma(FloatVector.fromArray(F, x, xOff + i + L), acc1);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + QuantScalar.dot(GgmlType.F32, seg, off + 4L * i, x, xOff + i, n - i);
+        return VectorMath.sumLanes(acc0.add(acc1)) + QuantScalar.dot(GgmlType.F32, seg, off + 4L * i, x, xOff + i, n - i);
     }
 
     private static float dotF16(MemorySegment seg, long off, float[] x, int xOff, int n) {
@@ -116,7 +119,7 @@ public final class Quant {
             acc0 = halfToFloat(ShortVector.fromMemorySegment(S, seg, off + 2L * i, LE)).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
             acc1 = halfToFloat(ShortVector.fromMemorySegment(S, seg, off + 2L * (i + L), LE)).fma(FloatVector.fromArray(F, x, xOff + i + L), acc1);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + QuantScalar.dot(GgmlType.F16, seg, off + 2L * i, x, xOff + i, n - i);
+        return VectorMath.sumLanes(acc0.add(acc1)) + QuantScalar.dot(GgmlType.F16, seg, off + 2L * i, x, xOff + i, n - i);
     }
 
     private static float dotBF16(MemorySegment seg, long off, float[] x, int xOff, int n) {
@@ -126,7 +129,7 @@ public final class Quant {
             acc0 = bf16ToFloat(ShortVector.fromMemorySegment(S, seg, off + 2L * i, LE)).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
             acc1 = bf16ToFloat(ShortVector.fromMemorySegment(S, seg, off + 2L * (i + L), LE)).fma(FloatVector.fromArray(F, x, xOff + i + L), acc1);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + QuantScalar.dot(GgmlType.BF16, seg, off + 2L * i, x, xOff + i, n - i);
+        return VectorMath.sumLanes(acc0.add(acc1)) + QuantScalar.dot(GgmlType.BF16, seg, off + 2L * i, x, xOff + i, n - i);
     }
 
     private static void dequantizeF32(MemorySegment seg, long off, float[] out, int outOff, int n) {
@@ -163,7 +166,7 @@ public final class Quant {
             }
             acc = sum.fma(FloatVector.broadcast(F, QuantScalar.half(seg, at)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return VectorMath.sumLanes(acc);
     }
 
     private static void dequantizeQ8_0(MemorySegment seg, long off, float[] out, int outOff, int n) {
@@ -190,7 +193,7 @@ public final class Quant {
             }
             acc = sum.fma(FloatVector.broadcast(F, QuantScalar.half(seg, at)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return VectorMath.sumLanes(acc);
     }
 
     private static void dequantizeQ4_0(MemorySegment seg, long off, float[] out, int outOff, int n) {
@@ -237,7 +240,7 @@ public final class Quant {
                 acc = aHigh.fma(FloatVector.broadcast(F, -dmin * q4kMin(scales0to7, scales8to11, 2 * j + 1)), acc);
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return VectorMath.sumLanes(acc);
     }
 
     /** Byte {@code k} (0..11) of the Q4_K scales, given as bytes 0..7 and 8..11. */
@@ -305,7 +308,7 @@ public final class Quant {
                 }
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return VectorMath.sumLanes(acc);
     }
 
     private static void dequantizeQ6_K(MemorySegment seg, long off, float[] out, int outOff, int n) {
