@@ -1,5 +1,7 @@
 package ai.behemoth.cli;
 
+import ai.behemoth.cli.MainTest.Run;
+
 import ai.behemoth.format.Safetensors;
 import ai.behemoth.model.TestCheckpoints;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -7,11 +9,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
+import static ai.behemoth.cli.MainTest.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** {@code behemoth generate} and {@code bench generate}: output, reproducibility, and one-line errors for bad input. */
@@ -30,16 +30,7 @@ class GenerateCommandTest {
     static Path tmp;
     static Path good;
 
-    record Result(int code, String out, String err) {}
 
-    static Result run(String... args) {
-        CommandLine cli = Main.commandLine();
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int code = cli.execute(args);
-        return new Result(code, out.toString(), err.toString());
-    }
 
     @BeforeAll
     static void writeCheckpoint() throws IOException {
@@ -59,8 +50,8 @@ class GenerateCommandTest {
 
     @Test
     void streamsTextAndReportsSpeedsReproduciblyWithASeed() {
-        Result a = run("generate", "--model", good.toString(), "--prompt", "Once", "--max-tokens", "12", "--seed", "4", "--temperature", "1");
-        Result b = run("generate", "--model", good.toString(), "--prompt", "Once", "--max-tokens", "12", "--seed", "4", "--temperature", "1");
+        Run a = run("generate", "--model", good.toString(), "--prompt", "Once", "--max-tokens", "12", "--seed", "4", "--temperature", "1");
+        Run b = run("generate", "--model", good.toString(), "--prompt", "Once", "--max-tokens", "12", "--seed", "4", "--temperature", "1");
         assertThat(a.code()).as(a.err()).isZero();
         assertThat(a.out()).isEqualTo(b.out()).isNotBlank();
         assertThat(a.err()).contains("prompt: 4 tokens").contains("generation: 12 tokens").contains("tokens/s").contains("finish: length");
@@ -68,21 +59,21 @@ class GenerateCommandTest {
 
     @Test
     void quantisedWeightsRun() {
-        Result r = run("generate", "--model", good.toString(), "--prompt", "Hi", "--max-tokens", "3", "--quantize", "bf16", "--threads", "1");
+        Run r = run("generate", "--model", good.toString(), "--prompt", "Hi", "--max-tokens", "3", "--quantize", "bf16", "--threads", "1");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.err()).contains("generation: 3 tokens");
     }
 
     @Test
     void promptLongerThanTheContextSaysHowMany() {
-        Result r = run("generate", "--model", good.toString(), "--prompt", "a".repeat(60));
+        Run r = run("generate", "--model", good.toString(), "--prompt", "a".repeat(60));
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err().strip()).isEqualTo("behemoth: error: prompt is 60 tokens, longer than the model's context of 48 tokens");
     }
 
     @Test
     void emptyPromptIsAnError() {
-        Result r = run("generate", "--model", good.toString(), "--prompt", "");
+        Run r = run("generate", "--model", good.toString(), "--prompt", "");
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err()).contains("empty prompt");
     }
@@ -90,7 +81,7 @@ class GenerateCommandTest {
     @Test
     void badOptionValuesAreUsageErrors() {
         assertThat(run("generate", "--model", good.toString(), "--prompt", "x", "--quantize", "q3").code()).isEqualTo(2);
-        Result r = run("generate", "--model", good.toString(), "--prompt", "x", "--top-p", "2");
+        Run r = run("generate", "--model", good.toString(), "--prompt", "x", "--top-p", "2");
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("top-p");
     }
@@ -133,7 +124,7 @@ class GenerateCommandTest {
     }
 
     private static void assertOneLineError(Path dir, String expected) {
-        Result r = run("generate", "--model", dir.toString(), "--prompt", "x", "--max-tokens", "1");
+        Run r = run("generate", "--model", dir.toString(), "--prompt", "x", "--max-tokens", "1");
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err().lines().toList()).hasSize(1);
         assertThat(r.err()).startsWith("behemoth: error: ").contains(expected);
@@ -141,7 +132,7 @@ class GenerateCommandTest {
 
     @Test
     void benchPrintsMediansAsJson() throws IOException {
-        Result r = run("bench", "generate", "--model", good.toString(), "--prompt-tokens", "16", "--gen-tokens", "4", "--runs", "2");
+        Run r = run("bench", "generate", "--model", good.toString(), "--prompt-tokens", "16", "--gen-tokens", "4", "--runs", "2");
         assertThat(r.code()).as(r.err()).isZero();
         List<String> lines = r.out().lines().toList();
         assertThat(lines).hasSize(6); // three warm-ups, two runs, the JSON
