@@ -101,24 +101,6 @@ public final class Safetensors {
         }
     }
 
-    /** The {@code __metadata__} strings of a safetensors file (empty when it has none). */
-    public static Map<String, String> metadata(Path file) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(ch, lenBuf, 0, file);
-            long headerLen = lenBuf.flip().getLong();
-            if (headerLen <= 0 || headerLen > MAX_HEADER || 8 + headerLen > ch.size())
-                throw new IOException(file + ": corrupt safetensors header length " + headerLen);
-            ByteBuffer headBuf = ByteBuffer.allocate((int) headerLen);
-            readFully(ch, headBuf, 8, file);
-            Map<String, Object> header = JSON.readValue(new String(headBuf.array(), StandardCharsets.UTF_8), new TypeReference<>() {});
-            Map<String, String> meta = new LinkedHashMap<>();
-            if (header.get("__metadata__") instanceof Map<?, ?> m)
-                m.forEach((k, v) -> meta.put(String.valueOf(k), String.valueOf(v)));
-            return meta;
-        }
-    }
-
     private static Tensor readTensor(FileChannel ch, Path file, String name, Object spec, long dataStart, long dataSize) throws IOException {
         if (!(spec instanceof Map<?, ?> m) || !(m.get("dtype") instanceof String dtype)
                 || !(m.get("shape") instanceof List<?> shapeList) || !(m.get("data_offsets") instanceof List<?> offs) || offs.size() != 2)

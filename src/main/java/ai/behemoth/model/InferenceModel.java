@@ -318,8 +318,8 @@ public final class InferenceModel implements AutoCloseable {
     }
 
     /**
-     * Scores (softmax or sigmoid), top-k by score + selection bias (ties to the lower index), and the
-     * mixing weights (renormalised over the chosen when the config says so), exactly as in training.
+     * Scores (softmax or sigmoid), then {@link ExpertChoice}: top-k by score + selection bias and the
+     * mixing weights, as in training.
      */
     private void route(int t, float[] bias) {
         int experts = config.experts(), topK = config.topK(), row = t * experts, slot = t * topK;
@@ -333,27 +333,7 @@ public final class InferenceModel implements AutoCloseable {
             for (int e = 0; e < experts; e++) sum += Math.exp(routerLogits[row + e] - max);
             for (int e = 0; e < experts; e++) scores[e] = (float) (Math.exp(routerLogits[row + e] - max) / sum);
         }
-        float chosenSum = 0;
-        for (int j = 0; j < topK; j++) {
-            int best = -1;
-            float bestKey = 0;
-            for (int e = 0; e < experts; e++) {
-                boolean taken = false;
-                for (int i = 0; i < j; i++) taken |= selected[slot + i] == e;
-                if (taken) continue;
-                float key = bias != null ? scores[e] + bias[e] : scores[e];
-                if (best < 0 || key > bestKey) {
-                    best = e;
-                    bestKey = key;
-                }
-            }
-            selected[slot + j] = best;
-            chosenSum += scores[best];
-        }
-        for (int j = 0; j < topK; j++) {
-            float s = scores[selected[slot + j]];
-            slotWeight[slot + j] = config.renormTopK() ? s / chosenSum : s;
-        }
+        ExpertChoice.choose(scores, 0, experts, bias, topK, config.renormTopK(), selected, slotWeight, slot);
     }
 
     /** {@code out[outOff + n·D] = down·(silu(gate·in) ⊙ up·in)} for {@code n} rows of {@code in} from {@code inOff}. */

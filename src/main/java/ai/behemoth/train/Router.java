@@ -1,5 +1,6 @@
 package ai.behemoth.train;
 
+import ai.behemoth.model.ExpertChoice;
 import ai.behemoth.model.ModelConfig;
 import ai.behemoth.tensor.MatMul;
 import ai.behemoth.tensor.Parallel;
@@ -12,9 +13,7 @@ import java.util.Arrays;
  * mixing-weight gradients (plus the aux and z losses) to {@code Wr} and {@code x}.
  *
  * <p>Scores: softmax {@code p = softmax(l)} (Mixtral, Qwen3) or sigmoid {@code s = σ(l)} (Llama 4,
- * DeepSeek-V3). Top-k picks the largest {@code score + bias} (bias only in aux-free mode; ties go to
- * the lower expert index); the mixing weights are the selected scores, divided by their sum when
- * {@code renormTopK}. The normalised distribution {@code q} behind the aux loss and the entropy is
+ * DeepSeek-V3). Top-k and the mixing weights are {@link ExpertChoice}'s (bias only in aux-free mode). The normalised distribution {@code q} behind the aux loss and the entropy is
  * {@code p} itself, or {@code s / Σ s} for sigmoid.
  */
 final class Router {
@@ -137,34 +136,7 @@ final class Router {
         }
         entropy[t] = h;
 
-        // Top-k by score + bias; strict '>' keeps the lower index on ties, and the first unchosen
-        // expert is taken when keys are NaN, so k distinct experts are always selected.
-        int slot = t * topK;
-        float chosenSum = 0;
-        for (int j = 0; j < topK; j++) {
-            int best = -1;
-            float bestKey = 0;
-            for (int e = 0; e < experts; e++) {
-                if (alreadyChosen(slot, j, e)) continue;
-                float key = useBias ? scores[row + e] + bias[e] : scores[row + e];
-                if (best < 0 || key > bestKey) {
-                    best = e;
-                    bestKey = key;
-                }
-            }
-            selected[slot + j] = best;
-            chosenSum += scores[row + best];
-        }
-        selectedSum[t] = chosenSum;
-        for (int j = 0; j < topK; j++) {
-            float s = scores[row + selected[slot + j]];
-            weights[slot + j] = renorm ? s / chosenSum : s;
-        }
-    }
-
-    private boolean alreadyChosen(int slot, int j, int expert) {
-        for (int i = 0; i < j; i++) if (selected[slot + i] == expert) return true;
-        return false;
+        selectedSum[t] = ExpertChoice.choose(scores, row, experts, useBias ? bias : null, topK, renorm, selected, weights, t * topK);
     }
 
     /**
