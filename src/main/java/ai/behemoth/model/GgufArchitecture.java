@@ -16,24 +16,25 @@ import java.io.IOException;
  * <li>{@code llama}: dense, or Mixtral-style experts on every layer (softmax router, top-k weights
  *     renormalised, applied to the expert output); the expert width is {@code feed_forward_length}.
  *     RoPE rotates adjacent pairs, so Q and K rows are stored permuted (see {@link #permutesQk}).</li>
- * <li>{@code qwen3moe}: experts on every layer, softmax and renormalised, RMS QK norm with weights;
- *     RoPE rotates halves, as Behemoth does.</li>
+ * <li>{@code qwen3}: dense SwiGLU on every layer, RMS QK norm with weights ({@code attn_q_norm},
+ *     {@code attn_k_norm}, one per head dimension, before RoPE); RoPE rotates halves.</li>
+ * <li>{@code qwen3moe}: as {@code qwen3} with experts on every layer, softmax and renormalised.</li>
  * <li>{@code llama4}: sigmoid router applied to the expert input, no renormalisation, a shared
  *     expert as wide as a routed one, MoE every {@code interleave_moe_layer_step} layers, weightless
  *     QK norm on RoPE layers; llama.cpp skips RoPE on every 4th layer (a fixed step) unless
- *     {@code attention.sliding_window} is 0, which turns NoPE off. RoPE rotates adjacent pairs. With
- *     NoPE layers the context is capped at {@link #LLAMA4_FULL_ATTENTION} positions, the span over
- *     which llama.cpp's chunked attention and temperature tuning change nothing.</li>
+ *     {@code attention.sliding_window} is 0, which turns NoPE off. With NoPE layers, llama.cpp also
+ *     attends in chunks of 8192 on the RoPE layers and tunes the NoPE layers' temperature with floor
+ *     8192 and scale 0.1, fixed numbers that no GGUF key carries (see {@link #llamaCppScope}).
+ *     RoPE rotates adjacent pairs.</li>
  * </ul>
+ * Every architecture but llama4 attends to the whole context with unscaled queries.
  */
 enum GgufArchitecture {
-    LLAMA("llama", true), QWEN3MOE("qwen3moe", false), LLAMA4("llama4", true);
+    LLAMA("llama", true), QWEN3("qwen3", false), QWEN3MOE("qwen3moe", false), LLAMA4("llama4", true);
 
-    /**
-     * Positions below this are computed alike by Behemoth and llama.cpp's llama4 (with NoPE layers):
-     * from position 8191 on, llama.cpp scales the NoPE layers' queries and attends in 8192-token chunks.
-     */
-    static final int LLAMA4_FULL_ATTENTION = 8191;
+    /** llama.cpp's llama4 chunk, temperature floor and scale (Llama 4 Scout's and Maverick's values). */
+    static final int LLAMA4_CHUNK = 8192, LLAMA4_TEMPERATURE_FLOOR = 8192;
+    static final double LLAMA4_TEMPERATURE_SCALE = 0.1;
 
     final String key;
     /** Whether llama.cpp's RoPE for this architecture rotates adjacent pairs, so that Q/K rows are stored permuted. */
@@ -57,20 +58,18 @@ enum GgufArchitecture {
                     + c.sharedExpertHidden() + ", expert_hidden " + c.expertHidden() + ")");
             require(c.nopeEvery() == 4 || c.nopeEvery() == 0, "llama4 skips RoPE on every 4th layer or never, not every " + c.nopeEvery());
             require(c.qkNorm() == QkNorm.RMS, "llama4 needs the weightless QK norm (qk_norm rms), not " + c.qkNorm());
-            require(c.nopeEvery() == 0 || c.context() <= LLAMA4_FULL_ATTENTION, "llama.cpp's llama4 attends in chunks of 8192 and "
-                    + "tunes the NoPE layers' temperature from position 8191 on, which Behemoth does not: context must be at most "
-                    + LLAMA4_FULL_ATTENTION + ", not " + c.context());
+            requireScopes(c, LLAMA4, c.nopeEvery() == 0 ? "without NoPE layers, llama.cpp's llama4 attends to the whole context"
+                    : "llama.cpp's llama4 attends in chunks of " + LLAMA4_CHUNK + " on RoPE layers and tunes the NoPE layers' "
+                    + "temperature with floor " + LLAMA4_TEMPERATURE_FLOOR + " and scale " + LLAMA4_TEMPERATURE_SCALE);
             return LLAMA4;
         }
         require(c.nopeEvery() == 0, "NoPE layers (nope_every " + c.nopeEvery() + ") exist only in llama4, which needs a sigmoid router");
+        requireScopes(c, LLAMA, "llama, qwen3 and qwen3moe attend to the whole context");
         if (c.experts() > 0) {
             require(c.moeEvery() == 1, "MoE on every " + c.moeEvery() + " layers exists only in llama4");
             require(c.renormTopK(), "a softmax router without renormalised top-k weights has no llama.cpp architecture (llama and qwen3moe renormalise)");
         }
-        if (c.qkNorm() == QkNorm.RMS_WEIGHT) {
-            require(c.experts() > 0, "a dense model with weighted QK norm (qwen3) is not exported");
-            return QWEN3MOE;
-        }
+        if (c.qkNorm() == QkNorm.RMS_WEIGHT) return c.experts() > 0 ? QWEN3MOE : QWEN3;
         require(c.qkNorm() == QkNorm.NONE, "llama has no QK norm (qk_norm " + c.qkNorm() + ")");
         return LLAMA;
     }
@@ -79,9 +78,30 @@ enum GgufArchitecture {
         if (!ok) throw new IllegalArgumentException("cannot export to GGUF: " + reason);
     }
 
+    /** Requires that every layer of {@code c} masks and scales its attention as llama.cpp's {@code arch} would, below the context. */
+    private static void requireScopes(ModelConfig c, GgufArchitecture arch, String what) {
+        for (int l = 0; l < c.layers(); l++)
+            require(AttentionScope.of(c, l).sameBelow(AttentionScope.of(arch.llamaCppScope(c), l), c.context()), what
+                    + ", but this config has attention_chunk " + c.attentionChunk() + ", temperature_floor " + c.temperatureFloor()
+                    + " and temperature_scale " + c.temperatureScale() + ", which differ within its context of " + c.context());
+    }
+
+    /**
+     * {@code c} with the chunk and temperature that llama.cpp uses for this architecture: llama4 with
+     * NoPE layers has its fixed ones, every other case none.
+     */
+    ModelConfig llamaCppScope(ModelConfig c) {
+        ModelConfig.Builder b = c.toBuilder();
+        boolean llama4Nope = this == LLAMA4 && c.nopeEvery() > 0;
+        b.attentionChunk = llama4Nope ? LLAMA4_CHUNK : 0;
+        b.temperatureFloor = llama4Nope ? LLAMA4_TEMPERATURE_FLOOR : 0;
+        b.temperatureScale = llama4Nope ? LLAMA4_TEMPERATURE_SCALE : 0;
+        return b.build();
+    }
+
     static GgufArchitecture named(String key, GgufFile file) throws IOException {
         for (GgufArchitecture a : values()) if (a.key.equals(key)) return a;
-        throw new IOException(file.path() + ": general.architecture is '" + key + "'; Behemoth runs llama, qwen3moe and llama4");
+        throw new IOException(file.path() + ": general.architecture is '" + key + "'; Behemoth runs llama, qwen3, qwen3moe and llama4");
     }
 
     /** Writes {@code general.architecture} and the {@code <arch>.*} hyper-parameters of {@code c}. */
@@ -129,18 +149,19 @@ enum GgufArchitecture {
         ModelConfig config = switch (this) {
             case LLAMA -> new ModelConfig(vocabSize, dim, layers, heads, kvHeads, headDim, context, theta, eps, ffn, experts, topK,
                     expertHidden, 0, 1, Router.SOFTMAX, RouterWeight.OUTPUT, true, 0, QkNorm.NONE, tied, 0.02);
+            case QWEN3 -> new ModelConfig(vocabSize, dim, layers, heads, kvHeads, headDim, context, theta, eps, ffn, 0, 0,
+                    0, 0, 1, Router.SOFTMAX, RouterWeight.OUTPUT, true, 0, QkNorm.RMS_WEIGHT, tied, 0.02);
             case QWEN3MOE -> new ModelConfig(vocabSize, dim, layers, heads, kvHeads, headDim, context, theta, eps, ffn, experts, topK,
                     expertHidden, 0, 1, Router.SOFTMAX, RouterWeight.OUTPUT, true, 0, QkNorm.RMS_WEIGHT, tied, 0.02);
             case LLAMA4 -> {
                 int step = has(f, "interleave_moe_layer_step") ? u32(f, "interleave_moe_layer_step") : 1;
                 boolean noNope = has(f, "attention.sliding_window") && u32(f, "attention.sliding_window") == 0;
-                int usable = noNope ? context : Math.min(context, LLAMA4_FULL_ATTENTION);
-                yield new ModelConfig(vocabSize, dim, layers, heads, kvHeads, headDim, usable, theta, eps, ffn, experts, topK,
+                yield new ModelConfig(vocabSize, dim, layers, heads, kvHeads, headDim, context, theta, eps, ffn, experts, topK,
                         expertHidden, expertHidden, step, Router.SIGMOID, RouterWeight.INPUT, false, noNope ? 0 : 4, QkNorm.RMS, tied, 0.02);
             }
         };
         try {
-            return config.validate();
+            return llamaCppScope(config.validate());
         } catch (IllegalArgumentException e) {
             throw new IOException(f.path() + ": the " + key + " hyper-parameters do not fit together: " + e.getMessage(), e);
         }

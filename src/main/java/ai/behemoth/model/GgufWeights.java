@@ -18,7 +18,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Loads a GGUF file of architecture {@code llama}, {@code qwen3moe} or {@code llama4} as
+ * Loads a GGUF file of architecture {@code llama}, {@code qwen3}, {@code qwen3moe} or {@code llama4} as
  * {@link ModelWeights}: the config from the {@code <arch>.*} keys ({@link GgufArchitecture}), the
  * tokenizer from {@code tokenizer.ggml.*} ({@link GgufVocabulary}), the weights from the
  * {@code blk.N.*} tensors, memory-mapped. Every tensor the config needs must be there with exactly

@@ -243,27 +243,29 @@ public final class InferenceModel implements AutoCloseable {
         }
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(headDim));
+        AttentionScope scope = AttentionScope.of(config, layer); // Llama 4: chunks on RoPE layers, temperature on NoPE layers
         Parallel.forRange(n * heads, task -> {
-            int r = task / heads, h = task % heads, kvh = h / group, pos = batch.position[r];
+            int r = task / heads, h = task % heads, kvh = h / group, pos = batch.position[r], first = scope.firstKey(pos);
             Sequence s = batch.sequence[r];
             float[] keys = s.keys[layer], values = s.values[layer];
             float[] scores = scratch(pos + 1 + headDim);
             int qo = r * qDim + h * headDim, scaledQ = pos + 1;
-            for (int d = 0; d < headDim; d++) scores[scaledQ + d] = q[qo + d] * scale;
+            float qScale = scale * scope.queryScale(pos);
+            for (int d = 0; d < headDim; d++) scores[scaledQ + d] = q[qo + d] * qScale;
             float max = Float.NEGATIVE_INFINITY;
-            for (int t = 0; t <= pos; t++) {
+            for (int t = first; t <= pos; t++) {
                 scores[t] = Matrix.dot(scores, scaledQ, keys, t * kvDim + kvh * headDim, headDim);
                 max = Math.max(max, scores[t]);
             }
             float sum = 0;
-            for (int t = 0; t <= pos; t++) {
+            for (int t = first; t <= pos; t++) {
                 float e = (float) Math.exp(scores[t] - max);
                 scores[t] = e;
                 sum += e;
             }
             float inv = 1f / sum;
             Arrays.fill(att, qo, qo + headDim, 0f);
-            for (int t = 0; t <= pos; t++) Matrix.axpy(scores[t] * inv, values, t * kvDim + kvh * headDim, att, qo, headDim);
+            for (int t = first; t <= pos; t++) Matrix.axpy(scores[t] * inv, values, t * kvDim + kvh * headDim, att, qo, headDim);
         });
         w.wo().multiply(att, 0, n, proj, 0);
     }

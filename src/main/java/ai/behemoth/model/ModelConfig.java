@@ -3,13 +3,16 @@ package ai.behemoth.model;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * The shape of one decoder-only MoE transformer, covering Mixtral, Qwen3-MoE, Llama 4 and dense
@@ -19,6 +22,12 @@ import java.nio.file.Path;
  * layer {@code i} is MoE when {@code experts > 0 && (i + 1) % moeEvery == 0}, else a dense SwiGLU;
  * layer {@code i} skips RoPE (NoPE) when {@code nopeEvery > 0 && (i + 1) % nopeEvery == 0}.
  * RoPE rotates halves ({@code x[i], x[i + headDim/2]}), the Hugging Face convention.
+ *
+ * <p>Llama 4's long-context attention ({@link AttentionScope}): with {@code attentionChunk > 0}
+ * the RoPE layers attend only within chunks of that many positions (Hugging Face
+ * {@code attention_chunk_size}); with {@code temperatureFloor > 0} the NoPE layers multiply the
+ * query at position {@code p} by {@code log(floor((p + 1) / temperatureFloor) + 1)·temperatureScale + 1}
+ * ({@code floor_scale}, {@code attn_scale}). Both 0 (off) in configs saved before they existed.
  */
 public record ModelConfig(
         int vocabSize,
@@ -42,7 +51,24 @@ public record ModelConfig(
         int nopeEvery,
         QkNorm qkNorm,
         boolean tiedEmbeddings,
-        double initStd) {
+        double initStd,
+        int attentionChunk,
+        int temperatureFloor,
+        double temperatureScale) {
+
+    /** The fields added after configs were first saved, with the values that keep those configs' meaning. */
+    private static final Map<String, Number> ADDED_LATER = Map.of(
+            "attention_chunk", 0, "temperature_floor", 0, "temperature_scale", 0.0);
+
+    /** A config without chunked attention or attention-temperature tuning (the model families before Llama 4's long context). */
+    public ModelConfig(int vocabSize, int dim, int layers, int heads, int kvHeads, int headDim, int context, double ropeTheta,
+                       double normEps, int ffnHidden, int experts, int topK, int expertHidden, int sharedExpertHidden,
+                       int moeEvery, Router router, RouterWeight routerWeight, boolean renormTopK, int nopeEvery,
+                       QkNorm qkNorm, boolean tiedEmbeddings, double initStd) {
+        this(vocabSize, dim, layers, heads, kvHeads, headDim, context, ropeTheta, normEps, ffnHidden, experts, topK,
+                expertHidden, sharedExpertHidden, moeEvery, router, routerWeight, renormTopK, nopeEvery, qkNorm,
+                tiedEmbeddings, initStd, 0, 0, 0);
+    }
 
     /** How router logits become expert scores. */
     public enum Router {
@@ -128,6 +154,15 @@ public record ModelConfig(
             if (topK < 1 || topK > experts)
                 throw new IllegalArgumentException("top_k (" + topK + ") must be between 1 and experts (" + experts + ")");
         }
+        if (attentionChunk < 0)
+            throw new IllegalArgumentException("attention_chunk must be 0 (no chunks) or more, got " + attentionChunk);
+        if (temperatureFloor < 0)
+            throw new IllegalArgumentException("temperature_floor must be 0 (no temperature tuning) or more, got " + temperatureFloor);
+        if (!Double.isFinite(temperatureScale))
+            throw new IllegalArgumentException("temperature_scale must be a finite number, got " + temperatureScale);
+        if (temperatureFloor == 0 && temperatureScale != 0)
+            throw new IllegalArgumentException("temperature_scale (" + temperatureScale + ") needs temperature_floor above 0; "
+                    + "set both, or temperature_scale 0 for no tuning");
         boolean anyDense = false;
         for (int i = 0; i < layers; i++) anyDense |= !isMoeLayer(i);
         if (anyDense) positive("ffn_hidden", ffnHidden);
@@ -147,7 +182,12 @@ public record ModelConfig(
     }
 
     public static ModelConfig fromJson(String json) throws IOException {
-        return JSON.readValue(json, ModelConfig.class).validate();
+        JsonNode tree = JSON.readTree(json);
+        if (tree instanceof ObjectNode fields)
+            ADDED_LATER.forEach((name, value) -> {
+                if (!fields.has(name)) fields.set(name, JSON.valueToTree(value));
+            });
+        return JSON.treeToValue(tree, ModelConfig.class).validate();
     }
 
     public static ModelConfig read(Path file) throws IOException {
@@ -174,6 +214,8 @@ public record ModelConfig(
         public QkNorm qkNorm;
         public boolean tiedEmbeddings;
         public double initStd;
+        public int attentionChunk, temperatureFloor;
+        public double temperatureScale;
 
         Builder(ModelConfig c) {
             vocabSize = c.vocabSize; dim = c.dim; layers = c.layers; heads = c.heads; kvHeads = c.kvHeads;
@@ -182,12 +224,14 @@ public record ModelConfig(
             sharedExpertHidden = c.sharedExpertHidden; moeEvery = c.moeEvery; router = c.router;
             routerWeight = c.routerWeight; renormTopK = c.renormTopK; nopeEvery = c.nopeEvery; qkNorm = c.qkNorm;
             tiedEmbeddings = c.tiedEmbeddings; initStd = c.initStd;
+            attentionChunk = c.attentionChunk; temperatureFloor = c.temperatureFloor; temperatureScale = c.temperatureScale;
         }
 
         public ModelConfig build() {
             return new ModelConfig(vocabSize, dim, layers, heads, kvHeads, headDim, context, ropeTheta, normEps,
                     ffnHidden, experts, topK, expertHidden, sharedExpertHidden, moeEvery, router, routerWeight,
-                    renormTopK, nopeEvery, qkNorm, tiedEmbeddings, initStd).validate();
+                    renormTopK, nopeEvery, qkNorm, tiedEmbeddings, initStd, attentionChunk, temperatureFloor,
+                    temperatureScale).validate();
         }
     }
 }

@@ -1,5 +1,6 @@
 package ai.behemoth.train;
 
+import ai.behemoth.model.AttentionScope;
 import ai.behemoth.model.ModelConfig;
 import ai.behemoth.tensor.MatMul;
 
@@ -10,7 +11,9 @@ import ai.behemoth.tensor.MatMul;
  *
  * <p>QK norm follows the two families: Qwen3's RMS norm with a learned weight per head dimension
  * before RoPE, on every layer; Llama 4's weightless RMS norm after RoPE, on RoPE layers only.
- * Positions are {@code t} within each sequence of the batch.
+ * Positions are {@code t} within each sequence of the batch. Llama 4's long-context rules
+ * ({@link AttentionScope}): the queries of a NoPE layer are scaled by the attention temperature of
+ * their position after the norms, and the kernel attends within chunks on RoPE layers.
  */
 final class Attention {
     private final float[] params, grads;
@@ -19,6 +22,7 @@ final class Attention {
     private final Rope rope;                            // null on NoPE layers
     private final boolean normBeforeRope, normAfterRope;
     private final CausalAttention core;
+    private final AttentionScope scope;
 
     private final float[] qkv;      // [N, (H+2KV)·hd] the projection
     private final float[] att;      // same layout: what attention reads (q, k normalised and rotated)
@@ -53,6 +57,7 @@ final class Attention {
         this.kNorm = normBeforeRope ? layout.get(p + "k_norm.weight").offset() : -1;
         this.rope = c.usesRope(layer) ? rope : null;
         this.core = core;
+        this.scope = AttentionScope.of(c, layer);
         int n = maxBatch * maxSeq;
         this.qkv = new float[n * qkvStride];
         this.att = new float[n * qkvStride];
@@ -82,8 +87,9 @@ final class Attention {
                     qkRstd[r * qkHeads + j] = RmsNorm.forwardRow(att, off, normIn, off, null, 0, hd, eps);
                 }
             }
+            if (scope.scalesQueries()) scaleQueries(att, row, scope.queryScale(t));
         });
-        core.forward(att, probs, y, batch, seq);
+        core.forward(att, probs, y, batch, seq, scope);
         MatMul.abT(out, 0, y, 0, params, wo, n, heads * hd, dim, false);
     }
 
@@ -92,9 +98,10 @@ final class Attention {
         int n = batch * seq, S = qkvStride, hd = headDim, qkHeads = heads + kvHeads, qDim = heads * hd;
         MatMul.aTb(grads, wo, dOut, 0, y, 0, dim, n, qDim, true);
         MatMul.ab(dy, 0, dOut, 0, params, wo, n, dim, qDim, false);
-        core.backward(dy, att, probs, dqkv, batch, seq);
+        core.backward(dy, att, probs, dqkv, batch, seq, scope);
         Rows.forEach(n, r -> {
             int t = r % seq, row = r * S;
+            if (scope.scalesQueries()) scaleQueries(dqkv, row, scope.queryScale(t));
             for (int j = 0; j < qkHeads; j++) {
                 int off = row + j * hd;
                 if (normAfterRope)
@@ -120,5 +127,10 @@ final class Attention {
         }
         MatMul.aTb(grads, wqkv, dqkv, 0, input, 0, S, n, dim, true);
         MatMul.ab(dx, 0, dqkv, 0, params, wqkv, n, S, dim, false);
+    }
+
+    /** Multiplies the query heads of the row at {@code row} by {@code factor}: the temperature forward, and its gradient. */
+    private void scaleQueries(float[] buf, int row, float factor) {
+        for (int i = row, end = row + heads * headDim; i < end; i++) buf[i] *= factor;
     }
 }

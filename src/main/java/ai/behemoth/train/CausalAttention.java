@@ -1,5 +1,6 @@
 package ai.behemoth.train;
 
+import ai.behemoth.model.AttentionScope;
 import ai.behemoth.tensor.Parallel;
 import ai.behemoth.tensor.VectorMath;
 import jdk.incubator.vector.FloatVector;
@@ -21,6 +22,10 @@ import java.util.Arrays;
  * (T rounded up to the vector length) and hold exact zeros above the diagonal, so the products
  * may run over whole vectors. Sums run in a fixed order and every task writes only its own
  * outputs: the same bits for any thread count.
+ *
+ * <p>Each call takes the layer's {@link AttentionScope}: the query at {@code t} attends to the keys
+ * {@code scope.firstKey(t) .. t} (all of {@code 0 .. t} without chunks); probabilities outside
+ * are exact zeros, so the products may still run over them.
  *
  * <p>One instance holds the work buffers and serves every layer; the probabilities live with the layer.
  */
@@ -59,8 +64,8 @@ final class CausalAttention {
         return maxBatch * heads * maxSeq * paddedSeq;
     }
 
-    /** {@code out[B·T, H·hd]} from {@code qkv[B·T, (H+2KV)·hd]}; fills {@code probs}. */
-    void forward(float[] qkv, float[] probs, float[] out, int batch, int seq) {
+    /** {@code out[B·T, H·hd]} from {@code qkv[B·T, (H+2KV)·hd]} over the keys {@code scope} lets each query see; fills {@code probs}. */
+    void forward(float[] qkv, float[] probs, float[] out, int batch, int seq, AttentionScope scope) {
         int hd = headDim, group = heads / kvHeads, qDim = heads * hd, S = qkvStride, T = seq, Tp = padded(seq);
         Parallel.forRange(batch * heads, task -> {
             int b = task / heads, h = task % heads, kvh = h / group;
@@ -71,10 +76,11 @@ final class CausalAttention {
                 int rows = Math.min(R, T - i0);
                 tile(probs, p0, Tp, false, qkv, rows0 + h * hd, S, 1, transposed, kT, Tp, i0, rows, padded(i0 + rows), 0, hd);
             }
-            for (int t = 0; t < T; t++) softmaxRow(probs, p0 + t * Tp, t + 1, Tp);
-            for (int i0 = 0; i0 < T; i0 += R) { // out = P·v over the columns up to the block's last row
+            for (int t = 0; t < T; t++) softmaxRow(probs, p0 + t * Tp, scope.firstKey(t), t + 1, Tp);
+            for (int i0 = 0; i0 < T; i0 += R) { // out = P·v over the columns the block's rows can see
                 int rows = Math.min(R, T - i0);
-                tile(out, b * T * qDim + h * hd, qDim, false, probs, p0, Tp, 1, qkv, rows0 + vOff, S, i0, rows, hd, 0, i0 + rows);
+                tile(out, b * T * qDim + h * hd, qDim, false, probs, p0, Tp, 1, qkv, rows0 + vOff, S, i0, rows, hd,
+                        scope.firstKey(i0), i0 + rows);
             }
         });
     }
@@ -84,7 +90,7 @@ final class CausalAttention {
      * {@code dqkv[B·T, (H+2KV)·hd]} (same layout as {@code qkv}). Parallel over (batch, kv head):
      * the heads that share a key/value head add into it in a fixed order.
      */
-    void backward(float[] dOut, float[] qkv, float[] probs, float[] dqkv, int batch, int seq) {
+    void backward(float[] dOut, float[] qkv, float[] probs, float[] dqkv, int batch, int seq, AttentionScope scope) {
         int hd = headDim, group = heads / kvHeads, qDim = heads * hd, S = qkvStride, T = seq, Tp = padded(seq);
         Parallel.forRange(batch * kvHeads, task -> {
             int b = task / kvHeads, kvh = task % kvHeads;
@@ -101,11 +107,11 @@ final class CausalAttention {
                     int rows = Math.min(R, T - i0);
                     tile(dScores, ds, Tp, false, dOut, dOut0 + h * hd, qDim, 1, transposed, vT, Tp, i0, rows, padded(i0 + rows), 0, hd);
                 }
-                for (int t = 0; t < T; t++) softmaxBackwardRow(dScores, ds + t * Tp, probs, p0 + t * Tp, t + 1, Tp);
+                for (int t = 0; t < T; t++) softmaxBackwardRow(dScores, ds + t * Tp, probs, p0 + t * Tp, scope.firstKey(t), t + 1, Tp);
                 for (int i0 = 0; i0 < T; i0 += R) {
                     int rows = Math.min(R, T - i0);
                     // dq = dS·k (this head only: overwrite)
-                    tile(dqkv, rows0 + h * hd, S, false, dScores, ds, Tp, 1, qkv, rows0 + kOff, S, i0, rows, hd, 0, i0 + rows);
+                    tile(dqkv, rows0 + h * hd, S, false, dScores, ds, Tp, 1, qkv, rows0 + kOff, S, i0, rows, hd, scope.firstKey(i0), i0 + rows);
                     // dk += dSᵀ·q and dv += Pᵀ·dOut, over the rows t ≥ the block's first key position
                     tile(dqkv, rows0 + kOff, S, true, dScores, ds, 1, Tp, qkv, rows0 + h * hd, S, i0, rows, hd, i0, T);
                     tile(dqkv, rows0 + vOff, S, true, probs, p0, 1, Tp, dOut, dOut0 + h * hd, qDim, i0, rows, hd, i0, T);
@@ -114,38 +120,40 @@ final class CausalAttention {
         });
     }
 
-    /** Softmax of {@code scale·x} over the first {@code n} entries of a row; zeros the rest up to {@code width}. */
-    private void softmaxRow(float[] x, int off, int n, int width) {
-        int covered = padded(n);
+    /** Softmax of {@code scale·x} over the entries {@code [lo, n)} of a row; zeros the rest up to {@code width}. */
+    private void softmaxRow(float[] x, int off, int lo, int n, int width) {
+        int start = lo / L * L, covered = padded(n);
+        Arrays.fill(x, off, off + start, 0f);
         FloatVector maxes = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-        for (int j = 0; j < covered; j += L) {
-            VectorMask<Float> live = F.indexInRange(j, n);
+        for (int j = start; j < covered; j += L) {
+            VectorMask<Float> live = F.indexInRange(j, n).andNot(F.indexInRange(j, lo));
             maxes = maxes.max(FloatVector.fromArray(F, x, off + j).blend(Float.NEGATIVE_INFINITY, live.not()));
         }
         float max = maxes.reduceLanes(VectorOperators.MAX); // exact in any order
         FloatVector sums = FloatVector.zero(F);
-        for (int j = 0; j < covered; j += L) {
-            VectorMask<Float> live = F.indexInRange(j, n);
+        for (int j = start; j < covered; j += L) {
+            VectorMask<Float> live = F.indexInRange(j, n).andNot(F.indexInRange(j, lo));
             FloatVector e = VectorMath.exp(FloatVector.fromArray(F, x, off + j).sub(max).mul(scale)).blend(0f, live.not());
             sums = sums.add(e);
             e.intoArray(x, off + j);
         }
         float inv = 1f / VectorMath.sumLanes(sums);
-        for (int j = 0; j < covered; j += L) FloatVector.fromArray(F, x, off + j).mul(inv).intoArray(x, off + j);
+        for (int j = start; j < covered; j += L) FloatVector.fromArray(F, x, off + j).mul(inv).intoArray(x, off + j);
         Arrays.fill(x, off + covered, off + width, 0f);
     }
 
     /**
      * Turns a row of dP into dS = P·(dP − Σ P·dP)·scale, the gradient of the unscaled scores; zeros
-     * the row beyond the diagonal up to {@code width} (P is zero there already).
+     * the row outside {@code [lo, n)} up to {@code width} (P is zero there already).
      */
-    private void softmaxBackwardRow(float[] d, int off, float[] p, int pOff, int n, int width) {
-        int covered = padded(n);
+    private void softmaxBackwardRow(float[] d, int off, float[] p, int pOff, int lo, int n, int width) {
+        int start = lo / L * L, covered = padded(n);
+        Arrays.fill(d, off, off + start, 0f);
         FloatVector dots = FloatVector.zero(F);
-        for (int j = 0; j < covered; j += L)
+        for (int j = start; j < covered; j += L)
             dots = FloatVector.fromArray(F, p, pOff + j).fma(FloatVector.fromArray(F, d, off + j), dots);
         float total = VectorMath.sumLanes(dots);
-        for (int j = 0; j < covered; j += L) {
+        for (int j = start; j < covered; j += L) {
             FloatVector pv = FloatVector.fromArray(F, p, pOff + j);
             pv.mul(FloatVector.fromArray(F, d, off + j).sub(total)).mul(scale).intoArray(d, off + j);
         }

@@ -43,7 +43,7 @@ class GgufRoundTripTest {
      * JIT compiles them, see InferenceDeterminismTest).
      */
     @ParameterizedTest
-    @ValueSource(strings = {"tiny", "mixtral", "dense", "qwen3moe", "llama4"})
+    @ValueSource(strings = {"tiny", "mixtral", "dense", "qwen3moe", "llama4", "qwen3"})
     void f32HoldsTheCheckpointsWeightsBitForBit(String preset) throws Exception {
         Path gguf = export(preset, GgmlType.F32);
         int[] tokens = InferenceModelTest.ids(3, 19);
@@ -215,11 +215,28 @@ class GgufRoundTripTest {
         TestCheckpoints.write(tmp.resolve("no-renorm"), r.build(), 1);
         assertThatThrownBy(() -> GgufExport.export(tmp.resolve("no-renorm"), GgmlType.F32, tmp.resolve("x.gguf")))
                 .isInstanceOf(IOException.class).hasMessageContaining("without renormalised top-k");
+        // Checked on the config alone: a training model of that context would not fit a test.
         ModelConfig.Builder l = TestCheckpoints.small("llama4").toBuilder();
         l.context = 9000;
-        ModelConfig longLlama4 = l.build(); // checked on the config alone: a training model of that context would not fit a test
-        assertThatThrownBy(() -> GgufArchitecture.of(longLlama4, false))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("context must be at most 8191, not 9000");
+        assertThat(GgufArchitecture.of(l.build(), false)).isEqualTo(GgufArchitecture.LLAMA4); // Scout's chunks and temperature
+        l.attentionChunk = 0; // a llama4 trained before chunks existed: fine up to 8191 positions, not beyond
+        l.temperatureFloor = 0;
+        l.temperatureScale = 0;
+        ModelConfig unchunked = l.build();
+        assertThatThrownBy(() -> GgufArchitecture.of(unchunked, false)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("llama.cpp's llama4 attends in chunks of 8192")
+                .hasMessageContaining("attention_chunk 0, temperature_floor 0 and temperature_scale 0.0, which differ within its context of 9000");
+        l.context = 8191;
+        assertThat(GgufArchitecture.of(l.build(), false)).isEqualTo(GgufArchitecture.LLAMA4);
+        l.attentionChunk = 4;
+        ModelConfig smallChunks = l.build();
+        assertThatThrownBy(() -> GgufArchitecture.of(smallChunks, false)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("attention_chunk 4");
+        ModelConfig.Builder q = TestCheckpoints.small("qwen3").toBuilder();
+        q.attentionChunk = 16;
+        ModelConfig chunkedQwen3 = q.build();
+        assertThatThrownBy(() -> GgufArchitecture.of(chunkedQwen3, false)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("qwen3 and qwen3moe attend to the whole context");
         assertThat(tmp.resolve("x.gguf")).doesNotExist();
     }
 }

@@ -76,7 +76,7 @@ class InferenceModelTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tiny", "mixtral", "qwen3moe", "llama4", "dense"})
+    @ValueSource(strings = {"tiny", "mixtral", "qwen3moe", "llama4", "dense", "qwen3"})
     void logitsEqualTheTrainingForward(String preset) throws Exception {
         ModelConfig config = TestCheckpoints.small(preset);
         Transformer training = TestCheckpoints.write(tmp.resolve(preset), config, 7);
@@ -89,10 +89,48 @@ class InferenceModelTest {
         }
     }
 
+    /**
+     * Llama 4 with chunks of 4 on the RoPE layers 0-2 and attention temperature (floor 2, scale 0.5)
+     * on the NoPE layer 3, so that both act within 21 tokens: the engine's logits against the
+     * training forward's, and against the same weights without them (which must differ, or this
+     * test could not see either rule ignored).
+     */
+    @Test
+    void llama4ChunksAndTemperatureEqualTheTrainingForward() throws Exception {
+        ModelConfig config = chunkedLlama4();
+        Transformer training = TestCheckpoints.write(tmp.resolve("l4"), config, 7);
+        int[] tokens = ids(11, TOKENS);
+        training.forward(tokens, null, 1, TOKENS);
+        float[] expected = Arrays.copyOf(training.logits(), TOKENS * config.vocabSize());
+        float[][] got;
+        try (InferenceModel model = new InferenceModel(CheckpointWeights.load(tmp.resolve("l4"), null), 8)) {
+            got = allLogits(model, tokens, 8);
+            assertThat(relativeError(got, expected, config.vocabSize())).isLessThan(1e-4);
+        }
+        ModelConfig.Builder plain = config.toBuilder();
+        plain.attentionChunk = 0;
+        plain.temperatureFloor = 0;
+        plain.temperatureScale = 0;
+        Files.writeString(tmp.resolve("l4").resolve("config.json"), plain.build().toJson());
+        try (InferenceModel model = new InferenceModel(CheckpointWeights.load(tmp.resolve("l4"), null), 8)) {
+            float[][] full = allLogits(model, tokens, 8);
+            assertThat(relativeError(full, expected, config.vocabSize())).isGreaterThan(1e-2);
+            assertClose(full[0], got[0]); // position 0: its chunk holds only itself, and its temperature is 1
+        }
+    }
+
+    static ModelConfig chunkedLlama4() {
+        ModelConfig.Builder b = TestCheckpoints.small("llama4").toBuilder();
+        b.attentionChunk = 4;
+        b.temperatureFloor = 2;
+        b.temperatureScale = 0.5;
+        return b.build();
+    }
+
     @ParameterizedTest
-    @ValueSource(strings = {"qwen3moe", "llama4"})
+    @ValueSource(strings = {"qwen3moe", "llama4", "llama4-chunked"})
     void chunkedPrefillEqualsTokenByTokenDecode(String preset) throws Exception {
-        ModelConfig config = TestCheckpoints.small(preset);
+        ModelConfig config = preset.equals("llama4-chunked") ? chunkedLlama4() : TestCheckpoints.small(preset);
         TestCheckpoints.write(tmp.resolve(preset), config, 3);
         int[] tokens = ids(5, TOKENS);
         try (InferenceModel model = new InferenceModel(CheckpointWeights.load(tmp.resolve(preset), null), 16)) {

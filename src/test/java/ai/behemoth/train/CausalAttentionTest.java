@@ -1,5 +1,6 @@
 package ai.behemoth.train;
 
+import ai.behemoth.model.AttentionScope;
 import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;
@@ -15,20 +16,35 @@ class CausalAttentionTest {
 
     @Test
     void narrowHeadsWithGqaShortSequence() {
-        check(2, 4, 2, 4, 5);
+        check(2, 4, 2, 4, 5, 0);
     }
 
     @Test
     void sixteenWideHeadsOneKvHeadOddLength() {
-        check(2, 4, 1, 16, 19);
+        check(2, 4, 1, 16, 19, 0);
     }
 
     @Test
     void thirtyTwoWideHeadsLongerThanTwoVectors() {
-        check(1, 2, 2, 32, 37);
+        check(1, 2, 2, 32, 37, 0);
     }
 
-    private static void check(int batch, int heads, int kvHeads, int hd, int seq) {
+    @Test
+    void chunksOfFourWithinTilesAndVectors() {
+        check(2, 4, 2, 4, 19, 4);
+    }
+
+    @Test
+    void chunksOfElevenAcrossTilesAndVectors() {
+        check(1, 4, 1, 16, 37, 11);
+    }
+
+    @Test
+    void oneChunkAsLongAsTheSequenceIsFullAttention() {
+        check(1, 2, 2, 8, 9, 9);
+    }
+
+    private static void check(int batch, int heads, int kvHeads, int hd, int seq, int chunk) {
         int stride = (heads + 2 * kvHeads) * hd, qDim = heads * hd, n = batch * seq;
         SplittableRandom random = new SplittableRandom(hd * 31L + seq);
         float[] qkv = new float[n * stride], g = new float[n * qDim];
@@ -37,12 +53,13 @@ class CausalAttentionTest {
         // a larger model instance than the call, as in training with a short last batch
         CausalAttention attention = new CausalAttention(heads, kvHeads, hd, batch + 1, seq + 3);
         float[] probs = new float[attention.probsSize(batch + 1)], out = new float[n * qDim], dqkv = new float[n * stride];
-        attention.forward(qkv, probs, out, batch, seq);
-        attention.backward(g, qkv, probs, dqkv, batch, seq);
+        AttentionScope scope = new AttentionScope(chunk, 0, 0);
+        attention.forward(qkv, probs, out, batch, seq, scope);
+        attention.backward(g, qkv, probs, dqkv, batch, seq, scope);
 
         double[] x = new double[qkv.length];
         for (int i = 0; i < x.length; i++) x[i] = qkv[i];
-        double[] ref = reference(x, batch, seq, heads, kvHeads, hd);
+        double[] ref = reference(x, batch, seq, heads, kvHeads, hd, chunk);
         for (int i = 0; i < out.length; i++) assertThat((double) out[i]).isCloseTo(ref[i], org.assertj.core.data.Offset.offset(2e-5));
 
         // finite differences on about 400 entries spread over all of q, k and v
@@ -50,9 +67,9 @@ class CausalAttentionTest {
         for (int i = random.nextInt(1 + x.length / 400); i < x.length; i += 1 + x.length / 400) {
             double saved = x[i];
             x[i] = saved + h;
-            double up = dot(reference(x, batch, seq, heads, kvHeads, hd), g);
+            double up = dot(reference(x, batch, seq, heads, kvHeads, hd, chunk), g);
             x[i] = saved - h;
-            double down = dot(reference(x, batch, seq, heads, kvHeads, hd), g);
+            double down = dot(reference(x, batch, seq, heads, kvHeads, hd, chunk), g);
             x[i] = saved;
             double fd = (up - down) / (2 * h), diff = dqkv[i] - fd;
             errSq += diff * diff;
@@ -67,8 +84,11 @@ class CausalAttentionTest {
         return s;
     }
 
-    /** softmax(q·kᵀ/√hd, causal)·v per batch and head, in double, directly from the definition. */
-    private static double[] reference(double[] qkv, int batch, int seq, int heads, int kvHeads, int hd) {
+    /**
+     * softmax(q·kᵀ/√hd, causal)·v per batch and head, in double, directly from the definition; with
+     * {@code chunk > 0} the query at t sees only the keys u with {@code u / chunk == t / chunk}.
+     */
+    private static double[] reference(double[] qkv, int batch, int seq, int heads, int kvHeads, int hd, int chunk) {
         int stride = (heads + 2 * kvHeads) * hd, qDim = heads * hd;
         double[] out = new double[batch * seq * qDim];
         for (int b = 0; b < batch; b++) {
@@ -79,18 +99,23 @@ class CausalAttentionTest {
                     double[] w = new double[t + 1];
                     double max = Double.NEGATIVE_INFINITY, sum = 0;
                     for (int u = 0; u <= t; u++) {
+                        if (!visible(chunk, t, u)) continue;
                         double s = 0;
                         for (int d = 0; d < hd; d++) s += qkv[(b * seq + t) * stride + qo + d] * qkv[(b * seq + u) * stride + ko + d];
                         w[u] = s / Math.sqrt(hd);
                         max = Math.max(max, w[u]);
                     }
-                    for (int u = 0; u <= t; u++) sum += w[u] = Math.exp(w[u] - max);
+                    for (int u = 0; u <= t; u++) if (visible(chunk, t, u)) sum += w[u] = Math.exp(w[u] - max);
                     for (int u = 0; u <= t; u++)
-                        for (int d = 0; d < hd; d++)
+                        if (visible(chunk, t, u)) for (int d = 0; d < hd; d++)
                             out[(b * seq + t) * qDim + qo + d] += w[u] / sum * qkv[(b * seq + u) * stride + vo + d];
                 }
             }
         }
         return out;
+    }
+
+    private static boolean visible(int chunk, int t, int u) {
+        return chunk == 0 || u / chunk == t / chunk;
     }
 }

@@ -101,22 +101,33 @@ final class ReferenceTransformer {
             for (int h = 0; h < heads; h++) {
                 int kv = h / (heads / kvHeads);
                 for (int t = 0; t < seq; t++) {
+                    // Hugging Face Llama 4: NoPE layers scale the query by log1p(floor((t + 1) / floor_scale))·attn_scale + 1;
+                    // RoPE layers see only the keys u with u // chunk == t // chunk.
+                    double temperature = !rope && c.temperatureFloor() > 0
+                            ? Math.log1p(Math.floor((t + 1.0) / c.temperatureFloor())) * c.temperatureScale() + 1 : 1;
                     double[] s = new double[t + 1];
                     double max = Double.NEGATIVE_INFINITY;
                     for (int u = 0; u <= t; u++) {
+                        if (!visible(rope, t, u)) continue;
                         double dot = 0;
-                        for (int j = 0; j < hd; j++) dot += q[b * seq + t][h * hd + j] * k[b * seq + u][kv * hd + j];
+                        for (int j = 0; j < hd; j++) dot += temperature * q[b * seq + t][h * hd + j] * k[b * seq + u][kv * hd + j];
                         s[u] = dot / Math.sqrt(hd);
                         max = Math.max(max, s[u]);
                     }
                     double sum = 0;
-                    for (int u = 0; u <= t; u++) sum += s[u] = Math.exp(s[u] - max);
+                    for (int u = 0; u <= t; u++) if (visible(rope, t, u)) sum += s[u] = Math.exp(s[u] - max);
                     for (int u = 0; u <= t; u++)
-                        for (int j = 0; j < hd; j++) y[b * seq + t][h * hd + j] += s[u] / sum * v[b * seq + u][kv * hd + j];
+                        if (visible(rope, t, u))
+                            for (int j = 0; j < hd; j++) y[b * seq + t][h * hd + j] += s[u] / sum * v[b * seq + u][kv * hd + j];
                 }
             }
         }
         return linear(p, off(pre + "wo.weight"), y, c.dim());
+    }
+
+    /** Whether the query at {@code t} sees the key at {@code u ≤ t}: always, but on a chunked RoPE layer only within its chunk. */
+    private boolean visible(boolean rope, int t, int u) {
+        return !rope || c.attentionChunk() == 0 || u / c.attentionChunk() == t / c.attentionChunk();
     }
 
     /** QK norm and RoPE on one head, in the order each family uses. */

@@ -92,6 +92,16 @@ class TransformerGradientTest {
         check(shrunk("llama4"), AUX, 4);
     }
 
+    @Test
+    void llama4ChunkedRopeLayerAndTemperatureTunedNopeLayer() {
+        // SEQ 5 with chunks of 2: queries see 1 or 2 keys on layer 0; floor 2 scales the queries of layer 1 from position 1 on
+        ModelConfig.Builder b = dense(4, 2, 2, QkNorm.RMS, false).toBuilder();
+        b.attentionChunk = 2;
+        b.temperatureFloor = 2;
+        b.temperatureScale = 0.8;
+        check(b.build(), Balance.NONE, 5);
+    }
+
     private static void check(ModelConfig c, Balance balance, long seed) {
         Transformer model = new Transformer(c, balance, BATCH, SEQ);
         SplittableRandom random = new SplittableRandom(seed);
