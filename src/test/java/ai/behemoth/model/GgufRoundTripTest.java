@@ -179,6 +179,60 @@ class GgufRoundTripTest {
                 .hasMessageContaining("tensor " + name + " has dims [64, 32, 8], the config needs [64, 64, 8]");
     }
 
+    /** A dense config with weighted QK norm is llama.cpp's qwen3: its norms stored per head dimension, Q and K rows as they are. */
+    @Test
+    void qwen3HoldsItsQkNormsAndAMissingOrMisshapenOneIsNamed() throws Exception {
+        Path good = export("qwen3", GgmlType.F32);
+        try (ModelWeights ckpt = CheckpointWeights.load(tmp.resolve("qwen3"), null); GgufFile f = GgufFile.open(good)) {
+            assertThat(f.getString("general.architecture")).isEqualTo("qwen3");
+            assertThat(f.metadata()).doesNotContainKey("qwen3.expert_count");
+            assertThat(f.tensor("blk.1.attn_q_norm.weight").dims()).containsExactly(16);
+            assertThat(f.readFloats(f.tensor("blk.1.attn_k_norm.weight"))).isEqualTo(ckpt.layers().get(1).kNorm());
+            assertThat(f.tensor("blk.1.ffn_gate.weight").dims()).containsExactly(64, 96);
+            float[] stored = f.readFloats(f.tensor("blk.0.attn_q.weight")), row = new float[64];
+            ckpt.layers().get(0).wq().row(1, row, 0); // rotating halves, as Behemoth does: no permutation
+            assertThat(java.util.Arrays.copyOfRange(stored, 64, 128)).isEqualTo(row);
+        }
+        String name = "blk.2.attn_k_norm.weight";
+        Path missing = rewrite(good, name, t -> null);
+        assertThatThrownBy(() -> GgufWeights.load(missing, null)).isInstanceOf(IOException.class)
+                .hasMessageContaining("missing tensor " + name);
+        Path misshapen = rewrite(good, name, t -> new GgufTensorInfo(name, new long[]{8}, t.type(), 0));
+        assertThatThrownBy(() -> GgufWeights.load(misshapen, null)).isInstanceOf(IOException.class)
+                .hasMessageContaining("tensor " + name + " has dims [8], the config needs [16]");
+        Path misshapenFfn = rewrite(good, "blk.0.ffn_down.weight", t -> new GgufTensorInfo(t.name(), new long[]{64, 64}, t.type(), 0));
+        assertThatThrownBy(() -> GgufWeights.load(misshapenFfn, null)).isInstanceOf(IOException.class)
+                .hasMessageContaining("tensor blk.0.ffn_down.weight has dims [64, 64], the config needs [96, 64]");
+    }
+
+    /**
+     * llama4 with NoPE layers reads back with llama.cpp's fixed chunks and temperature; without them
+     * ({@code attention.sliding_window} 0) with neither, as a config that chunks nothing exports.
+     */
+    @Test
+    void llama4ChunksAndTemperatureComeFromTheNopeSetting() throws Exception {
+        try (ModelWeights w = GgufWeights.load(export("llama4", GgmlType.F32), null)) {
+            assertThat(w.config().nopeEvery()).isEqualTo(4);
+            assertThat(w.config().attentionChunk()).isEqualTo(8192);
+            assertThat(w.config().temperatureFloor()).isEqualTo(8192);
+            assertThat(w.config().temperatureScale()).isEqualTo(0.1);
+        }
+        ModelConfig.Builder b = TestCheckpoints.small("llama4").toBuilder();
+        b.nopeEvery = 0;
+        b.attentionChunk = 0;
+        b.temperatureFloor = 0;
+        b.temperatureScale = 0;
+        TestCheckpoints.write(tmp.resolve("llama4-rope"), b.build(), 3);
+        Path gguf = tmp.resolve("llama4-rope.gguf");
+        GgufExport.export(tmp.resolve("llama4-rope"), GgmlType.F32, gguf);
+        try (GgufFile f = GgufFile.open(gguf)) {
+            assertThat(f.getLong("llama4.attention.sliding_window")).isZero();
+        }
+        try (ModelWeights w = GgufWeights.load(gguf, null)) {
+            assertThat(w.config()).usingRecursiveComparison().ignoringFields("normEps").isEqualTo(b.build()); // normEps: FLOAT32 in GGUF
+        }
+    }
+
     @Test
     void quantiseOnLoadGivesTheSameBlocksAsFromTheCheckpoint() throws Exception {
         Path gguf = export("mixtral", GgmlType.F32); // Q/K rows stored permuted: put back, then quantised
