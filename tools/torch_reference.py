@@ -2,11 +2,12 @@
 """The Behemoth training model written independently in PyTorch, and the golden-fixture generator.
 
 The model follows the semantics of ai.behemoth.model.ModelConfig and ai.behemoth.train (pre-norm
-decoder, GQA attention with RoPE/NoPE and QK-norm, SwiGLU, MoE with softmax or sigmoid routers,
+decoder, GQA attention with RoPE/NoPE and QK-norm, Llama 4's chunked attention on RoPE layers and
+attention temperature on NoPE layers (as Hugging Face modeling_llama4.py defines them), SwiGLU, MoE with softmax or sigmoid routers,
 Switch aux loss, router z-loss, aux-loss-free selection bias). It is written from those words, not
 from the Java code, so that the golden test compares two independent implementations.
 
-Regenerate the fixtures (deterministic, a few seconds on 2 cores):
+Regenerate the fixtures (deterministic, a few seconds on 2 cores), or one of them with --only NAME:
 
     /usr/bin/python3 tools/torch_reference.py --out src/test/resources/golden
 
@@ -33,7 +34,7 @@ import torch.nn.functional as F
 CONFIG_KEYS = ["vocab_size", "dim", "layers", "heads", "kv_heads", "head_dim", "context", "rope_theta",
                "norm_eps", "ffn_hidden", "experts", "top_k", "expert_hidden", "shared_expert_hidden",
                "moe_every", "router", "router_weight", "renorm_top_k", "nope_every", "qk_norm",
-               "tied_embeddings", "init_std"]
+               "tied_embeddings", "init_std", "attention_chunk", "temperature_floor", "temperature_scale"]
 
 
 def model_config(**fields):
@@ -41,12 +42,13 @@ def model_config(**fields):
     c = dict(vocab_size=48, dim=16, layers=2, heads=4, kv_heads=4, head_dim=4, context=16, rope_theta=10000.0,
              norm_eps=1e-5, ffn_hidden=32, experts=4, top_k=2, expert_hidden=16, shared_expert_hidden=0,
              moe_every=1, router="softmax", router_weight="output", renorm_top_k=True, nope_every=0,
-             qk_norm="none", tied_embeddings=False, init_std=0.02)
+             qk_norm="none", tied_embeddings=False, init_std=0.02, attention_chunk=0, temperature_floor=0,
+             temperature_scale=0.0)
     for k, v in fields.items():
         if k not in c:
             raise ValueError("unknown config field " + k)
         c[k] = v
-    for k in ("rope_theta", "norm_eps", "init_std"):
+    for k in ("rope_theta", "norm_eps", "init_std", "temperature_scale"):
         c[k] = float(c[k])
     return {k: c[k] for k in CONFIG_KEYS}
 
@@ -125,11 +127,20 @@ def attention(c, i, params, x):
         q, k = rope(q, c["rope_theta"]), rope(k, c["rope_theta"])
         if c["qk_norm"] == "rms":  # Llama 4: weightless RMS norm after RoPE, RoPE layers only
             q, k = rms_norm(q, None, eps), rms_norm(k, None, eps)
+    positions = torch.arange(t)
+    if not uses_rope(c, i) and c["temperature_floor"] > 0:
+        # Llama 4 temperature tuning, NoPE layers: q *= log1p(floor((pos + 1) / floor_scale)) * attn_scale + 1
+        steps = torch.floor((positions.to(q.dtype) + 1) / c["temperature_floor"])
+        q = q * (torch.log1p(steps) * c["temperature_scale"] + 1).view(1, 1, t, 1)
     k = k.repeat_interleave(h // kv, dim=1)  # query head j reads kv head j // (h / kv)
     v = v.repeat_interleave(h // kv, dim=1)
     scores = (q @ k.transpose(-1, -2)) / math.sqrt(hd)
-    causal = torch.ones(t, t, dtype=torch.bool).tril()
-    scores = scores.masked_fill(~causal, float("-inf"))
+    visible = positions[None, :] <= positions[:, None]  # [query, key]: causal
+    if uses_rope(c, i) and c["attention_chunk"] > 0:
+        # Llama 4 chunked attention, RoPE layers: a query sees only the keys of its own chunk
+        chunk = c["attention_chunk"]
+        visible &= (positions[None, :] // chunk) == (positions[:, None] // chunk)
+    scores = scores.masked_fill(~visible, float("-inf"))
     y = scores.softmax(-1) @ v
     return y.transpose(1, 2).reshape(b, t, h * hd) @ params[p + "wo.weight"].T
 
@@ -351,6 +362,12 @@ def cases():
         ("llama4", model_config(layers=4, heads=4, kv_heads=2, rope_theta=500000.0, top_k=1,
                                 shared_expert_hidden=16, moe_every=2, router="sigmoid", router_weight="input",
                                 renorm_top_k=False, nope_every=4, qk_norm="rms"), aux, 4),
+        # Llama 4's long context, shrunk: chunks of 4 on the RoPE layers 0 and 2 (three chunks in 12
+        # positions) and attention temperature with floor 2 on the NoPE layers 1 and 3.
+        ("llama4_chunked", model_config(layers=4, heads=4, kv_heads=2, rope_theta=500000.0, top_k=1,
+                                        shared_expert_hidden=16, moe_every=2, router="sigmoid", router_weight="input",
+                                        renorm_top_k=False, nope_every=2, qk_norm="rms", attention_chunk=4,
+                                        temperature_floor=2, temperature_scale=0.5), aux, 12),
         ("llama4_nope2", model_config(layers=3, heads=4, kv_heads=1, top_k=2, shared_expert_hidden=8,
                                       router="sigmoid", router_weight="input", renorm_top_k=False, nope_every=2,
                                       qk_norm="rms"), aux, 5),
@@ -373,11 +390,12 @@ def cases():
 
 def self_test():
     torch.manual_seed(0)
-    for router, weight_at, shared, mode in [("softmax", "output", 0, "aux"), ("sigmoid", "input", 6, "aux"),
-                                            ("sigmoid", "output", 0, "aux_free")]:
+    for router, weight_at, shared, mode, chunk in [("softmax", "output", 0, "aux", 0), ("sigmoid", "input", 6, "aux", 0),
+                                                   ("sigmoid", "output", 0, "aux_free", 0), ("sigmoid", "input", 6, "aux", 2)]:
         c = model_config(vocab_size=11, dim=8, heads=2, kv_heads=1, head_dim=4, ffn_hidden=8, experts=4, top_k=2,
                          expert_hidden=6, shared_expert_hidden=shared, moe_every=2, router=router,
-                         router_weight=weight_at, nope_every=2, qk_norm="rms", renorm_top_k=router == "softmax")
+                         router_weight=weight_at, nope_every=2, qk_norm="rms", renorm_top_k=router == "softmax",
+                         attention_chunk=chunk, temperature_floor=2 if chunk else 0, temperature_scale=0.5 if chunk else 0)
         names = [n for n, _ in parameter_shapes(c)]
         g = torch.Generator().manual_seed(3)
         weights = random_weights(c, g, 0.3, 0.8)
@@ -390,7 +408,7 @@ def self_test():
 
         inputs = tuple(weights[n].double().requires_grad_() for n in names)
         assert torch.autograd.gradcheck(loss, inputs, eps=1e-6, atol=1e-6, rtol=1e-5), router
-        print(f"gradcheck passed: router {router}, weight on {weight_at}, shared {shared}, mode {mode}")
+        print(f"gradcheck passed: router {router}, weight on {weight_at}, shared {shared}, mode {mode}, chunk {chunk}")
 
     # Perfect balance: token t goes to expert t % E (top-1), so f_e = 1/E and aux = sum_e P_e = 1.
     for router in ("softmax", "sigmoid"):
@@ -411,13 +429,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="src/test/resources/golden", help="folder for the case folders")
     parser.add_argument("--self-test", action="store_true", help="run gradcheck and the balance check only")
+    parser.add_argument("--only", help="write only the case of this name")
     args = parser.parse_args()
     torch.set_num_threads(2)
     if args.self_test:
         self_test()
         return
     os.makedirs(args.out, exist_ok=True)
-    for name, c, balance, seed in cases():
+    chosen = [case for case in cases() if args.only in (None, case[0])]
+    if not chosen:
+        parser.error(f"no case named {args.only}")
+    for name, c, balance, seed in chosen:
         make_case(args.out, name, c, balance, seed)
 
 
