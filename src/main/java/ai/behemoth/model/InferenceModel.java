@@ -31,7 +31,9 @@ public final class InferenceModel implements AutoCloseable {
     private final ModelConfig config;
     private final int maxRows, dim, vocab, heads, kvHeads, headDim, qDim, kvDim;
     private final float eps;
-    private final float[] ropeCos, ropeSin; // [context, hd/2]
+    /** Positions whose RoPE angles are tabulated at first; the tables double as later positions are used, up to the context. */
+    private static final int INITIAL_ROPE_POSITIONS = 256;
+    private float[] ropeCos = new float[0], ropeSin = new float[0]; // [positions tabulated, hd/2]
     private final Matrix[][] expertGate, expertUp, expertDown; // [layer][expert], null on dense layers
 
     // activations, [maxRows, ·]
@@ -56,16 +58,7 @@ public final class InferenceModel implements AutoCloseable {
         this.kvDim = config.kvDim();
         this.eps = (float) config.normEps();
 
-        int half = headDim / 2, ctx = config.context();
-        ropeCos = new float[ctx * half];
-        ropeSin = new float[ctx * half];
-        for (int t = 0; t < ctx; t++) {
-            for (int i = 0; i < half; i++) {
-                double angle = t * Math.pow(config.ropeTheta(), -2.0 * i / headDim);
-                ropeCos[t * half + i] = (float) Math.cos(angle);
-                ropeSin[t * half + i] = (float) Math.sin(angle);
-            }
-        }
+        tabulateRope(Math.min(config.context(), INITIAL_ROPE_POSITIONS));
         int layers = config.layers(), experts = config.experts();
         expertGate = new Matrix[layers][];
         expertUp = new Matrix[layers][];
@@ -192,6 +185,7 @@ public final class InferenceModel implements AutoCloseable {
         for (int r = 0; r < n; r++) {
             weights.embedding().row(batch.token[r], x, r * dim);
             batch.sequence[r].reserve(batch.position[r] + 1);
+            tabulateRope(batch.position[r] + 1);
         }
         List<LayerWeights> layers = weights.layers();
         for (int l = 0; l < layers.size(); l++) {
@@ -360,6 +354,25 @@ public final class InferenceModel implements AutoCloseable {
         for (int i = 0; i < d; i++) ss += x[xOff + i] * x[xOff + i];
         float rstd = (float) (1.0 / Math.sqrt(ss / d + eps));
         for (int i = 0; i < d; i++) y[yOff + i] = w == null ? x[xOff + i] * rstd : x[xOff + i] * rstd * w[i];
+    }
+
+    /**
+     * Extends the RoPE tables to at least {@code positions} positions (doubling, at most the context),
+     * so that a model with a long context (Llama 4 Scout: 10M) holds tables only for the positions used.
+     */
+    private void tabulateRope(int positions) {
+        int half = headDim / 2, held = ropeCos.length / half;
+        if (positions <= held) return;
+        int grown = (int) Math.min(config.context(), Math.max(positions, 2L * held));
+        ropeCos = Arrays.copyOf(ropeCos, Math.multiplyExact(grown, half));
+        ropeSin = Arrays.copyOf(ropeSin, grown * half);
+        for (int t = held; t < grown; t++) {
+            for (int i = 0; i < half; i++) {
+                double angle = t * Math.pow(config.ropeTheta(), -2.0 * i / headDim);
+                ropeCos[t * half + i] = (float) Math.cos(angle);
+                ropeSin[t * half + i] = (float) Math.sin(angle);
+            }
+        }
     }
 
     /** RoPE on halves: the pair {@code (x[i], x[i + hd/2])} turns by {@code pos·θ^(-2i/hd)}. */

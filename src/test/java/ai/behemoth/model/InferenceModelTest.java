@@ -119,6 +119,22 @@ class InferenceModelTest {
         }
     }
 
+    /** Beyond the 256 positions tabulated at first, the RoPE tables grow: 300 tokens against the training forward. */
+    @Test
+    void ropeTablesGrowWithThePositionsUsed() throws Exception {
+        ModelConfig.Builder b = TestCheckpoints.small("qwen3").toBuilder();
+        b.context = 320;
+        b.layers = 2;
+        ModelConfig config = b.build();
+        Transformer training = TestCheckpoints.write(tmp.resolve("long"), config, 4);
+        int[] tokens = ids(8, 300);
+        training.forward(tokens, null, 1, tokens.length);
+        float[] expected = Arrays.copyOf(training.logits(), tokens.length * config.vocabSize());
+        try (InferenceModel model = new InferenceModel(CheckpointWeights.load(tmp.resolve("long"), null), 64)) {
+            assertThat(relativeError(allLogits(model, tokens, 64), expected, config.vocabSize())).isLessThan(1e-4);
+        }
+    }
+
     static ModelConfig chunkedLlama4() {
         ModelConfig.Builder b = TestCheckpoints.small("llama4").toBuilder();
         b.attentionChunk = 4;
