@@ -1,0 +1,55 @@
+package ai.behemoth.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A tiny {@code llama4} GGUF with random weights written by llama.cpp's gguf-py
+ * ({@code tools/make_random_llama4_gguf.py}), run over 8200 positions: past llama.cpp's fixed chunk
+ * of 8192 on the RoPE layers and its temperature floor of 8192 on the NoPE layer. The script's
+ * float64 Hugging Face Llama 4 forward gives the expected logits of the last positions, and the
+ * logits without chunks and without temperature, which Behemoth's must be far from.
+ */
+class Llama4GgufFixtureTest {
+
+    @Test
+    void chunksAndTemperatureAsLlamaCppAndHuggingFaceDefineThem() throws Exception {
+        Path gguf = Path.of(Llama4GgufFixtureTest.class.getResource("/gguf/random-llama4-f32.gguf").toURI());
+        JsonNode expected = new ObjectMapper().readTree(gguf.resolveSibling("random-llama4-f32.json").toFile());
+        try (InferenceModel model = new InferenceModel(GgufWeights.load(gguf, null), InferenceModel.DEFAULT_CHUNK)) {
+            ModelConfig c = model.config();
+            assertThat(c.context()).isEqualTo(8256); // no longer capped at 8191
+            assertThat(c.nopeEvery()).isEqualTo(4);
+            assertThat(c.attentionChunk()).isEqualTo(8192);
+            int[] tokens = new int[expected.get("tokens").size()];
+            for (int i = 0; i < tokens.length; i++) tokens[i] = expected.get("tokens").get(i).asInt();
+            int first = expected.get("first_kept").asInt();
+            Sequence seq = model.newSequence();
+            model.prefill(seq, java.util.Arrays.copyOf(tokens, first));
+            float[][] logits = new float[tokens.length - first][];
+            for (int t = first; t < tokens.length; t++) logits[t - first] = model.decode(seq, tokens[t]);
+            assertThat(relativeError(logits, expected.get("logits"))).as("against Hugging Face Llama 4").isLessThan(1e-4);
+            assertThat(relativeError(logits, expected.get("logits_without_chunks"))).as("against no chunks").isGreaterThan(1e-1);
+            assertThat(relativeError(logits, expected.get("logits_without_temperature"))).as("against no temperature").isGreaterThan(1e-3);
+        }
+    }
+
+    /** max |a − b| / max |b| over every logit. */
+    private static double relativeError(float[][] actual, JsonNode expected) {
+        double maxDiff = 0, maxRef = 0;
+        for (int t = 0; t < actual.length; t++) {
+            JsonNode row = expected.get(t);
+            assertThat(actual[t]).hasSize(row.size());
+            for (int v = 0; v < row.size(); v++) {
+                maxDiff = Math.max(maxDiff, Math.abs(actual[t][v] - row.get(v).asDouble()));
+                maxRef = Math.max(maxRef, Math.abs(row.get(v).asDouble()));
+            }
+        }
+        return maxDiff / maxRef;
+    }
+}

@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""Writes a tiny `llama4` GGUF with random weights using llama.cpp's own gguf-py, and the logits that
+Hugging Face's Llama 4 text model computes from those weights over 8200 positions, past llama.cpp's
+fixed chunk of 8192 and temperature floor of 8192 (Llama4GgufFixtureTest; nothing of llama.cpp is
+kept here).
+
+    PYTHONPATH=/path/to/llama.cpp/gguf-py /usr/bin/python3 tools/make_random_llama4_gguf.py OUT.gguf
+
+writes OUT.gguf and OUT.json: the tokens, and for the last positions the logits with Llama 4's
+long-context attention, without its chunks, and without its temperature (so the test can tell
+either rule ignored). Tensor names and shapes are llama.cpp's for llama4 (numpy shapes reverse the
+ggml dims). Q and K rows are stored as Hugging Face keeps them: Llama 4 rotates adjacent pairs
+(x[2i], x[2i+1]), as llama.cpp's RoPE does, so its converter permutes nothing.
+
+The reference forward is float64 numpy from Hugging Face modeling_llama4.py's definitions: layer i
+skips RoPE when (i + 1) % 4 == 0; RoPE layers attend within chunks (key // 8192 == query // 8192)
+and RMS-normalise q and k (no weight) after RoPE; NoPE layers scale the query at position p by
+log1p(floor((p + 1) / 8192)) * 0.1 + 1; MoE on every 2nd layer with a sigmoid top-1 router whose
+score multiplies the expert's input, plus a shared expert; SwiGLU everywhere; untied output.
+"""
+import json
+import sys
+
+import numpy as np
+import gguf
+
+from make_random_moe_gguf import byte_symbols
+
+N_VOCAB, N_EMBD, N_LAYER, N_HEAD, N_HEAD_KV, HEAD_DIM, N_FF, N_EXPERT, N_FF_EXP = 258, 32, 4, 1, 1, 16, 48, 2, 32
+MOE_STEP, NOPE_STEP, CHUNK, FLOOR, SCALE = 2, 4, 8192, 8192, 0.1
+N_POS, N_CTX, KEPT = 8200, 8256, 10  # logits kept for positions N_POS - KEPT .. N_POS - 1
+ROPE_THETA, EPS = 500000.0, float(np.float32(1e-5))  # the reference uses the FLOAT32 value the file holds
+BLOCK = 512  # query rows per attention block, to bound memory
+
+
+def rms(x, w=None):
+    y = x / np.sqrt((x * x).mean(-1, keepdims=True) + EPS)
+    return y if w is None else y * w
+
+
+def rope_pairs(x):
+    """x [T, heads, hd]: RoPE on adjacent pairs (x[2i], x[2i+1]) at positions 0..T-1 (HF Llama 4's complex form)."""
+    t = x.shape[0]
+    angles = np.arange(t)[:, None] * ROPE_THETA ** (-np.arange(HEAD_DIM // 2) * 2.0 / HEAD_DIM)[None, :]
+    cos, sin = np.cos(angles)[:, None, :], np.sin(angles)[:, None, :]
+    a, b = x[..., 0::2], x[..., 1::2]
+    out = np.empty_like(x)
+    out[..., 0::2], out[..., 1::2] = a * cos - b * sin, a * sin + b * cos
+    return out
+
+
+def swiglu(x, gate, up, down):
+    g = x @ gate.T
+    return (g / (1 + np.exp(-g)) * (x @ up.T)) @ down.T
+
+
+def attention(q, k, v, chunked):
+    """Causal softmax attention per query head, q [T, H, hd], k/v [T, KV, hd]; chunked: keys of the query's chunk only."""
+    t, group = q.shape[0], N_HEAD // N_HEAD_KV
+    out = np.zeros_like(q)
+    positions = np.arange(t)
+    for start in range(0, t, BLOCK):
+        rows = positions[start:start + BLOCK]
+        visible = positions[None, :] <= rows[:, None]
+        if chunked:
+            visible &= positions[None, :] // CHUNK == rows[:, None] // CHUNK
+        for head in range(N_HEAD):
+            scores = q[rows, head] @ k[:, head // group].T / np.sqrt(HEAD_DIM)
+            scores = np.where(visible, scores, -np.inf)
+            weights = np.exp(scores - scores.max(-1, keepdims=True))
+            out[rows, head] = (weights / weights.sum(-1, keepdims=True)) @ v[:, head // group]
+    return out
+
+
+def forward(t, tokens, chunks=True, temperature=True):
+    x = t["token_embd.weight"][tokens]
+    n = len(tokens)
+    for l in range(N_LAYER):
+        p = f"blk.{l}."
+        use_rope = (l + 1) % NOPE_STEP != 0
+        h = rms(x, t[p + "attn_norm.weight"])
+        q = (h @ t[p + "attn_q.weight"].T).reshape(n, N_HEAD, HEAD_DIM)
+        k = (h @ t[p + "attn_k.weight"].T).reshape(n, N_HEAD_KV, HEAD_DIM)
+        v = (h @ t[p + "attn_v.weight"].T).reshape(n, N_HEAD_KV, HEAD_DIM)
+        if use_rope:
+            q, k = rms(rope_pairs(q)), rms(rope_pairs(k))
+        elif temperature:
+            q = q * (np.log1p(np.floor((np.arange(n) + 1.0) / FLOOR)) * SCALE + 1)[:, None, None]
+        y = attention(q, k, v, chunked=use_rope and chunks)
+        x = x + y.reshape(n, -1) @ t[p + "attn_output.weight"].T
+        h = rms(x, t[p + "ffn_norm.weight"])
+        if (l + 1) % MOE_STEP == 0:
+            logits = h @ t[p + "ffn_gate_inp.weight"].T
+            chosen = logits.argmax(-1)  # top-1
+            score = 1 / (1 + np.exp(-logits[np.arange(n), chosen]))
+            out = swiglu(h, t[p + "ffn_gate_shexp.weight"], t[p + "ffn_up_shexp.weight"], t[p + "ffn_down_shexp.weight"])
+            for e in range(N_EXPERT):
+                rows = np.nonzero(chosen == e)[0]
+                out[rows] += swiglu(h[rows] * score[rows, None], t[p + "ffn_gate_exps.weight"][e],
+                                    t[p + "ffn_up_exps.weight"][e], t[p + "ffn_down_exps.weight"][e])
+            x = x + out
+        else:
+            x = x + swiglu(h, t[p + "ffn_gate.weight"], t[p + "ffn_up.weight"], t[p + "ffn_down.weight"])
+    last = rms(x[-KEPT:], t["output_norm.weight"])
+    return last @ t["output.weight"].T
+
+
+def main(path):
+    rng = np.random.default_rng(4004)
+    tensors = {}
+
+    def add(name, *shape, std=0.3, around=0.0):
+        tensors[name] = (around + rng.standard_normal(shape) * std).astype(np.float32)
+
+    add("token_embd.weight", N_VOCAB, N_EMBD, std=1.0)
+    for l in range(N_LAYER):
+        p = f"blk.{l}."
+        add(p + "attn_norm.weight", N_EMBD, std=0.1, around=1)
+        add(p + "attn_q.weight", N_HEAD * HEAD_DIM, N_EMBD, std=0.6)
+        add(p + "attn_k.weight", N_HEAD_KV * HEAD_DIM, N_EMBD, std=0.6)
+        add(p + "attn_v.weight", N_HEAD_KV * HEAD_DIM, N_EMBD)
+        add(p + "attn_output.weight", N_EMBD, N_HEAD * HEAD_DIM)
+        add(p + "ffn_norm.weight", N_EMBD, std=0.1, around=1)
+        if (l + 1) % MOE_STEP == 0:
+            add(p + "ffn_gate_inp.weight", N_EXPERT, N_EMBD, std=0.5)
+            add(p + "ffn_gate_exps.weight", N_EXPERT, N_FF_EXP, N_EMBD)
+            add(p + "ffn_up_exps.weight", N_EXPERT, N_FF_EXP, N_EMBD)
+            add(p + "ffn_down_exps.weight", N_EXPERT, N_EMBD, N_FF_EXP)
+            add(p + "ffn_gate_shexp.weight", N_FF_EXP, N_EMBD)
+            add(p + "ffn_up_shexp.weight", N_FF_EXP, N_EMBD)
+            add(p + "ffn_down_shexp.weight", N_EMBD, N_FF_EXP)
+        else:
+            add(p + "ffn_gate.weight", N_FF, N_EMBD)
+            add(p + "ffn_up.weight", N_FF, N_EMBD)
+            add(p + "ffn_down.weight", N_EMBD, N_FF)
+    add("output_norm.weight", N_EMBD, std=0.1, around=1)
+    add("output.weight", N_VOCAB, N_EMBD)
+
+    g = gguf.GGUFWriter(path, "llama4")
+    g.add_name("behemoth-random-llama4")
+    g.add_context_length(N_CTX)
+    g.add_embedding_length(N_EMBD)
+    g.add_block_count(N_LAYER)
+    g.add_feed_forward_length(N_FF)
+    g.add_expert_feed_forward_length(N_FF_EXP)
+    g.add_uint32("llama4.interleave_moe_layer_step", MOE_STEP)
+    g.add_head_count(N_HEAD)
+    g.add_head_count_kv(N_HEAD_KV)
+    g.add_key_length(HEAD_DIM)
+    g.add_value_length(HEAD_DIM)
+    g.add_rope_dimension_count(HEAD_DIM)
+    g.add_rope_freq_base(ROPE_THETA)
+    g.add_layer_norm_rms_eps(EPS)
+    g.add_expert_count(N_EXPERT)
+    g.add_expert_used_count(1)
+    g.add_file_type(0)
+    g.add_tokenizer_model("gpt2")
+    g.add_tokenizer_pre("llama-bpe")
+    space = byte_symbols()[32]
+    g.add_token_list(byte_symbols() + ["<|end_of_text|>", space + space])
+    g.add_token_types([1] * 256 + [3, 1])
+    g.add_token_merges([space + " " + space])
+    g.add_eos_token_id(256)
+    g.add_add_bos_token(False)
+    for name, value in tensors.items():
+        g.add_tensor(name, value)
+    g.write_header_to_file()
+    g.write_kv_data_to_file()
+    g.write_tensors_to_file()
+    g.close()
+
+    weights = {n: v.astype(np.float64) for n, v in tensors.items()}
+    tokens = rng.integers(0, 256, N_POS)
+    rows = lambda logits: [[round(float(v), 7) for v in row] for row in logits]
+    full = forward(weights, tokens)
+    no_chunks = forward(weights, tokens, chunks=False)
+    no_temperature = forward(weights, tokens, temperature=False)
+    with open(path.removesuffix(".gguf") + ".json", "w") as f:
+        json.dump({"tokens": tokens.tolist(), "first_kept": N_POS - KEPT, "logits": rows(full),
+                   "logits_without_chunks": rows(no_chunks), "logits_without_temperature": rows(no_temperature)}, f)
+        f.write("\n")
+    scale = np.abs(full).max()
+    print("wrote", path, "and its logits; max |logit|", float(scale),
+          "| effect of chunks", float(np.abs(full - no_chunks).max() / scale),
+          "| effect of temperature", float(np.abs(full - no_temperature).max() / scale))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
