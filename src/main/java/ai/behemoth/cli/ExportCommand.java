@@ -12,7 +12,7 @@ import java.util.concurrent.Callable;
 
 /** {@code behemoth export --format gguf --type f32|f16|q8_0|q4_0 CHECKPOINT OUT.gguf}. */
 @Command(name = "export", mixinStandardHelpOptions = true,
-        description = "Export a checkpoint as a GGUF file that llama.cpp runs (architecture llama, qwen3moe or llama4, picked from the config).")
+        description = "Export a checkpoint as a GGUF file that llama.cpp runs (architecture llama, qwen3, qwen3moe or llama4, picked from the config).")
 public final class ExportCommand implements Callable<Integer> {
     enum Format { gguf }
 

@@ -20,7 +20,7 @@ final class ModelFlags {
     @Option(names = "--config", paramLabel = "FILE.json", description = "Model config (config.json format); exclusive with --preset.")
     Path config;
 
-    @Option(names = "--preset", paramLabel = "NAME", description = "Model preset: tiny (default), mixtral, qwen3moe, llama4, dense.")
+    @Option(names = "--preset", paramLabel = "NAME", description = "Model preset: tiny (default), mixtral, qwen3moe, llama4, qwen3, dense.")
     String preset;
 
     @Option(names = "--ctx", paramLabel = "N", description = "Context length (tokens per training sequence).")
