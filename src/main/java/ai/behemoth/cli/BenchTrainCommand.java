@@ -5,6 +5,7 @@ import ai.behemoth.data.BundledCorpus;
 import ai.behemoth.model.ModelConfig;
 import ai.behemoth.tensor.Parallel;
 import ai.behemoth.tensor.Peak;
+import ai.behemoth.tensor.ProcessMemory;
 import ai.behemoth.tokenizer.ByteTokenizer;
 import ai.behemoth.train.AdamW;
 import ai.behemoth.train.Batches;
@@ -114,6 +115,11 @@ public final class BenchTrainCommand implements Callable<Integer> {
         } catch (RuntimeException e) {
             out.printf("MFU         unavailable: the machine's peak could not be measured (%s)%n", e.getMessage());
         }
+        long paramBytes = (long) t.layout().size() * Float.BYTES;
+        ProcessMemory.read().ifPresentOrElse(m -> out.printf(
+                "memory      %s; weights %.1f MB (F32), with gradients and AdamW moments %.1f MB: peak / weights = %.2f%n",
+                m.describe(), ProcessMemory.mb(paramBytes), ProcessMemory.mb(4 * paramBytes), (double) m.peakRssBytes() / paramBytes),
+                () -> out.println("memory      peak RSS not measured (no /proc/self/status: not Linux)"));
         return 0;
     }
 
