@@ -173,7 +173,7 @@ final class Scheduler implements Runnable {
             Choice c = rowChoice[r];
             if (c == null) continue;
             Job job = c.job;
-            Event e = c.accept(batch.logits(r));
+            Event e = c.accept(batch, r);
             picked++;
             if (!job.firstTokenSeen) {
                 job.firstTokenSeen = true;
