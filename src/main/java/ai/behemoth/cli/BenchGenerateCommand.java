@@ -4,6 +4,7 @@ import ai.behemoth.generate.LanguageModel;
 import ai.behemoth.model.InferenceModel;
 import ai.behemoth.model.Sequence;
 import ai.behemoth.tensor.Parallel;
+import ai.behemoth.tensor.ProcessMemory;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine;
@@ -13,6 +14,8 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
@@ -21,6 +24,8 @@ import java.util.concurrent.Callable;
  * {@code behemoth bench generate}: prompt processing (a prompt of random tokens, run in chunks) and
  * generation (greedy decode steps, one token at a time) in tokens per second, as the median of
  * several runs after three untimed warm-up runs. Sampling is left out: this measures the engine.
+ * Then the memory: the process's peak resident set (loading included) beside the bytes of weights
+ * the engine reads and of the key/value cache the sequence allocated.
  */
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Measure prompt and generation tokens/s of a model (median of runs).")
@@ -83,10 +88,29 @@ public final class BenchGenerateCommand implements Callable<Integer> {
             result.put("runs", runs);
             result.put("prompt_tokens_per_s_median", median(promptRate));
             result.put("gen_tokens_per_s_median", median(genRate));
+            long weightBytes = engine.weights().bytes(), kvBytes = seq.cacheBytes();
+            result.put("weight_bytes", weightBytes);
+            result.put("model_file_bytes", modelFileBytes(model.model));
+            result.put("kv_cache_bytes", kvBytes);
+            var memory = ProcessMemory.read();
+            if (memory.isPresent()) {
+                long peak = memory.get().peakRssBytes();
+                out.printf("memory: %s; weights %.1f MB, KV cache %.1f MB: peak / (weights + KV) = %.2f%n", memory.get().describe(),
+                        ProcessMemory.mb(weightBytes), ProcessMemory.mb(kvBytes), (double) peak / (weightBytes + kvBytes));
+                result.put("peak_rss_bytes", peak);
+                result.put("peak_rss_over_weights_and_kv", (double) peak / (weightBytes + kvBytes));
+            } else {
+                out.println("memory: peak RSS not measured (no /proc/self/status: not Linux)");
+            }
             out.println(result);
             out.flush();
         }
         return 0;
+    }
+
+    /** The size of the weight file: the GGUF file itself, or a checkpoint folder's model.safetensors. */
+    private static long modelFileBytes(Path model) throws IOException {
+        return Files.size(Files.isDirectory(model) ? model.resolve("model.safetensors") : model);
     }
 
     private static int argmax(float[] v) {

@@ -2,6 +2,7 @@ package ai.behemoth.cli;
 
 import ai.behemoth.generate.LanguageModel;
 import ai.behemoth.serve.Server;
+import ai.behemoth.tensor.ProcessMemory;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import picocli.CommandLine;
@@ -77,9 +78,10 @@ public final class BenchServeCommand implements Callable<Integer> {
                  HttpClient http = HttpClient.newBuilder().executor(Executors.newCachedThreadPool()).build()) {
                 URI uri = URI.create("http://127.0.0.1:" + server.port() + "/v1/completions");
                 run(http, uri, 1, 2, new PrintWriter(PrintWriter.nullWriter())); // warm-up for the JIT, not reported
-                out.printf("model %s, max concurrency %d, %d tokens per completion, %d s per run%n", model.model,
-                        maxConcurrency, maxTokens, seconds);
-                out.printf("%8s %10s %12s %12s %12s %8s%n", "clients", "requests", "tokens/s", "ttft p50 ms", "ttft p99 ms", "errors");
+                out.printf("model %s (%.1f MB of weights), max concurrency %d, %d tokens per completion, %d s per run%n", model.model,
+                        ProcessMemory.mb(lm.engine().weights().bytes()), maxConcurrency, maxTokens, seconds);
+                out.printf("%8s %10s %12s %12s %12s %8s %13s%n", "clients", "requests", "tokens/s", "ttft p50 ms", "ttft p99 ms", "errors",
+                        "peak RSS MB");
                 int errors = 0;
                 for (int c : clients) errors += run(http, uri, c, seconds, out);
                 return errors == 0 ? 0 : 1;
@@ -109,8 +111,10 @@ public final class BenchServeCommand implements Callable<Integer> {
             errors += r.errors();
         }
         Collections.sort(ttft);
-        out.printf("%8d %10d %12.1f %12.1f %12.1f %8d%n", n, ttft.size(), tokens / elapsed, percentile(ttft, 50) / 1e6,
-                percentile(ttft, 99) / 1e6, errors);
+        // The process's peak so far (server, KV caches of every running sequence, and the in-process clients); "-" off Linux.
+        String peakRss = ProcessMemory.read().map(m -> String.format("%.1f", ProcessMemory.mb(m.peakRssBytes()))).orElse("-");
+        out.printf("%8d %10d %12.1f %12.1f %12.1f %8d %13s%n", n, ttft.size(), tokens / elapsed, percentile(ttft, 50) / 1e6,
+                percentile(ttft, 99) / 1e6, errors, peakRss);
         out.flush();
         return errors;
     }

@@ -5,6 +5,7 @@ import ai.behemoth.data.BundledCorpus;
 import ai.behemoth.model.ModelConfig;
 import ai.behemoth.tensor.Parallel;
 import ai.behemoth.tensor.Peak;
+import ai.behemoth.tensor.ProcessMemory;
 import ai.behemoth.tokenizer.ByteTokenizer;
 import ai.behemoth.train.AdamW;
 import ai.behemoth.train.Batches;
@@ -90,6 +91,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
                 cpuSeconds[s - warmupSteps - 1] = (os.getProcessCpuTime() - cpu0) / 1e9;
             }
         }
+        var memory = ProcessMemory.read(); // before the peak FLOP/s measurement below adds its own
         double[] sorted = seconds.clone();
         Arrays.sort(sorted);
         double median = median(seconds), cpuMedian = median(cpuSeconds);
@@ -108,6 +110,11 @@ public final class BenchTrainCommand implements Callable<Integer> {
         out.printf("tokens/s    %,.0f (per CPU-second: %,.0f)%n", tokensPerS, tokensPerStep / cpuMedian);
         out.printf("FLOPs/token %.3f MFLOP (6·N + 12·L·T·D)%n", flopsPerToken / 1e6);
         out.printf("GFLOP/s     %.2f%n", gflops);
+        long paramBytes = (long) t.layout().size() * Float.BYTES;
+        memory.ifPresentOrElse(m -> out.printf(
+                "memory      %s; weights %.1f MB (F32), with gradients and AdamW moments %.1f MB: peak / weights = %.2f%n",
+                m.describe(), ProcessMemory.mb(paramBytes), ProcessMemory.mb(4 * paramBytes), (double) m.peakRssBytes() / paramBytes),
+                () -> out.println("memory      peak RSS not measured (no /proc/self/status: not Linux)"));
         try {
             double peak = Peak.fmaGflops(threads);
             out.printf("MFU         %.1f%% of %.1f GFLOP/s peak FMA on %d threads%n", 100 * gflops / peak, peak, threads);

@@ -14,13 +14,15 @@ import java.util.SplittableRandom;
  *       under min-p × the largest probability, and draw from what is left (renormalised) with a
  *       generator seeded once per generation.</li>
  * </ol>
- * The logits array is modified in place.
+ * The logits array is modified in place. The buffers (the penalty window, the ranking) are kept
+ * between calls, so a generation allocates nothing per token here.
  */
 public final class Sampler {
     private final GenerateOptions options;
     private final SplittableRandom random;
     private long[] order = new long[0];
     private float[] probs = new float[0];
+    private int[] window = new int[0];
 
     public Sampler(GenerateOptions options, long seed) {
         this.options = options;
@@ -29,21 +31,23 @@ public final class Sampler {
 
     /** The next token given {@code logits[V]} and the context so far ({@code context[0, length)}). */
     public int sample(float[] logits, int[] context, int length) {
-        applyPenalties(logits, context, length, options);
+        applyPenalties(logits, context, length);
         if (options.temperature() == 0) return argmax(logits);
         return draw(logits);
     }
 
     /** The penalties of step 1, in place. */
-    static void applyPenalties(float[] logits, int[] context, int length, GenerateOptions o) {
+    void applyPenalties(float[] logits, int[] context, int length) {
+        GenerateOptions o = options;
         boolean any = o.repeatPenalty() != 1 || o.presencePenalty() != 0 || o.frequencyPenalty() != 0;
         if (!any || o.penaltyWindow() == 0) return;
-        int from = Math.max(0, length - o.penaltyWindow());
-        int[] window = Arrays.copyOfRange(context, from, length);
-        Arrays.sort(window);
-        for (int i = 0; i < window.length; ) {
+        int from = Math.max(0, length - o.penaltyWindow()), size = length - from;
+        if (window.length < size) window = new int[Math.min(o.penaltyWindow(), context.length)];
+        System.arraycopy(context, from, window, 0, size);
+        Arrays.sort(window, 0, size);
+        for (int i = 0; i < size; ) {
             int id = window[i], count = 0;
-            while (i < window.length && window[i] == id) {
+            while (i < size && window[i] == id) {
                 count++;
                 i++;
             }

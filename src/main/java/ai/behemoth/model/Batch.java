@@ -63,8 +63,18 @@ public final class Batch {
 
     /** The logits {@code [V]} of row {@code row} from the last forward (a fresh copy). */
     public float[] logits(int row) {
+        return logits(row, null);
+    }
+
+    /**
+     * The logits {@code [V]} of row {@code row} from the last forward, copied into {@code into} when it
+     * holds exactly V floats (a buffer the caller keeps from step to step, so a decode loop allocates
+     * nothing here), else into a new array; returns the array written.
+     */
+    public float[] logits(int row, float[] into) {
         if (row < 0 || row >= size || logitIndex[row] < 0) throw new IllegalArgumentException("row " + row + " did not ask for logits");
-        int idx = logitIndex[row];
-        return Arrays.copyOfRange(logits, idx * vocab, (idx + 1) * vocab);
+        float[] out = into != null && into.length == vocab ? into : new float[vocab];
+        System.arraycopy(logits, logitIndex[row] * vocab, out, 0, vocab);
+        return out;
     }
 }

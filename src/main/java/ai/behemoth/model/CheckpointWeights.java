@@ -144,7 +144,11 @@ public final class CheckpointWeights {
         }
     }
 
-    /** {@code m} converted to {@code type} in a buffer of {@code arena}; IOException naming {@code file} when its rows do not fit the type's blocks. */
+    /**
+     * {@code m} converted to {@code type} in a buffer of {@code arena}; IOException naming {@code file}
+     * when its rows do not fit the type's blocks. The pages of a mapped source are released after,
+     * so the file's copy does not stay resident beside the converted one.
+     */
     static Matrix convert(Matrix m, GgmlType type, Arena arena, Path file) throws IOException {
         if (m.cols() % type.blockSize != 0)
             throw new IOException(file + ": tensor " + m.name() + " rows hold " + m.cols() + " values, which " + type
@@ -157,6 +161,7 @@ public final class CheckpointWeights {
             m.row(r, row, 0);
             Quant.quantize(type, row, 0, m.cols(), out, r * rowBytes);
         });
+        if (m.data().isMapped()) m.data().unload();
         return new Matrix(m.name(), type, out, m.rows(), m.cols());
     }
 

@@ -121,15 +121,23 @@ public final class GgufWeights {
             GgufTensorInfo t = experts.length == 0 ? tensor(name, cols, rows) : tensor(name, cols, rows, experts[0]);
             int allRows = (int) t.rows();
             Matrix m = new Matrix(name, t.type(), file.tensorData(t), allRows, cols);
-            if (permuteHeadDim > 0) {
-                long rowBytes = m.rowBytes();
-                MemorySegment out = arena.allocate(rowBytes * allRows, 64);
-                for (int o = 0; o < allRows; o++)
-                    out.asSlice(o * rowBytes, rowBytes).copyFrom(m.data().asSlice(GgufArchitecture.storedRow(o, permuteHeadDim) * rowBytes, rowBytes));
-                m = new Matrix(name, t.type(), out, allRows, cols);
+            boolean convert = quantize != null && quantize != t.type();
+            if (permuteHeadDim == 0) return convert ? CheckpointWeights.convert(m, quantize, arena, file.path()) : m;
+            // The reordered copy is kept, or only converted from and then freed; the file's pages are released either way.
+            try (Arena scratch = convert ? Arena.ofShared() : null) {
+                Matrix permuted = permuted(m, permuteHeadDim, convert ? scratch : arena);
+                if (m.data().isMapped()) m.data().unload();
+                return convert ? CheckpointWeights.convert(permuted, quantize, arena, file.path()) : permuted;
             }
-            if (quantize == null || quantize == t.type()) return m;
-            return CheckpointWeights.convert(m, quantize, arena, file.path());
+        }
+
+        /** {@code m}'s rows in Behemoth's order, in a buffer of {@code arena}. */
+        private static Matrix permuted(Matrix m, int headDim, Arena arena) {
+            long rowBytes = m.rowBytes();
+            MemorySegment out = arena.allocate(rowBytes * m.rows(), 64);
+            for (int o = 0; o < m.rows(); o++)
+                out.asSlice(o * rowBytes, rowBytes).copyFrom(m.data().asSlice(GgufArchitecture.storedRow(o, headDim) * rowBytes, rowBytes));
+            return new Matrix(m.name(), m.type(), out, m.rows(), m.cols());
         }
 
         void checkAllUsed() throws IOException {

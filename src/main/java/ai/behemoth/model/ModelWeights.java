@@ -15,6 +15,26 @@ public record ModelWeights(ModelConfig config, Tokenizer tokenizer, Matrix embed
                            float[] norm, Matrix output, String chatTemplate, AutoCloseable resources)
         implements AutoCloseable {
 
+    /**
+     * Bytes of weights the engine reads: every matrix (as stored, or as converted on load; the tied
+     * output head counted once) and the norm and bias vectors.
+     */
+    public long bytes() {
+        long total = embedding.data().byteSize() + (output == embedding ? 0 : output.data().byteSize()) + floatBytes(norm);
+        for (LayerWeights w : layers) {
+            for (Matrix m : new Matrix[] {w.wq(), w.wk(), w.wv(), w.wo(), w.gate(), w.up(), w.down(), w.router(),
+                    w.expertGate(), w.expertUp(), w.expertDown(), w.sharedGate(), w.sharedUp(), w.sharedDown()})
+                if (m != null) total += m.data().byteSize();
+            total += floatBytes(w.attentionNorm()) + floatBytes(w.qNorm()) + floatBytes(w.kNorm()) + floatBytes(w.ffnNorm())
+                    + floatBytes(w.routerBias());
+        }
+        return total;
+    }
+
+    private static long floatBytes(float[] v) {
+        return v == null ? 0 : (long) v.length * Float.BYTES;
+    }
+
     @Override
     public void close() {
         try {

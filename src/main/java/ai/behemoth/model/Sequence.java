@@ -58,6 +58,11 @@ public final class Sequence {
         return length;
     }
 
+    /** Bytes of key/value cache allocated now (it grows by doubling as positions are added). */
+    public long cacheBytes() {
+        return 2L * keys.length * keys[0].length * Float.BYTES;
+    }
+
     /** The most positions this sequence can hold (the model's context). */
     public int capacity() {
         return capacity;

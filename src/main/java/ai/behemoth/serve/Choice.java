@@ -4,6 +4,7 @@ import ai.behemoth.generate.FinishReason;
 import ai.behemoth.generate.GenerateOptions;
 import ai.behemoth.generate.Sampler;
 import ai.behemoth.generate.TokenStepper;
+import ai.behemoth.model.Batch;
 import ai.behemoth.model.Sequence;
 import ai.behemoth.tokenizer.Tokenizer;
 
@@ -24,6 +25,7 @@ final class Choice {
     private final int[] context;      // prompt + generated ids
     private final int promptLength, maxTokens, topLogprobs;
     private final TokenStepper stepper;
+    private float[] logits, logprobs; // [V] each, reused from token to token
     private int length;               // ids in context
     int fed;                          // prompt ids already put into a batch
     int generated;
@@ -61,10 +63,15 @@ final class Choice {
         return context[length - 1];
     }
 
-    /** Picks the next token from {@code logits} (modified) and returns what the client sees of it. */
-    Event accept(float[] logits) {
+    /** Picks the next token from the logits of {@code row} of the batch just run and returns what the client sees of it. */
+    Event accept(Batch batch, int row) {
+        logits = batch.logits(row, logits);
         stepper.maskPadding(logits);
-        Logprobs.Entry logprob = topLogprobs >= 0 ? Logprobs.before(logits, topLogprobs) : null;
+        Logprobs.Entry logprob = null;
+        if (topLogprobs >= 0) {
+            if (logprobs == null) logprobs = new float[logits.length];
+            logprob = Logprobs.before(logits, topLogprobs, logprobs);
+        }
         int id = sampler.sample(logits, context, length);
         context[length++] = id;
         generated++;

@@ -17,14 +17,17 @@ final class Logprobs {
         }
     }
 
-    /** The log-softmax of {@code logits} (in double) and its {@code top} largest entries; keeps the full row until a token is chosen. */
-    static Entry before(float[] logits, int top) {
+    /**
+     * The log-softmax of {@code logits} (in double), written into {@code all} (as long as the logits;
+     * the caller's buffer, reused from token to token), and its {@code top} largest entries; the entry
+     * keeps {@code all} until a token is chosen.
+     */
+    static Entry before(float[] logits, int top, float[] all) {
         double max = Double.NEGATIVE_INFINITY;
         for (float l : logits) max = Math.max(max, l);
         double sum = 0;
         for (float l : logits) sum += Math.exp(l - max);
         double logZ = max + Math.log(sum);
-        float[] all = new float[logits.length];
         for (int i = 0; i < logits.length; i++) all[i] = (float) (logits[i] - logZ);
         int[] ids = new int[top];
         float[] lps = new float[top];

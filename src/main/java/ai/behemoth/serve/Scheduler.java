@@ -2,6 +2,7 @@ package ai.behemoth.serve;
 
 import ai.behemoth.model.Batch;
 import ai.behemoth.model.InferenceModel;
+import ai.behemoth.model.Sequence;
 import ai.behemoth.tokenizer.Tokenizer;
 
 import java.util.ArrayDeque;
@@ -16,7 +17,9 @@ import java.util.Set;
  * for (so a long prompt is run in chunks between decode steps and never stalls the others). One
  * forward runs them all (MoE layers group every row by expert), then each row that asked for logits
  * picks its token. Requests wait in a bounded queue until a place among
- * {@code maxConcurrency} running sequences is free; a full queue refuses with 429.
+ * {@code maxConcurrency} running sequences is free; a full queue refuses with 429. The sequences of
+ * finished requests are kept (up to {@code maxConcurrency}) and reset for the next ones, so their
+ * key/value caches are allocated once rather than per request and left as garbage.
  */
 final class Scheduler implements Runnable {
     private final InferenceModel model;
@@ -26,6 +29,7 @@ final class Scheduler implements Runnable {
     private final Metrics metrics;
     private final ArrayDeque<Job> waiting = new ArrayDeque<>();
     private final List<Job> running = new ArrayList<>();
+    private final ArrayDeque<Sequence> freeSequences = new ArrayDeque<>();
     private final Thread thread;
     private boolean accepting = true, stopped, held;
     private volatile int queueDepth, runningSequences;
@@ -173,7 +177,7 @@ final class Scheduler implements Runnable {
             Choice c = rowChoice[r];
             if (c == null) continue;
             Job job = c.job;
-            Event e = c.accept(batch.logits(r));
+            Event e = c.accept(batch, r);
             picked++;
             if (!job.firstTokenSeen) {
                 job.firstTokenSeen = true;
@@ -195,7 +199,7 @@ final class Scheduler implements Runnable {
             Long seed = job.request.options().seed();
             long base = seed != null ? seed : System.nanoTime();
             for (int i = 0; i < n; i++)
-                choices.add(new Choice(job, i, model.newSequence(context), job.request.prompt(), job.request.options(), base + i,
+                choices.add(new Choice(job, i, takeSequence(), job.request.prompt(), job.request.options(), base + i,
                         job.request.topLogprobs(), tokenizer, endTokens));
             job.choices = choices;
             running.add(job);
@@ -251,7 +255,16 @@ final class Scheduler implements Runnable {
     private void remove(Iterator<Job> it, Job job) {
         it.remove();
         runningSequences -= job.choices.size();
+        for (Choice c : job.choices) if (freeSequences.size() < maxConcurrency) freeSequences.push(c.sequence);
         notifyAll();
+    }
+
+    /** A kept sequence of a finished request, emptied, or a new one. */
+    private Sequence takeSequence() {
+        Sequence s = freeSequences.poll();
+        if (s == null) return model.newSequence(context);
+        s.reset();
+        return s;
     }
 
     private void failAll(ApiException error) {

@@ -3,7 +3,9 @@ package ai.behemoth.cli;
 import ai.behemoth.cli.MainTest.Run;
 
 import ai.behemoth.format.Safetensors;
+import ai.behemoth.model.ModelConfig;
 import ai.behemoth.model.TestCheckpoints;
+import ai.behemoth.train.ParameterLayout;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.BeforeAll;
@@ -135,11 +137,18 @@ class GenerateCommandTest {
         Run r = run("bench", "generate", "--model", good.toString(), "--prompt-tokens", "16", "--gen-tokens", "4", "--runs", "2");
         assertThat(r.code()).as(r.err()).isZero();
         List<String> lines = r.out().lines().toList();
-        assertThat(lines).hasSize(6); // three warm-ups, two runs, the JSON
+        assertThat(lines).hasSize(7); // three warm-ups, two runs, the memory, the JSON
         assertThat(lines.get(3)).startsWith("run 1: prompt ");
-        JsonNode json = new ObjectMapper().readTree(lines.get(5));
+        assertThat(lines.get(5)).startsWith("memory: ");
+        JsonNode json = new ObjectMapper().readTree(lines.get(6));
         assertThat(json.get("prompt_tokens").asInt()).isEqualTo(16);
         assertThat(json.get("prompt_tokens_per_s_median").asDouble()).isPositive();
         assertThat(json.get("gen_tokens_per_s_median").asDouble()).isPositive();
+        // An F32 checkpoint's weights are its parameters, 4 bytes each; 20 positions fit the first 256 of the cache.
+        ModelConfig config = TestCheckpoints.small("llama4");
+        assertThat(json.get("weight_bytes").asLong()).isEqualTo(4L * new ParameterLayout(config).size());
+        assertThat(json.get("kv_cache_bytes").asLong()).isEqualTo(2L * config.layers() * Math.min(256, config.context()) * config.kvDim() * 4);
+        if (System.getProperty("os.name").equals("Linux"))
+            assertThat(json.get("peak_rss_bytes").asLong()).isGreaterThan(json.get("weight_bytes").asLong());
     }
 }

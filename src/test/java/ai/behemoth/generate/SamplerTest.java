@@ -132,7 +132,7 @@ class SamplerTest {
         float[] logits = {2f, -1f, 0.5f, 3f, -2f};
         int[] context = {9, 0, 1, 0, 0, 3}; // the 9 falls outside a window of 5
         GenerateOptions o = plain(0).withRepeatPenalty(2).withPresencePenalty(0.25).withFrequencyPenalty(0.1).withPenaltyWindow(5);
-        Sampler.applyPenalties(logits, context, context.length, o);
+        new Sampler(o, 1).applyPenalties(logits, context, context.length);
         assertThat(logits[0]).isCloseTo(2f / 2 - 0.25f - 0.1f * 3, within(1e-6f));
         assertThat(logits[1]).isCloseTo(-1f * 2 - 0.25f - 0.1f, within(1e-6f));
         assertThat(logits[2]).isEqualTo(0.5f);
@@ -164,5 +164,30 @@ class SamplerTest {
         for (int i = 0; i < p.length; i++) sum += p[i] = Math.exp(logits[i] - max);
         for (int i = 0; i < p.length; i++) p[i] /= sum;
         return p;
+    }
+
+    /**
+     * One sampler kept for a whole generation (its penalty window and ranking buffers reused) picks
+     * the same tokens as a fresh sampler each step: nothing of an earlier, longer or shorter, window
+     * leaks into the next.
+     */
+    @Test
+    void aSamplerReusedAcrossStepsPicksLikeAFreshOne() {
+        GenerateOptions o = plain(0).withRepeatPenalty(1.3).withFrequencyPenalty(0.2).withPenaltyWindow(6);
+        SplittableRandom random = new SplittableRandom(7);
+        int vocab = 12;
+        int[] context = new int[40];
+        Sampler kept = new Sampler(o, 1);
+        int distinct = 0;
+        for (int length = 1; length < context.length; length++) {
+            float[] logits = new float[vocab];
+            for (int i = 0; i < vocab; i++) logits[i] = (float) random.nextGaussian();
+            int reused = kept.sample(logits.clone(), context, length);
+            int fresh = new Sampler(o, 1).sample(logits.clone(), context, length);
+            assertThat(reused).as("step %d", length).isEqualTo(fresh);
+            if (reused != Sampler.argmax(logits.clone())) distinct++;
+            context[length] = reused;
+        }
+        assertThat(distinct).as("steps where the penalties changed the greedy pick").isPositive();
     }
 }

@@ -2,6 +2,7 @@ package ai.behemoth.serve;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
@@ -26,7 +27,9 @@ class LogprobsTest {
         int[] order = IntStream.range(0, logits.length).boxed()
                 .sorted(Comparator.<Integer>comparingDouble(i -> -logits[i]).thenComparing(i -> i)).mapToInt(i -> i).toArray();
 
-        Logprobs.Entry entry = Logprobs.before(logits.clone(), 20);
+        float[] buffer = new float[logits.length];
+        Arrays.fill(buffer, 99f); // what an earlier token left in the reused buffer
+        Logprobs.Entry entry = Logprobs.before(logits.clone(), 20, buffer);
         for (int r = 0; r < 20; r++) {
             assertThat(entry.topIds()[r]).as("rank %d", r).isEqualTo(order[r]);
             assertThat((double) entry.topLogprob()[r]).isCloseTo(logits[order[r]] - logZ, within(1e-5));
@@ -34,6 +37,6 @@ class LogprobsTest {
         Logprobs.Entry chosen = entry.chosen(123);
         assertThat(chosen.id()).isEqualTo(123);
         assertThat((double) chosen.logprob()).isCloseTo(logits[123] - logZ, within(1e-5));
-        assertThat(Logprobs.before(logits, 0).topIds()).isEmpty();
+        assertThat(Logprobs.before(logits, 0, buffer).topIds()).isEmpty();
     }
 }

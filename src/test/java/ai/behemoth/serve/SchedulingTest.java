@@ -1,6 +1,7 @@
 package ai.behemoth.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 
 import java.io.BufferedReader;
@@ -225,5 +226,30 @@ class SchedulingTest {
             }
             return true;
         }
+    }
+
+    /**
+     * A request on a sequence kept from a finished one (its cache full of another prompt's keys and
+     * values) gets the same text as on a fresh server; one request at a time, so the sequence is reused.
+     */
+    @Test
+    void aKeptSequenceGivesTheSameTextAsAFreshOne() throws Exception {
+        String first = "{\"model\": \"tiny-moe\", \"prompt\": \"A much longer first prompt, to fill the cache\", \"max_tokens\": 40, \"seed\": 5}";
+        String second = "{\"model\": \"tiny-moe\", \"prompt\": \"Once\", \"max_tokens\": 12, \"seed\": 9}";
+        String fresh, reused;
+        try (Server server = TestServers.start(TestServers.options().withMaxConcurrency(1))) {
+            fresh = text(TestServers.post(server, "/v1/completions", second));
+        }
+        try (Server server = TestServers.start(TestServers.options().withMaxConcurrency(1))) {
+            text(TestServers.post(server, "/v1/completions", first));
+            reused = text(TestServers.post(server, "/v1/completions", second));
+        }
+        assertThat(reused).isEqualTo(fresh).isNotEmpty();
+    }
+
+    private static String text(HttpResponse<String> response) throws Exception {
+        assertThat(response.statusCode()).isEqualTo(200);
+        JsonNode body = new ObjectMapper().readTree(response.body());
+        return body.get("choices").get(0).get("text").asText();
     }
 }
