@@ -30,7 +30,7 @@ import java.io.IOException;
  * Every architecture but llama4 attends to the whole context with unscaled queries.
  */
 enum GgufArchitecture {
-    LLAMA("llama", true), QWEN3("qwen3", false), QWEN3MOE("qwen3moe", false), LLAMA4("llama4", true);
+    LLAMA("llama", true, true), QWEN3("qwen3", false, false), QWEN3MOE("qwen3moe", false, false), LLAMA4("llama4", true, true);
 
     /** llama.cpp's llama4 chunk, temperature floor and scale (Llama 4 Scout's and Maverick's values). */
     static final int LLAMA4_CHUNK = 8192, LLAMA4_TEMPERATURE_FLOOR = 8192;
@@ -39,10 +39,16 @@ enum GgufArchitecture {
     final String key;
     /** Whether llama.cpp's RoPE for this architecture rotates adjacent pairs, so that Q/K rows are stored permuted. */
     final boolean permutesQk;
+    /**
+     * Whether llama.cpp reads an optional {@code rope_freqs.weight} for this architecture: {@code [headDim/2]}
+     * divisors of the RoPE frequencies, applied wherever RoPE is (Llama 3.1+ and Llama 4 scaling).
+     */
+    final boolean hasRopeFreqs;
 
-    GgufArchitecture(String key, boolean permutesQk) {
+    GgufArchitecture(String key, boolean permutesQk, boolean hasRopeFreqs) {
         this.key = key;
         this.permutesQk = permutesQk;
+        this.hasRopeFreqs = hasRopeFreqs;
     }
 
     /** The architecture for {@code c}; IllegalArgumentException saying why when llama.cpp cannot represent it. */
