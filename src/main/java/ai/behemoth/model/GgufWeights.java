@@ -73,7 +73,7 @@ public final class GgufWeights {
             }
             float[] norm = r.vector("output_norm.weight", dim);
             Matrix output = c.tiedEmbeddings() ? embedding : r.matrix("output.weight", 0, dim, c.vocabSize());
-            float[] ropeFactors = arch.hasRopeFreqs && f.tensor(ROPE_FREQS) != null ? r.ropeFactors(c.headDim() / 2) : null;
+            float[] ropeFactors = ropeFactors(arch, f, r, c.headDim() / 2);
             r.checkAllUsed();
             GgufValue template = f.metadata().get("tokenizer.chat_template");
             String chatTemplate = template != null && template.value() instanceof String s ? s : null;
@@ -89,6 +89,23 @@ public final class GgufWeights {
                 throw new IOException(path + ": " + e.getMessage(), e);
             throw e;
         }
+    }
+
+    /**
+     * The divisors of the RoPE frequencies: {@code rope_freqs.weight} where the architecture has it,
+     * times the linear scaling factor of {@code rope.scaling.*} (llama.cpp divides the angle of pair i
+     * by both); null when both are absent.
+     */
+    private static float[] ropeFactors(GgufArchitecture arch, GgufFile f, Reader r, int pairs) throws IOException {
+        float[] factors = arch.hasRopeFreqs && f.tensor(ROPE_FREQS) != null ? r.ropeFactors(pairs) : null;
+        double scale = arch.ropeScale(f);
+        if (scale == 1) return factors;
+        if (factors == null) {
+            factors = new float[pairs];
+            Arrays.fill(factors, 1f);
+        }
+        for (int i = 0; i < pairs; i++) factors[i] = (float) (factors[i] * scale);
+        return factors;
     }
 
     /** Reads tensors by name, checking each one's dims, and remembering which were used. */
