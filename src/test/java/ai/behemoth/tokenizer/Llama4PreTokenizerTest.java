@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -87,21 +88,31 @@ class Llama4PreTokenizerTest {
         assertThat(llama4.encode(" McDonald")).isNotEqualTo(trained.encode(" McDonald")).hasSizeGreaterThan(1);
     }
 
-    /** llama.cpp's other names for the Llama 3 split load as it; an unknown name lists the known ones. */
+    /**
+     * llama.cpp's other names of each split encode as the name Behemoth writes for it; the three
+     * splits differ on digits and case changes.
+     */
     @Test
-    void llamaCppAliasesLoad() throws IOException {
-        BpeTokenizer trained = BpeTokenizer.train(BundledCorpus.shakespeare().substring(0, 5_000), 300);
-        for (String name : List.of("llama3", "llama-v3", "falcon3", "smaug-bpe", "dbrx", "gpt-4o", "megrez")) {
-            GgufWriter w = new GgufWriter();
-            GgufVocabulary.write(trained, 300, w);
-            w.put("tokenizer.ggml.pre", GgufValue.string(name));
-            Path file = tmp.resolve(name + ".gguf");
-            w.write(file);
-            try (GgufFile f = GgufFile.open(file)) {
-                Tokenizer t = GgufVocabulary.read(f);
-                String text = "Thou art 12 o'clock";
-                assertThat(t.decode(t.encode(text))).as(name).isEqualTo(text.getBytes(StandardCharsets.UTF_8));
-            }
+    void llamaCppAliasesEncodeAsTheirSplit() throws IOException {
+        BpeTokenizer trained = BpeTokenizer.train(BundledCorpus.shakespeare().substring(0, 5_000) + " McDonald 2024".repeat(100), 330);
+        String text = "In 2024 McDonald said: I'm 12345 years old.";
+        Map<String, String> canonical = Map.of("llama3", "llama-bpe", "llama-v3", "llama-bpe", "falcon3", "llama-bpe",
+                "smaug-bpe", "llama-bpe", "dbrx", "llama-bpe", "megrez", "qwen2", "gpt-4o", "llama4");
+        for (var alias : canonical.entrySet())
+            assertThat(read(trained, alias.getKey()).encode(text)).as(alias.getKey()).containsExactly(read(trained, alias.getValue()).encode(text));
+        int[] llama3 = read(trained, "llama-bpe").encode(text), qwen2 = read(trained, "qwen2").encode(text), llama4 = read(trained, "llama4").encode(text);
+        assertThat(llama3).isNotEqualTo(qwen2).isNotEqualTo(llama4);
+        assertThat(qwen2).isNotEqualTo(llama4);
+    }
+
+    private Tokenizer read(BpeTokenizer trained, String pre) throws IOException {
+        GgufWriter w = new GgufWriter();
+        GgufVocabulary.write(trained, trained.vocabSize(), w);
+        w.put("tokenizer.ggml.pre", GgufValue.string(pre));
+        Path file = tmp.resolve(pre + ".gguf");
+        w.write(file);
+        try (GgufFile f = GgufFile.open(file)) {
+            return GgufVocabulary.read(f);
         }
     }
 }
