@@ -4,13 +4,20 @@ Hugging Face's Llama 4 text model computes from those weights over 8200 position
 fixed chunk of 8192 and temperature floor of 8192 (Llama4GgufFixtureTest; nothing of llama.cpp is
 kept here).
 
-    PYTHONPATH=/path/to/llama.cpp/gguf-py /usr/bin/python3 tools/make_random_llama4_gguf.py OUT.gguf
+    PYTHONPATH=/path/to/llama.cpp/gguf-py /usr/bin/python3 tools/make_random_llama4_gguf.py OUT.gguf [--llama3-rope]
 
 writes OUT.gguf and OUT.json: the tokens, and for the last positions the logits with Llama 4's
 long-context attention, without its chunks, and without its temperature (so the test can tell
 either rule ignored). Tensor names and shapes are llama.cpp's for llama4 (numpy shapes reverse the
 ggml dims). Q and K rows are stored as Hugging Face keeps them: Llama 4 rotates adjacent pairs
 (x[2i], x[2i+1]), as llama.cpp's RoPE does, so its converter permutes nothing.
+
+With --llama3-rope, the model has Llama 4 Scout's RoPE scaling (rope_type "llama3", factor 16,
+low_freq_factor = high_freq_factor = 1) over an original context of 64 instead of 8192, so that it
+acts within the 64 positions run: the file holds llama.cpp's `rope_freqs.weight` (1 for pairs whose
+wavelength is below 64, 16 above), the reference uses Hugging Face's rescaled inverse frequencies on
+the RoPE layers (the NoPE layer has none to scale), and OUT.json has the logits of the last 24 of
+the 64 positions, with and without the scaling.
 
 The reference forward is float64 numpy from Hugging Face modeling_llama4.py's definitions: layer i
 skips RoPE when (i + 1) % 4 == 0; RoPE layers attend within chunks (key // 8192 == query // 8192)
@@ -31,6 +38,8 @@ MOE_STEP, NOPE_STEP, CHUNK, FLOOR, SCALE = 2, 4, 8192, 8192, 0.1
 N_POS, N_CTX, KEPT = 8200, 8256, 10  # logits kept for positions N_POS - KEPT .. N_POS - 1
 ROPE_THETA, EPS = 500000.0, float(np.float32(1e-5))  # the reference uses the FLOAT32 value the file holds
 BLOCK = 512  # query rows per attention block, to bound memory
+SCOUT_FACTOR, SCOUT_LOW_FREQ_FACTOR, SCOUT_HIGH_FREQ_FACTOR, SCALED_ORIGINAL_CONTEXT = 16.0, 1.0, 1.0, 64
+SCALED_POS, SCALED_KEPT = 64, 24
 
 
 def rms(x, w=None):
@@ -38,10 +47,30 @@ def rms(x, w=None):
     return y if w is None else y * w
 
 
-def rope_pairs(x):
+def inverse_frequencies(scaled):
+    """HF's inv_freq: plain, or rescaled by the llama3 rule (_compute_llama3_parameters) with Scout's factors."""
+    inv_freq = ROPE_THETA ** (-np.arange(HEAD_DIM // 2) * 2.0 / HEAD_DIM)
+    if not scaled:
+        return inv_freq
+    wavelen = 2 * np.pi / inv_freq
+    low_freq_wavelen = SCALED_ORIGINAL_CONTEXT / SCOUT_LOW_FREQ_FACTOR
+    high_freq_wavelen = SCALED_ORIGINAL_CONTEXT / SCOUT_HIGH_FREQ_FACTOR
+    llama = np.where(wavelen > low_freq_wavelen, inv_freq / SCOUT_FACTOR, inv_freq)
+    medium = ~(wavelen < high_freq_wavelen) & ~(wavelen > low_freq_wavelen)  # empty when the two factors are equal
+    assert not medium.any()
+    return llama
+
+
+def rope_freq_factors():
+    """llama.cpp's converter's divisors for Scout's rule: 1 below the original context's wavelength, the factor above."""
+    wavelen = 2 * np.pi / inverse_frequencies(False)
+    return np.where(wavelen < SCALED_ORIGINAL_CONTEXT / SCOUT_HIGH_FREQ_FACTOR, 1.0, SCOUT_FACTOR).astype(np.float32)
+
+
+def rope_pairs(x, inv_freq):
     """x [T, heads, hd]: RoPE on adjacent pairs (x[2i], x[2i+1]) at positions 0..T-1 (HF Llama 4's complex form)."""
     t = x.shape[0]
-    angles = np.arange(t)[:, None] * ROPE_THETA ** (-np.arange(HEAD_DIM // 2) * 2.0 / HEAD_DIM)[None, :]
+    angles = np.arange(t)[:, None] * inv_freq[None, :]
     cos, sin = np.cos(angles)[:, None, :], np.sin(angles)[:, None, :]
     a, b = x[..., 0::2], x[..., 1::2]
     out = np.empty_like(x)
@@ -72,7 +101,8 @@ def attention(q, k, v, chunked):
     return out
 
 
-def forward(t, tokens, chunks=True, temperature=True):
+def forward(t, tokens, chunks=True, temperature=True, scaled=False, kept=KEPT):
+    inv_freq = inverse_frequencies(scaled)
     x = t["token_embd.weight"][tokens]
     n = len(tokens)
     for l in range(N_LAYER):
@@ -83,7 +113,7 @@ def forward(t, tokens, chunks=True, temperature=True):
         k = (h @ t[p + "attn_k.weight"].T).reshape(n, N_HEAD_KV, HEAD_DIM)
         v = (h @ t[p + "attn_v.weight"].T).reshape(n, N_HEAD_KV, HEAD_DIM)
         if use_rope:
-            q, k = rms(rope_pairs(q)), rms(rope_pairs(k))
+            q, k = rms(rope_pairs(q, inv_freq)), rms(rope_pairs(k, inv_freq))
         elif temperature:
             q = q * (np.log1p(np.floor((np.arange(n) + 1.0) / FLOOR)) * SCALE + 1)[:, None, None]
         y = attention(q, k, v, chunked=use_rope and chunks)
@@ -101,11 +131,11 @@ def forward(t, tokens, chunks=True, temperature=True):
             x = x + out
         else:
             x = x + swiglu(h, t[p + "ffn_gate.weight"], t[p + "ffn_up.weight"], t[p + "ffn_down.weight"])
-    last = rms(x[-KEPT:], t["output_norm.weight"])
+    last = rms(x[-kept:], t["output_norm.weight"])
     return last @ t["output.weight"].T
 
 
-def main(path):
+def main(path, scaled=False):
     rng = np.random.default_rng(4004)
     tensors = {}
 
@@ -164,14 +194,27 @@ def main(path):
     g.add_add_bos_token(False)
     for name, value in tensors.items():
         g.add_tensor(name, value)
+    if scaled:
+        g.add_tensor("rope_freqs.weight", rope_freq_factors())
     g.write_header_to_file()
     g.write_kv_data_to_file()
     g.write_tensors_to_file()
     g.close()
 
     weights = {n: v.astype(np.float64) for n, v in tensors.items()}
-    tokens = rng.integers(0, 256, N_POS)
     rows = lambda logits: [[round(float(v), 7) for v in row] for row in logits]
+    if scaled:
+        tokens = rng.integers(0, 256, SCALED_POS)
+        full = forward(weights, tokens, scaled=True, kept=SCALED_KEPT)
+        plain = forward(weights, tokens, kept=SCALED_KEPT)
+        with open(path.removesuffix(".gguf") + ".json", "w") as f:
+            json.dump({"tokens": tokens.tolist(), "first_kept": SCALED_POS - SCALED_KEPT, "factors": rope_freq_factors().tolist(), "logits": rows(full),
+                       "logits_without_scaling": rows(plain)}, f)
+            f.write("\n")
+        print("wrote", path, "and its logits; factors", rope_freq_factors().tolist(),
+              "| effect of the scaling", float(np.abs(full - plain).max() / np.abs(full).max()))
+        return
+    tokens = rng.integers(0, 256, N_POS)
     full = forward(weights, tokens)
     no_chunks = forward(weights, tokens, chunks=False)
     no_temperature = forward(weights, tokens, temperature=False)
@@ -186,4 +229,4 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], scaled="--llama3-rope" in sys.argv[2:])

@@ -25,24 +25,35 @@ import java.io.IOException;
  *     {@code attention.sliding_window} is 0, which turns NoPE off. With NoPE layers, llama.cpp also
  *     attends in chunks of 8192 on the RoPE layers and tunes the NoPE layers' temperature with floor
  *     8192 and scale 0.1, fixed numbers that no GGUF key carries (see {@link #llamaCppScope}).
- *     RoPE rotates adjacent pairs.</li>
+ *     RoPE rotates adjacent pairs. With 128 experts (Maverick) llama.cpp skips the QK norm.</li>
  * </ul>
+ * llama and llama4 files may carry {@code rope_freqs.weight} (Llama 3.1+ RoPE scaling); any
+ * architecture may carry linear {@code rope.scaling.*} ({@link #ropeScale}). Keys Behemoth has no use
+ * for are ignored.
  * Every architecture but llama4 attends to the whole context with unscaled queries.
  */
 enum GgufArchitecture {
-    LLAMA("llama", true), QWEN3("qwen3", false), QWEN3MOE("qwen3moe", false), LLAMA4("llama4", true);
+    LLAMA("llama", true, true), QWEN3("qwen3", false, false), QWEN3MOE("qwen3moe", false, false), LLAMA4("llama4", true, true);
 
     /** llama.cpp's llama4 chunk, temperature floor and scale (Llama 4 Scout's and Maverick's values). */
     static final int LLAMA4_CHUNK = 8192, LLAMA4_TEMPERATURE_FLOOR = 8192;
     static final double LLAMA4_TEMPERATURE_SCALE = 0.1;
+    /** The expert count at which llama.cpp's llama4 takes the model for Maverick and skips the QK norm. */
+    static final int LLAMA4_MAVERICK_EXPERTS = 128;
 
     final String key;
     /** Whether llama.cpp's RoPE for this architecture rotates adjacent pairs, so that Q/K rows are stored permuted. */
     final boolean permutesQk;
+    /**
+     * Whether llama.cpp reads an optional {@code rope_freqs.weight} for this architecture: {@code [headDim/2]}
+     * divisors of the RoPE frequencies, applied wherever RoPE is (Llama 3.1+ and Llama 4 scaling).
+     */
+    final boolean hasRopeFreqs;
 
-    GgufArchitecture(String key, boolean permutesQk) {
+    GgufArchitecture(String key, boolean permutesQk, boolean hasRopeFreqs) {
         this.key = key;
         this.permutesQk = permutesQk;
+        this.hasRopeFreqs = hasRopeFreqs;
     }
 
     /** The architecture for {@code c}; IllegalArgumentException saying why when llama.cpp cannot represent it. */
@@ -57,7 +68,9 @@ enum GgufArchitecture {
             require(c.sharedExpertHidden() == c.expertHidden(), "llama4 needs a shared expert as wide as a routed one (shared_expert_hidden "
                     + c.sharedExpertHidden() + ", expert_hidden " + c.expertHidden() + ")");
             require(c.nopeEvery() == 4 || c.nopeEvery() == 0, "llama4 skips RoPE on every 4th layer or never, not every " + c.nopeEvery());
-            require(c.qkNorm() == QkNorm.RMS, "llama4 needs the weightless QK norm (qk_norm rms), not " + c.qkNorm());
+            require(c.qkNorm() == llama4QkNorm(c.experts()), c.experts() == LLAMA4_MAVERICK_EXPERTS
+                    ? "llama.cpp's llama4 skips the QK norm with 128 experts (Maverick), so qk_norm must be none, not " + c.qkNorm()
+                    : "llama4 needs the weightless QK norm (qk_norm rms), not " + c.qkNorm());
             requireScopes(c, LLAMA4, c.nopeEvery() == 0 ? "without NoPE layers, llama.cpp's llama4 attends to the whole context"
                     : "llama.cpp's llama4 attends in chunks of " + LLAMA4_CHUNK + " on RoPE layers and tunes the NoPE layers' "
                     + "temperature with floor " + LLAMA4_TEMPERATURE_FLOOR + " and scale " + LLAMA4_TEMPERATURE_SCALE);
@@ -138,6 +151,9 @@ enum GgufArchitecture {
         int headDim = has(f, "attention.key_length") ? u32(f, "attention.key_length") : dim / Math.max(1, heads);
         if (has(f, "attention.value_length") && u32(f, "attention.value_length") != headDim)
             throw new IOException(f.path() + ": " + key + ".attention.value_length differs from key_length; Behemoth needs them equal");
+        if (has(f, "rope.dimension_count") && u32(f, "rope.dimension_count") != headDim)
+            throw new IOException(f.path() + ": " + key + ".rope.dimension_count is " + u32(f, "rope.dimension_count")
+                    + "; Behemoth rotates whole heads (" + headDim + ")");
         double theta = has(f, key + ".rope.freq_base") ? number(f, "rope.freq_base") : 10000;
         double eps = number(f, "attention.layer_norm_rms_epsilon");
         int ffn = u32(f, "feed_forward_length");
@@ -156,8 +172,10 @@ enum GgufArchitecture {
             case LLAMA4 -> {
                 int step = has(f, "interleave_moe_layer_step") ? u32(f, "interleave_moe_layer_step") : 1;
                 boolean noNope = has(f, "attention.sliding_window") && u32(f, "attention.sliding_window") == 0;
+                if (!noNope) requireLlama4Chunking(f, theta);
                 yield new ModelConfig(vocabSize, dim, layers, heads, kvHeads, headDim, context, theta, eps, ffn, experts, topK,
-                        expertHidden, expertHidden, step, Router.SIGMOID, RouterWeight.INPUT, false, noNope ? 0 : 4, QkNorm.RMS, tied, 0.02);
+                        expertHidden, expertHidden, step, Router.SIGMOID, RouterWeight.INPUT, false, noNope ? 0 : 4,
+                        llama4QkNorm(experts), tied, 0.02);
             }
         };
         try {
@@ -165,6 +183,43 @@ enum GgufArchitecture {
         } catch (IllegalArgumentException e) {
             throw new IOException(f.path() + ": the " + key + " hyper-parameters do not fit together: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * llama.cpp's llama4 chunks every layer but each {@code attention.sliding_window_pattern}-th
+     * (default 4) and gives the chunked layers {@code rope.freq_base_swa} (default the base); Behemoth
+     * chunks exactly its RoPE layers, every layer but each 4th, with one base.
+     */
+    private void requireLlama4Chunking(GgufFile f, double theta) throws IOException {
+        if (has(f, "attention.sliding_window_pattern") && u32(f, "attention.sliding_window_pattern") != 4)
+            throw new IOException(f.path() + ": " + key + ".attention.sliding_window_pattern is " + u32(f, "attention.sliding_window_pattern")
+                    + "; Behemoth chunks the RoPE layers, every layer but each 4th (pattern 4)");
+        if (has(f, "rope.freq_base_swa") && (float) number(f, "rope.freq_base_swa") != (float) theta)
+            throw new IOException(f.path() + ": " + key + ".rope.freq_base_swa " + number(f, "rope.freq_base_swa")
+                    + " differs from rope.freq_base " + theta + "; Behemoth has one RoPE base");
+    }
+
+    /** llama.cpp's llama4 normalises Q and K on RoPE layers unless the model has 128 experts (Maverick); no key says so. */
+    static QkNorm llama4QkNorm(int experts) {
+        return experts == LLAMA4_MAVERICK_EXPERTS ? QkNorm.NONE : QkNorm.RMS;
+    }
+
+    /**
+     * The divisor of every RoPE frequency that {@code rope.scaling.*} asks for: linear scaling's
+     * factor (llama.cpp's {@code 1/rope_freq_scale}; type {@code linear} is llama.cpp's default, the
+     * factor also under its old key {@code rope.scale_linear}), 1 for none. YaRN and LongRoPE change
+     * RoPE in ways Behemoth does not compute: an IOException naming the key.
+     */
+    double ropeScale(GgufFile f) throws IOException {
+        String type = has(f, "rope.scaling.type") ? f.getString(key + ".rope.scaling.type") : "linear";
+        if (!type.equals("linear") && !type.equals("none"))
+            throw new IOException(f.path() + ": " + key + ".rope.scaling.type is '" + type + "'; Behemoth runs RoPE unscaled or linearly scaled, not " + type);
+        String factorKey = has(f, "rope.scaling.factor") ? "rope.scaling.factor" : has(f, "rope.scale_linear") ? "rope.scale_linear" : null;
+        double factor = factorKey == null ? 0 : number(f, factorKey);
+        if (type.equals("none") || factor == 0) return 1; // llama.cpp: a factor of 0 is none, and type none never scales
+        if (!(factor > 0 && factor < Double.POSITIVE_INFINITY))
+            throw new IOException(f.path() + ": " + key + "." + factorKey + " is " + factor + "; a RoPE scaling factor must be positive");
+        return factor;
     }
 
     private boolean has(GgufFile f, String name) {

@@ -23,11 +23,17 @@ import java.util.Set;
  * tokenizer from {@code tokenizer.ggml.*} ({@link GgufVocabulary}), the weights from the
  * {@code blk.N.*} tensors, memory-mapped. Every tensor the config needs must be there with exactly
  * the shape it needs, and no other tensor may be: anything else is an IOException naming the file
- * and the tensor. Q and K rows stored in llama.cpp's pair-rotating order are put back in
+ * and the tensor; {@code rope_freqs.weight} is optional for llama and llama4. Q and K rows stored in llama.cpp's pair-rotating order are put back in
  * Behemoth's (rows copied as stored, so any type works).
  */
 public final class GgufWeights {
     private GgufWeights() {}
+
+    /**
+     * The optional RoPE frequency divisors, one per rotated pair, that llama.cpp's converter writes
+     * for Llama 3.1+ and Llama 4 ({@code rope_scaling.rope_type} "llama3").
+     */
+    private static final String ROPE_FREQS = "rope_freqs.weight";
 
     /** @param quantize the type to convert matrices to on load, or null to use them as stored */
     public static ModelWeights load(Path path, GgmlType quantize) throws IOException {
@@ -67,6 +73,7 @@ public final class GgufWeights {
             }
             float[] norm = r.vector("output_norm.weight", dim);
             Matrix output = c.tiedEmbeddings() ? embedding : r.matrix("output.weight", 0, dim, c.vocabSize());
+            float[] ropeFactors = ropeFactors(arch, f, r, c.headDim() / 2);
             r.checkAllUsed();
             GgufValue template = f.metadata().get("tokenizer.chat_template");
             String chatTemplate = template != null && template.value() instanceof String s ? s : null;
@@ -74,7 +81,7 @@ public final class GgufWeights {
                 arena.close();
                 f.close();
             };
-            return new ModelWeights(c, tokenizer, embedding, List.copyOf(layers), norm, output, chatTemplate, resources);
+            return new ModelWeights(c, tokenizer, embedding, List.copyOf(layers), norm, output, chatTemplate, resources, ropeFactors);
         } catch (IOException | RuntimeException e) {
             arena.close();
             f.close();
@@ -82,6 +89,23 @@ public final class GgufWeights {
                 throw new IOException(path + ": " + e.getMessage(), e);
             throw e;
         }
+    }
+
+    /**
+     * The divisors of the RoPE frequencies: {@code rope_freqs.weight} where the architecture has it,
+     * times the linear scaling factor of {@code rope.scaling.*} (llama.cpp divides the angle of pair i
+     * by both); null when both are absent.
+     */
+    private static float[] ropeFactors(GgufArchitecture arch, GgufFile f, Reader r, int pairs) throws IOException {
+        float[] factors = arch.hasRopeFreqs && f.tensor(ROPE_FREQS) != null ? r.ropeFactors(pairs) : null;
+        double scale = arch.ropeScale(f);
+        if (scale == 1) return factors;
+        if (factors == null) {
+            factors = new float[pairs];
+            Arrays.fill(factors, 1f);
+        }
+        for (int i = 0; i < pairs; i++) factors[i] = (float) (factors[i] * scale);
+        return factors;
     }
 
     /** Reads tensors by name, checking each one's dims, and remembering which were used. */
@@ -110,6 +134,16 @@ public final class GgufWeights {
 
         float[] vector(String name, int n) throws IOException {
             return file.readFloats(tensor(name, n));
+        }
+
+        /** The {@code pairs} RoPE frequency divisors, each positive and finite (a zero would turn every angle infinite). */
+        float[] ropeFactors(int pairs) throws IOException {
+            float[] factors = vector(ROPE_FREQS, pairs);
+            for (int i = 0; i < pairs; i++)
+                if (!(factors[i] > 0 && factors[i] < Float.POSITIVE_INFINITY))
+                    throw new IOException(file.path() + ": tensor " + ROPE_FREQS + " holds " + factors[i] + " at " + i
+                            + "; RoPE frequency factors must be positive and finite");
+            return factors;
         }
 
         /**

@@ -359,6 +359,8 @@ public final class InferenceModel implements AutoCloseable {
     /**
      * Extends the RoPE tables to at least {@code positions} positions (doubling, at most the context),
      * so that a model with a long context (Llama 4 Scout: 10M) holds tables only for the positions used.
+     * Pair i turns by {@code t·θ^(-2i/hd) / factor[i]} when the weights carry RoPE frequency factors
+     * (llama.cpp divides the angle of pair i by {@code rope_freqs[i]}), by {@code t·θ^(-2i/hd)} otherwise.
      */
     private void tabulateRope(int positions) {
         int half = headDim / 2, held = ropeCos.length / half;
@@ -366,16 +368,18 @@ public final class InferenceModel implements AutoCloseable {
         int grown = (int) Math.min(config.context(), Math.max(positions, 2L * held));
         ropeCos = Arrays.copyOf(ropeCos, Math.multiplyExact(grown, half));
         ropeSin = Arrays.copyOf(ropeSin, grown * half);
+        float[] factors = weights.ropeFactors();
         for (int t = held; t < grown; t++) {
             for (int i = 0; i < half; i++) {
                 double angle = t * Math.pow(config.ropeTheta(), -2.0 * i / headDim);
+                if (factors != null) angle /= factors[i];
                 ropeCos[t * half + i] = (float) Math.cos(angle);
                 ropeSin[t * half + i] = (float) Math.sin(angle);
             }
         }
     }
 
-    /** RoPE on halves: the pair {@code (x[i], x[i + hd/2])} turns by {@code pos·θ^(-2i/hd)}. */
+    /** RoPE on halves: the pair {@code (x[i], x[i + hd/2])} turns by the angle {@link #tabulateRope} holds for {@code (pos, i)}. */
     private void rotate(float[] buf, int off, int pos) {
         int half = headDim / 2, c = pos * half;
         for (int i = 0; i < half; i++) {

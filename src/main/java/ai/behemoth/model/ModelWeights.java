@@ -10,17 +10,32 @@ import java.util.List;
  *
  * @param output the LM head {@code [V, D]}; the embedding table itself when embeddings are tied
  * @param chatTemplate the model's own Jinja chat template, or null to use the built-in one
+ * @param ropeFactors one divisor per rotated pair {@code [headDim/2]} of every RoPE frequency
+ *     (Llama 3.1+ and Llama 4 RoPE scaling, llama.cpp's {@code rope_freqs.weight}), or null for none
  */
 public record ModelWeights(ModelConfig config, Tokenizer tokenizer, Matrix embedding, List<LayerWeights> layers,
-                           float[] norm, Matrix output, String chatTemplate, AutoCloseable resources)
+                           float[] norm, Matrix output, String chatTemplate, AutoCloseable resources, float[] ropeFactors)
         implements AutoCloseable {
+
+    public ModelWeights {
+        if (ropeFactors != null && ropeFactors.length != config.headDim() / 2)
+            throw new IllegalArgumentException(ropeFactors.length + " RoPE frequency factors for a head of " + config.headDim()
+                    + " (one per rotated pair: " + config.headDim() / 2 + ")");
+    }
+
+    /** Weights whose RoPE frequencies are used as the config gives them. */
+    public ModelWeights(ModelConfig config, Tokenizer tokenizer, Matrix embedding, List<LayerWeights> layers,
+                        float[] norm, Matrix output, String chatTemplate, AutoCloseable resources) {
+        this(config, tokenizer, embedding, layers, norm, output, chatTemplate, resources, null);
+    }
 
     /**
      * Bytes of weights the engine reads: every matrix (as stored, or as converted on load; the tied
-     * output head counted once) and the norm and bias vectors.
+     * output head counted once), the norm and bias vectors and the RoPE factors.
      */
     public long bytes() {
-        long total = embedding.data().byteSize() + (output == embedding ? 0 : output.data().byteSize()) + floatBytes(norm);
+        long total = embedding.data().byteSize() + (output == embedding ? 0 : output.data().byteSize()) + floatBytes(norm)
+                + floatBytes(ropeFactors);
         for (LayerWeights w : layers) {
             for (Matrix m : new Matrix[] {w.wq(), w.wk(), w.wv(), w.wo(), w.gate(), w.up(), w.down(), w.router(),
                     w.expertGate(), w.expertUp(), w.expertDown(), w.sharedGate(), w.sharedUp(), w.sharedDown()})

@@ -21,8 +21,10 @@ import java.util.Map;
  * as {@code "left right"}, and {@code tokenizer.ggml.pre} naming the pre-tokenizer. Behemoth's
  * pre-tokenizer is the Llama 3 expression, which llama.cpp calls {@code llama-bpe}; llama.cpp encodes
  * that pre-tokenizer with {@code ignore_merges}, so a file read here does too. Files with the
- * {@code qwen2} pre-tokenizer (Qwen2/Qwen3: digits one at a time, no ignore_merges) are read as well,
- * and {@code llama} (SentencePiece) vocabularies as {@link SentencePieceTokenizer}.
+ * {@code qwen2} pre-tokenizer (Qwen2/Qwen3: digits one at a time, no ignore_merges), the
+ * {@code llama4} one (Llama 4's expression, no ignore_merges) and llama.cpp's other names for these
+ * ({@link Split}) are read as well, and {@code llama} (SentencePiece) vocabularies as
+ * {@link SentencePieceTokenizer}.
  */
 public final class GgufVocabulary {
     private GgufVocabulary() {}
@@ -79,8 +81,9 @@ public final class GgufVocabulary {
         if (!model.equals("gpt2"))
             throw new IOException(file.path() + ": tokenizer.ggml.model is '" + model + "'; Behemoth reads 'gpt2' (byte-level BPE) and 'llama' (SentencePiece)");
         String pre = file.metadata().containsKey("tokenizer.ggml.pre") ? file.getString("tokenizer.ggml.pre") : "default";
-        if (!pre.equals("llama-bpe") && !pre.equals("qwen2"))
-            throw new IOException(file.path() + ": tokenizer.ggml.pre is '" + pre + "'; Behemoth has the 'llama-bpe' and 'qwen2' pre-tokenizers");
+        Split split = Split.named(pre);
+        if (split == null)
+            throw new IOException(file.path() + ": tokenizer.ggml.pre is '" + pre + "'; Behemoth has the pre-tokenizers " + Split.supported());
         List<?> tokens = array(file, "tokenizer.ggml.tokens", GgufValueType.STRING);
         List<?> types = file.metadata().containsKey("tokenizer.ggml.token_type") ? array(file, "tokenizer.ggml.token_type", GgufValueType.INT32) : null;
         if (types != null && types.size() != tokens.size())
@@ -112,10 +115,48 @@ public final class GgufVocabulary {
             right[rank] = r;
         }
         try {
-            BpeTokenizer bpe = new BpeTokenizer(tokenBytes, left, right, specials, pre.equals("llama-bpe"));
-            return pre.equals("qwen2") ? new SingleDigitTokenizer(bpe) : bpe;
+            BpeTokenizer bpe = new BpeTokenizer(tokenBytes, left, right, specials, split.ignoreMerges);
+            return switch (split) {
+                case LLAMA3, LLAMA3_MERGING -> bpe;
+                case QWEN2 -> new SingleDigitTokenizer(bpe);
+                case LLAMA4 -> new Llama4Tokenizer(bpe);
+            };
         } catch (IllegalArgumentException e) {
             throw new IOException(file.path() + ": tokenizer: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The {@code tokenizer.ggml.pre} names Behemoth reads, grouped as llama.cpp's {@code llama-vocab.cpp}
+     * groups them: the same expression and the same {@code ignore_merges}.
+     */
+    private enum Split {
+        /** Llama 3's expression with ignore_merges: Llama 3.x, Falcon 3. */
+        LLAMA3(true, "llama-bpe", "llama3", "llama-v3", "falcon3"),
+        /** Llama 3's expression, merging every pre-token (llama.cpp's dbrx and smaug). */
+        LLAMA3_MERGING(false, "smaug-bpe", "dbrx"),
+        /** Llama 3's expression with single digits (Qwen2/Qwen3). */
+        QWEN2(false, "qwen2", "megrez"),
+        /** Llama 4's expression (GPT-4o's). */
+        LLAMA4(false, "llama4", "gpt-4o");
+
+        final boolean ignoreMerges;
+        final List<String> names;
+
+        Split(boolean ignoreMerges, String... names) {
+            this.ignoreMerges = ignoreMerges;
+            this.names = List.of(names);
+        }
+
+        static Split named(String name) {
+            for (Split s : values()) if (s.names.contains(name)) return s;
+            return null;
+        }
+
+        static String supported() {
+            List<String> all = new ArrayList<>();
+            for (Split s : values()) all.addAll(s.names);
+            return "'" + String.join("', '", all) + "'";
         }
     }
 

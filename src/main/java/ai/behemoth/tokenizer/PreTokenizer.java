@@ -2,6 +2,7 @@ package ai.behemoth.tokenizer;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -14,6 +15,8 @@ import java.util.regex.Pattern;
  * times faster and allocates nothing. {@link #REFERENCE} is the same expression compiled by
  * java.util.regex with Unicode character classes (so {@code \s} is Unicode white space, as in the
  * Oniguruma engine of the Hugging Face library); the tests hold the scanner to it.
+ *
+ * <p>Llama 4's expression ({@link #LLAMA4_PATTERN}, {@link #splitLlama4}) is here too.
  */
 public final class PreTokenizer {
     private PreTokenizer() {}
@@ -22,6 +25,39 @@ public final class PreTokenizer {
             "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
     static final Pattern REFERENCE = Pattern.compile(PATTERN, Pattern.UNICODE_CHARACTER_CLASS);
+
+    /**
+     * Llama 4's expression (its tokenizer.json, the same as GPT-4o's; llama.cpp's {@code llama4}):
+     * a word is optional upper-case letters then lower-case ones, or upper-case letters then optional
+     * lower-case ones (so {@code "camelCase"} splits before {@code C}), combining marks count as both,
+     * a contraction stays on its word, and punctuation takes trailing slashes as well as newlines.
+     * llama.cpp runs an approximation of it (letters that are not a-z for "upper", not A-Z for
+     * "lower", no marks); this is the expression itself, as Hugging Face runs it.
+     */
+    public static final String LLAMA4_PATTERN =
+            "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?"
+            + "|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?"
+            + "|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+    private static final Pattern LLAMA4 = Pattern.compile(LLAMA4_PATTERN, Pattern.UNICODE_CHARACTER_CLASS);
+
+    /**
+     * Calls {@code pieces} for each pre-token of {@code text} under {@link #LLAMA4_PATTERN}, in order:
+     * the matches, and any text between them (Hugging Face's isolated split; the expression leaves
+     * none, as every char is a letter, mark, number, white space or other). java.util.regex
+     * backtracks as Oniguruma does, so the matches are the same; a prompt is split once, so no
+     * hand-written scanner here.
+     */
+    public static void splitLlama4(String text, Pieces pieces) {
+        Matcher m = LLAMA4.matcher(text);
+        int at = 0;
+        while (m.find()) {
+            if (m.start() > at) pieces.accept(at, m.start());
+            pieces.accept(m.start(), m.end());
+            at = m.end();
+        }
+        if (at < text.length()) pieces.accept(at, text.length());
+    }
 
     /** Receives one pre-token as the range {@code [start, end)} of the text's chars. */
     @FunctionalInterface

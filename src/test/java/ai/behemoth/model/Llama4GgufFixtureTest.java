@@ -39,6 +39,27 @@ class Llama4GgufFixtureTest {
         }
     }
 
+    /**
+     * The same model with Llama 4 Scout's RoPE scaling (factor 16 past the original context, here 64
+     * so that it acts within 64 positions): llama.cpp's {@code rope_freqs.weight} on the RoPE layers
+     * gives Hugging Face's logits with {@code rope_type} "llama3", far from those without it.
+     */
+    @Test
+    void scoutsRopeScalingAsHuggingFaceDefinesIt() throws Exception {
+        Path gguf = Path.of(Llama4GgufFixtureTest.class.getResource("/gguf/random-llama4-rope-f32.gguf").toURI());
+        JsonNode expected = new ObjectMapper().readTree(gguf.resolveSibling("random-llama4-rope-f32.json").toFile());
+        try (InferenceModel model = new InferenceModel(GgufWeights.load(gguf, null), InferenceModel.DEFAULT_CHUNK)) {
+            assertThat(model.weights().ropeFactors()).containsExactly(1, 1, 16, 16, 16, 16, 16, 16);
+            int[] tokens = new int[expected.get("tokens").size()];
+            for (int i = 0; i < tokens.length; i++) tokens[i] = expected.get("tokens").get(i).asInt();
+            int first = expected.get("first_kept").asInt();
+            float[][] all = InferenceModelTest.allLogits(model, tokens, 7);
+            float[][] logits = java.util.Arrays.copyOfRange(all, first, tokens.length);
+            assertThat(relativeError(logits, expected.get("logits"))).as("against Hugging Face Llama 4, rope_type llama3").isLessThan(1e-4);
+            assertThat(relativeError(logits, expected.get("logits_without_scaling"))).as("against no scaling").isGreaterThan(1e-1);
+        }
+    }
+
     /** max |a − b| / max |b| over every logit. */
     private static double relativeError(float[][] actual, JsonNode expected) {
         double maxDiff = 0, maxRef = 0;

@@ -86,12 +86,13 @@ class GgufVocabularyTest {
     void otherTokenizerModelsAndPreTokenizersAreRefusedByName() throws IOException {
         GgufWriter w = new GgufWriter();
         GgufVocabulary.write(new ByteTokenizer(), 256, w);
-        w.put("tokenizer.ggml.pre", GgufValue.string("gpt-4o"));
-        Path file = tmp.resolve("gpt-4o.gguf");
+        w.put("tokenizer.ggml.pre", GgufValue.string("deepseek-v3"));
+        Path file = tmp.resolve("deepseek-v3.gguf");
         w.write(file);
         try (GgufFile f = GgufFile.open(file)) {
             assertThatThrownBy(() -> GgufVocabulary.read(f)).isInstanceOf(IOException.class)
-                    .hasMessageContaining("tokenizer.ggml.pre is 'gpt-4o'");
+                    .hasMessageContaining("tokenizer.ggml.pre is 'deepseek-v3'; Behemoth has the pre-tokenizers 'llama-bpe', 'llama3', ")
+                    .hasMessageContaining("'qwen2'").hasMessageContaining("'llama4'");
         }
         w.put("tokenizer.ggml.model", GgufValue.string("rwkv"));
         w.write(file);
