@@ -21,10 +21,10 @@ import java.nio.ByteOrder;
  * twin, with the block layouts written out.
  *
  * <p>The kernels use float vectors of {@code L} = 16 lanes (AVX-512) or 8 (otherwise) and load the
- * quants as {@code L} bytes at a time, widened to floats. Dot products run four weight rows against
- * one vector ({@link #dotRows}): each row keeps one vector of partial sums per sub-block and folds it
- * into its accumulator with the sub-block's scale, so the scales are applied once per {@code L}
- * values rather than once per value. Dequantisation computes every value with the same float
+ * quants as {@code L} bytes at a time, widened to floats. A dot product keeps one vector of partial
+ * sums per sub-block and folds it into the row's accumulator with the sub-block's scale, so the
+ * scales are applied once per {@code L} values rather than once per value; {@link #dotRows} sums
+ * the accumulators of four rows at once. Dequantisation computes every value with the same float
  * operations as the twin, so it matches it bit for bit. Lanes are summed by a fixed tree of lane
  * operations ({@link #sum4}), not {@code reduceLanes(ADD)}, whose order differs between the
  * interpreter and compiled code: a dot product keeps its bits while the JIT warms up.
@@ -51,28 +51,27 @@ public final class Quant {
 
     /**
      * A matrix-vector product: {@code out[outOff + r] = Σ_i row_r[i]·x[xOff + i]} for the {@code rows}
-     * rows of {@code n} values at {@code seg + off + r·stride}. Runs four rows at a time: each load of
-     * {@code x} serves four rows, each row keeps its own accumulator, and one tree of lane additions
-     * ({@link #sum4}) sums the four. A last group of one to three rows runs through the same kernel
-     * with its first row repeated, so a row's bits depend only on the row and {@code x}, never on
-     * the rows computed with it (nor on how a caller splits the rows between threads).
+     * rows of {@code n} values at {@code seg + off + r·stride}. Four rows at a time: each row is read
+     * front to back into its own vector of partial sums, one row after another (four rows read side
+     * by side were slower: short interleaved streams defeat the hardware prefetcher), and one tree of
+     * lane additions ({@link #sum4}) sums the four vectors. A last group of one to three rows is
+     * summed with zero vectors in place of the missing rows, so a row's bits depend only on the row
+     * and {@code x}, never on the rows computed with it (nor on how a caller splits the rows).
      */
     public static void dotRows(GgmlType type, MemorySegment seg, long off, long stride, int rows, float[] x, int xOff, int n,
                                float[] out, int outOff) {
         type.rowBytes(n);
         for (int r = 0; r < rows; r += 4) {
-            int count = Math.min(4, rows - r);
-            long o0 = off + r * stride;
-            long o1 = count > 1 ? o0 + stride : o0, o2 = count > 2 ? o0 + 2 * stride : o0, o3 = count > 3 ? o0 + 3 * stride : o0;
-            int at = outOff + r;
+            int count = Math.min(4, rows - r), at = outOff + r;
+            long first = off + r * stride;
             switch (type) {
-                case F32 -> dot4F32(seg, o0, o1, o2, o3, x, xOff, n, out, at, count);
-                case F16 -> dot4F16(seg, o0, o1, o2, o3, x, xOff, n, out, at, count);
-                case BF16 -> dot4BF16(seg, o0, o1, o2, o3, x, xOff, n, out, at, count);
-                case Q8_0 -> dot4Q8_0(seg, o0, o1, o2, o3, x, xOff, n, out, at, count);
-                case Q4_0 -> dot4Q4_0(seg, o0, o1, o2, o3, x, xOff, n, out, at, count);
-                case Q4_K -> dot4Q4_K(seg, o0, o1, o2, o3, x, xOff, n, out, at, count);
-                case Q6_K -> dot4Q6_K(seg, o0, o1, o2, o3, x, xOff, n, out, at, count);
+                case F32 -> dot4F32(seg, first, stride, count, x, xOff, n, out, at);
+                case F16 -> dot4F16(seg, first, stride, count, x, xOff, n, out, at);
+                case BF16 -> dot4BF16(seg, first, stride, count, x, xOff, n, out, at);
+                case Q8_0 -> dot4Q8_0(seg, first, stride, count, x, xOff, n, out, at);
+                case Q4_0 -> dot4Q4_0(seg, first, stride, count, x, xOff, n, out, at);
+                case Q4_K -> dot4Q4_K(seg, first, stride, count, x, xOff, n, out, at);
+                case Q6_K -> dot4Q6_K(seg, first, stride, count, x, xOff, n, out, at);
             }
         }
     }
@@ -155,60 +154,66 @@ public final class Quant {
         return ((IntVector) h.castShape(I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
-    // Four rows at a time (see dotRows): L values of each row per step, then each row's tail of
-    // fewer than L values through the scalar twin, added to its vector sum.
+    // Four rows at a time (see dotRows): 2·L values of a row per step, then each row's tail of fewer
+    // than 2·L values through the scalar twin, added to its sum.
 
-    private static void dot4F32(MemorySegment seg, long o0, long o1, long o2, long o3, float[] x, int xOff, int n, float[] out, int at, int count) {
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-        int i = 0;
-        for (; i + L <= n; i += L) {
-            FloatVector xv = FloatVector.fromArray(F, x, xOff + i);
-            acc0 = FloatVector.fromMemorySegment(F, seg, o0 + 4L * i, LE).fma(xv, acc0);
-            acc1 = FloatVector.fromMemorySegment(F, seg, o1 + 4L * i, LE).fma(xv, acc1);
-            acc2 = FloatVector.fromMemorySegment(F, seg, o2 + 4L * i, LE).fma(xv, acc2);
-            acc3 = FloatVector.fromMemorySegment(F, seg, o3 + 4L * i, LE).fma(xv, acc3);
+    private static void dot4F32(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] out, int outAt) {
+        FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
+        for (int r = 0; r < count; r++) {
+            long off = first + r * stride;
+            FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+            int i = 0;
+            for (; i + 2 * L <= n; i += 2 * L) {
+                acc0 = FloatVector.fromMemorySegment(F, seg, off + 4L * i, LE).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
+                acc1 = FloatVector.fromMemorySegment(F, seg, off + 4L * (i + L), LE).fma(FloatVector.fromArray(F, x, xOff + i + L), acc1);
+            }
+            FloatVector acc = acc0.add(acc1);
+            if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
         }
-        sum4(acc0, acc1, acc2, acc3, out, at, count);
-        addTails(GgmlType.F32, seg, o0, o1, o2, o3, x, xOff, i, n, out, at, count);
+        sum4(row0, row1, row2, row3, out, outAt, count);
+        addTails(GgmlType.F32, seg, first, stride, count, x, xOff, n, out, outAt);
     }
 
-    private static void dot4F16(MemorySegment seg, long o0, long o1, long o2, long o3, float[] x, int xOff, int n, float[] out, int at, int count) {
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-        int i = 0;
-        for (; i + L <= n; i += L) {
-            FloatVector xv = FloatVector.fromArray(F, x, xOff + i);
-            acc0 = halfToFloat(ShortVector.fromMemorySegment(S, seg, o0 + 2L * i, LE)).fma(xv, acc0);
-            acc1 = halfToFloat(ShortVector.fromMemorySegment(S, seg, o1 + 2L * i, LE)).fma(xv, acc1);
-            acc2 = halfToFloat(ShortVector.fromMemorySegment(S, seg, o2 + 2L * i, LE)).fma(xv, acc2);
-            acc3 = halfToFloat(ShortVector.fromMemorySegment(S, seg, o3 + 2L * i, LE)).fma(xv, acc3);
+    private static void dot4F16(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] out, int outAt) {
+        FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
+        for (int r = 0; r < count; r++) {
+            long off = first + r * stride;
+            FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+            int i = 0;
+            for (; i + 2 * L <= n; i += 2 * L) {
+                acc0 = halfToFloat(ShortVector.fromMemorySegment(S, seg, off + 2L * i, LE)).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
+                acc1 = halfToFloat(ShortVector.fromMemorySegment(S, seg, off + 2L * (i + L), LE)).fma(FloatVector.fromArray(F, x, xOff + i + L), acc1);
+            }
+            FloatVector acc = acc0.add(acc1);
+            if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
         }
-        sum4(acc0, acc1, acc2, acc3, out, at, count);
-        addTails(GgmlType.F16, seg, o0, o1, o2, o3, x, xOff, i, n, out, at, count);
+        sum4(row0, row1, row2, row3, out, outAt, count);
+        addTails(GgmlType.F16, seg, first, stride, count, x, xOff, n, out, outAt);
     }
 
-    private static void dot4BF16(MemorySegment seg, long o0, long o1, long o2, long o3, float[] x, int xOff, int n, float[] out, int at, int count) {
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-        int i = 0;
-        for (; i + L <= n; i += L) {
-            FloatVector xv = FloatVector.fromArray(F, x, xOff + i);
-            acc0 = bf16ToFloat(ShortVector.fromMemorySegment(S, seg, o0 + 2L * i, LE)).fma(xv, acc0);
-            acc1 = bf16ToFloat(ShortVector.fromMemorySegment(S, seg, o1 + 2L * i, LE)).fma(xv, acc1);
-            acc2 = bf16ToFloat(ShortVector.fromMemorySegment(S, seg, o2 + 2L * i, LE)).fma(xv, acc2);
-            acc3 = bf16ToFloat(ShortVector.fromMemorySegment(S, seg, o3 + 2L * i, LE)).fma(xv, acc3);
+    private static void dot4BF16(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] out, int outAt) {
+        FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
+        for (int r = 0; r < count; r++) {
+            long off = first + r * stride;
+            FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+            int i = 0;
+            for (; i + 2 * L <= n; i += 2 * L) {
+                acc0 = bf16ToFloat(ShortVector.fromMemorySegment(S, seg, off + 2L * i, LE)).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
+                acc1 = bf16ToFloat(ShortVector.fromMemorySegment(S, seg, off + 2L * (i + L), LE)).fma(FloatVector.fromArray(F, x, xOff + i + L), acc1);
+            }
+            FloatVector acc = acc0.add(acc1);
+            if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
         }
-        sum4(acc0, acc1, acc2, acc3, out, at, count);
-        addTails(GgmlType.BF16, seg, o0, o1, o2, o3, x, xOff, i, n, out, at, count);
+        sum4(row0, row1, row2, row3, out, outAt, count);
+        addTails(GgmlType.BF16, seg, first, stride, count, x, xOff, n, out, outAt);
     }
 
-    /** Adds values {@code [from, n)} of each of the {@code count} rows, summed by the scalar twin, to the row's result. */
-    private static void addTails(GgmlType type, MemorySegment seg, long o0, long o1, long o2, long o3, float[] x, int xOff, int from, int n,
-                                 float[] out, int at, int count) {
+    /** Adds the values past the last whole 2·L of each of the {@code count} rows, summed by the scalar twin, to the row's result. */
+    private static void addTails(GgmlType type, MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] out, int outAt) {
+        int from = n / (2 * L) * (2 * L);
         if (from == n) return;
         long skip = type.rowBytes(from);
-        out[at] += QuantScalar.dot(type, seg, o0 + skip, x, xOff + from, n - from);
-        if (count > 1) out[at + 1] += QuantScalar.dot(type, seg, o1 + skip, x, xOff + from, n - from);
-        if (count > 2) out[at + 2] += QuantScalar.dot(type, seg, o2 + skip, x, xOff + from, n - from);
-        if (count > 3) out[at + 3] += QuantScalar.dot(type, seg, o3 + skip, x, xOff + from, n - from);
+        for (int r = 0; r < count; r++) out[outAt + r] += QuantScalar.dot(type, seg, first + r * stride + skip, x, xOff + from, n - from);
     }
 
     private static void dequantizeF32(MemorySegment seg, long off, float[] out, int outOff, int n) {
@@ -233,25 +238,24 @@ public final class Quant {
     // loops call no helpers of their own: C2 inlines only so deep (MaxInlineLevel), and a Vector
     // API call that lands past that depth falls back to its plain-Java path, a hundred times slower.
 
-    private static void dot4Q8_0(MemorySegment seg, long o0, long o1, long o2, long o3, float[] x, int xOff, int n, float[] out, int at, int count) {
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-        for (int b = 0; b < n / 32; b++) {
-            long a0 = o0 + 34L * b, a1 = o1 + 34L * b, a2 = o2 + 34L * b, a3 = o3 + 34L * b;
-            int xi = xOff + 32 * b;
-            FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
-            for (int k = 0; k < 32; k += L) {
-                FloatVector xv = FloatVector.fromArray(F, x, xi + k);
-                s0 = ((FloatVector) ByteVector.fromMemorySegment(B, seg, a0 + 2 + k, LE).castShape(F, 0)).fma(xv, s0);
-                s1 = ((FloatVector) ByteVector.fromMemorySegment(B, seg, a1 + 2 + k, LE).castShape(F, 0)).fma(xv, s1);
-                s2 = ((FloatVector) ByteVector.fromMemorySegment(B, seg, a2 + 2 + k, LE).castShape(F, 0)).fma(xv, s2);
-                s3 = ((FloatVector) ByteVector.fromMemorySegment(B, seg, a3 + 2 + k, LE).castShape(F, 0)).fma(xv, s3);
+    private static void dot4Q8_0(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] out, int outAt) {
+        FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
+        for (int r = 0; r < count; r++) {
+            long off = first + r * stride;
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0; b < n / 32; b++) {
+                long at = off + 34L * b;
+                int xi = xOff + 32 * b;
+                FloatVector sum = FloatVector.zero(F);
+                for (int k = 0; k < 32; k += L) {
+                    FloatVector q = (FloatVector) ByteVector.fromMemorySegment(B, seg, at + 2 + k, LE).castShape(F, 0);
+                    sum = q.fma(FloatVector.fromArray(F, x, xi + k), sum);
+                }
+                acc = sum.fma(FloatVector.broadcast(F, QuantScalar.half(seg, at)), acc);
             }
-            acc0 = s0.fma(FloatVector.broadcast(F, QuantScalar.half(seg, a0)), acc0);
-            acc1 = s1.fma(FloatVector.broadcast(F, QuantScalar.half(seg, a1)), acc1);
-            acc2 = s2.fma(FloatVector.broadcast(F, QuantScalar.half(seg, a2)), acc2);
-            acc3 = s3.fma(FloatVector.broadcast(F, QuantScalar.half(seg, a3)), acc3);
+            if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
         }
-        sum4(acc0, acc1, acc2, acc3, out, at, count);
+        sum4(row0, row1, row2, row3, out, outAt, count);
     }
 
     private static void dequantizeQ8_0(MemorySegment seg, long off, float[] out, int outOff, int n) {
@@ -265,33 +269,25 @@ public final class Quant {
         }
     }
 
-    private static void dot4Q4_0(MemorySegment seg, long o0, long o1, long o2, long o3, float[] x, int xOff, int n, float[] out, int at, int count) {
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-        for (int b = 0; b < n / 32; b++) {
-            long a0 = o0 + 18L * b, a1 = o1 + 18L * b, a2 = o2 + 18L * b, a3 = o3 + 18L * b;
-            int xi = xOff + 32 * b;
-            FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
-            for (int k = 0; k < 16; k += L) {
-                FloatVector xLow = FloatVector.fromArray(F, x, xi + k), xHigh = FloatVector.fromArray(F, x, xi + 16 + k);
-                ByteVector q0 = ByteVector.fromMemorySegment(B, seg, a0 + 2 + k, LE);
-                ByteVector q1 = ByteVector.fromMemorySegment(B, seg, a1 + 2 + k, LE);
-                ByteVector q2 = ByteVector.fromMemorySegment(B, seg, a2 + 2 + k, LE);
-                ByteVector q3 = ByteVector.fromMemorySegment(B, seg, a3 + 2 + k, LE);
-                s0 = ((FloatVector) q0.and((byte) 15).sub((byte) 8).castShape(F, 0)).fma(xLow, s0);
-                s1 = ((FloatVector) q1.and((byte) 15).sub((byte) 8).castShape(F, 0)).fma(xLow, s1);
-                s2 = ((FloatVector) q2.and((byte) 15).sub((byte) 8).castShape(F, 0)).fma(xLow, s2);
-                s3 = ((FloatVector) q3.and((byte) 15).sub((byte) 8).castShape(F, 0)).fma(xLow, s3);
-                s0 = ((FloatVector) q0.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).castShape(F, 0)).fma(xHigh, s0);
-                s1 = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).castShape(F, 0)).fma(xHigh, s1);
-                s2 = ((FloatVector) q2.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).castShape(F, 0)).fma(xHigh, s2);
-                s3 = ((FloatVector) q3.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).castShape(F, 0)).fma(xHigh, s3);
+    private static void dot4Q4_0(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] out, int outAt) {
+        FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
+        for (int r = 0; r < count; r++) {
+            long off = first + r * stride;
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0; b < n / 32; b++) {
+                long at = off + 18L * b;
+                int xi = xOff + 32 * b;
+                FloatVector sum = FloatVector.zero(F);
+                for (int k = 0; k < 16; k += L) {
+                    ByteVector q = ByteVector.fromMemorySegment(B, seg, at + 2 + k, LE);
+                    sum = ((FloatVector) q.and((byte) 15).sub((byte) 8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + k), sum);
+                    sum = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + 16 + k), sum);
+                }
+                acc = sum.fma(FloatVector.broadcast(F, QuantScalar.half(seg, at)), acc);
             }
-            acc0 = s0.fma(FloatVector.broadcast(F, QuantScalar.half(seg, a0)), acc0);
-            acc1 = s1.fma(FloatVector.broadcast(F, QuantScalar.half(seg, a1)), acc1);
-            acc2 = s2.fma(FloatVector.broadcast(F, QuantScalar.half(seg, a2)), acc2);
-            acc3 = s3.fma(FloatVector.broadcast(F, QuantScalar.half(seg, a3)), acc3);
+            if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
         }
-        sum4(acc0, acc1, acc2, acc3, out, at, count);
+        sum4(row0, row1, row2, row3, out, outAt, count);
     }
 
     private static void dequantizeQ4_0(MemorySegment seg, long off, float[] out, int outOff, int n) {
@@ -309,61 +305,41 @@ public final class Quant {
 
     /**
      * Q4_K: x = d·sc·q − dmin·m per sub-block of 32, so Σ x·a = d·sc·Σ q·a − dmin·m·Σ a; both sums
-     * are kept as vectors (Σ a once for the four rows) and folded in with their scalar factors. The
-     * 12 bytes of packed scales of each row are read once per super-block as a long and an int.
+     * are kept as vectors and folded in with their scalar factors. The 12 bytes of packed scales are
+     * read once per super-block as a long and an int.
      */
-    private static void dot4Q4_K(MemorySegment seg, long o0, long o1, long o2, long o3, float[] x, int xOff, int n, float[] out, int at, int count) {
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-        for (int b = 0; b < n / 256; b++) {
-            long a0 = o0 + 144L * b, a1 = o1 + 144L * b, a2 = o2 + 144L * b, a3 = o3 + 144L * b;
-            float d0 = QuantScalar.half(seg, a0), d1 = QuantScalar.half(seg, a1), d2 = QuantScalar.half(seg, a2), d3 = QuantScalar.half(seg, a3);
-            float m0 = -QuantScalar.half(seg, a0 + 2), m1 = -QuantScalar.half(seg, a1 + 2); // −dmin
-            float m2 = -QuantScalar.half(seg, a2 + 2), m3 = -QuantScalar.half(seg, a3 + 2);
-            long sl0 = seg.get(LONG_LE, a0 + 4), sl1 = seg.get(LONG_LE, a1 + 4), sl2 = seg.get(LONG_LE, a2 + 4), sl3 = seg.get(LONG_LE, a3 + 4);
-            int sh0 = seg.get(INT_LE, a0 + 12), sh1 = seg.get(INT_LE, a1 + 12), sh2 = seg.get(INT_LE, a2 + 12), sh3 = seg.get(INT_LE, a3 + 12);
-            int xi = xOff + 256 * b;
-            for (int j = 0; j < 4; j++) {
-                FloatVector aLow = FloatVector.zero(F), aHigh = aLow;
-                FloatVector low0 = aLow, low1 = aLow, low2 = aLow, low3 = aLow, high0 = aLow, high1 = aLow, high2 = aLow, high3 = aLow;
-                long qs = 16 + 32 * j;
-                for (int k = 0; k < 32; k += L) {
-                    FloatVector x0 = FloatVector.fromArray(F, x, xi + 64 * j + k);
-                    FloatVector x1 = FloatVector.fromArray(F, x, xi + 64 * j + 32 + k);
-                    aLow = aLow.add(x0);
-                    aHigh = aHigh.add(x1);
-                    ByteVector q0 = ByteVector.fromMemorySegment(B, seg, a0 + qs + k, LE);
-                    ByteVector q1 = ByteVector.fromMemorySegment(B, seg, a1 + qs + k, LE);
-                    ByteVector q2 = ByteVector.fromMemorySegment(B, seg, a2 + qs + k, LE);
-                    ByteVector q3 = ByteVector.fromMemorySegment(B, seg, a3 + qs + k, LE);
-                    low0 = ((FloatVector) q0.and((byte) 15).castShape(F, 0)).fma(x0, low0);
-                    low1 = ((FloatVector) q1.and((byte) 15).castShape(F, 0)).fma(x0, low1);
-                    low2 = ((FloatVector) q2.and((byte) 15).castShape(F, 0)).fma(x0, low2);
-                    low3 = ((FloatVector) q3.and((byte) 15).castShape(F, 0)).fma(x0, low3);
-                    high0 = ((FloatVector) q0.lanewise(VectorOperators.LSHR, 4).castShape(F, 0)).fma(x1, high0);
-                    high1 = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 4).castShape(F, 0)).fma(x1, high1);
-                    high2 = ((FloatVector) q2.lanewise(VectorOperators.LSHR, 4).castShape(F, 0)).fma(x1, high2);
-                    high3 = ((FloatVector) q3.lanewise(VectorOperators.LSHR, 4).castShape(F, 0)).fma(x1, high3);
+    private static void dot4Q4_K(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] out, int outAt) {
+        FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
+        for (int r = 0; r < count; r++) {
+            long off = first + r * stride;
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0; b < n / 256; b++) {
+                long at = off + 144L * b, qs = at + 16;
+                float d = QuantScalar.half(seg, at), dmin = QuantScalar.half(seg, at + 2);
+                long scales0to7 = seg.get(LONG_LE, at + 4);
+                int scales8to11 = seg.get(INT_LE, at + 12);
+                int xi = xOff + 256 * b;
+                for (int j = 0; j < 4; j++) {
+                    FloatVector qaLow = FloatVector.zero(F), aLow = FloatVector.zero(F);
+                    FloatVector qaHigh = FloatVector.zero(F), aHigh = FloatVector.zero(F);
+                    for (int k = 0; k < 32; k += L) {
+                        ByteVector q = ByteVector.fromMemorySegment(B, seg, qs + 32 * j + k, LE);
+                        FloatVector a0 = FloatVector.fromArray(F, x, xi + 64 * j + k);
+                        FloatVector a1 = FloatVector.fromArray(F, x, xi + 64 * j + 32 + k);
+                        qaLow = ((FloatVector) q.and((byte) 15).castShape(F, 0)).fma(a0, qaLow);
+                        aLow = aLow.add(a0);
+                        qaHigh = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).castShape(F, 0)).fma(a1, qaHigh);
+                        aHigh = aHigh.add(a1);
+                    }
+                    acc = qaLow.fma(FloatVector.broadcast(F, d * q4kScale(scales0to7, scales8to11, 2 * j)), acc);
+                    acc = aLow.fma(FloatVector.broadcast(F, -dmin * q4kMin(scales0to7, scales8to11, 2 * j)), acc);
+                    acc = qaHigh.fma(FloatVector.broadcast(F, d * q4kScale(scales0to7, scales8to11, 2 * j + 1)), acc);
+                    acc = aHigh.fma(FloatVector.broadcast(F, -dmin * q4kMin(scales0to7, scales8to11, 2 * j + 1)), acc);
                 }
-                int lo = 2 * j, hi = 2 * j + 1;
-                acc0 = low0.fma(FloatVector.broadcast(F, d0 * q4kScale(sl0, sh0, lo)), acc0);
-                acc0 = aLow.fma(FloatVector.broadcast(F, m0 * q4kMin(sl0, sh0, lo)), acc0);
-                acc0 = high0.fma(FloatVector.broadcast(F, d0 * q4kScale(sl0, sh0, hi)), acc0);
-                acc0 = aHigh.fma(FloatVector.broadcast(F, m0 * q4kMin(sl0, sh0, hi)), acc0);
-                acc1 = low1.fma(FloatVector.broadcast(F, d1 * q4kScale(sl1, sh1, lo)), acc1);
-                acc1 = aLow.fma(FloatVector.broadcast(F, m1 * q4kMin(sl1, sh1, lo)), acc1);
-                acc1 = high1.fma(FloatVector.broadcast(F, d1 * q4kScale(sl1, sh1, hi)), acc1);
-                acc1 = aHigh.fma(FloatVector.broadcast(F, m1 * q4kMin(sl1, sh1, hi)), acc1);
-                acc2 = low2.fma(FloatVector.broadcast(F, d2 * q4kScale(sl2, sh2, lo)), acc2);
-                acc2 = aLow.fma(FloatVector.broadcast(F, m2 * q4kMin(sl2, sh2, lo)), acc2);
-                acc2 = high2.fma(FloatVector.broadcast(F, d2 * q4kScale(sl2, sh2, hi)), acc2);
-                acc2 = aHigh.fma(FloatVector.broadcast(F, m2 * q4kMin(sl2, sh2, hi)), acc2);
-                acc3 = low3.fma(FloatVector.broadcast(F, d3 * q4kScale(sl3, sh3, lo)), acc3);
-                acc3 = aLow.fma(FloatVector.broadcast(F, m3 * q4kMin(sl3, sh3, lo)), acc3);
-                acc3 = high3.fma(FloatVector.broadcast(F, d3 * q4kScale(sl3, sh3, hi)), acc3);
-                acc3 = aHigh.fma(FloatVector.broadcast(F, m3 * q4kMin(sl3, sh3, hi)), acc3);
             }
+            if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
         }
-        sum4(acc0, acc1, acc2, acc3, out, at, count);
+        sum4(row0, row1, row2, row3, out, outAt, count);
     }
 
     /** Byte {@code k} (0..11) of the Q4_K scales, given as bytes 0..7 and 8..11. */
@@ -402,68 +378,41 @@ public final class Quant {
         }
     }
 
-    private static void dot4Q6_K(MemorySegment seg, long o0, long o1, long o2, long o3, float[] x, int xOff, int n, float[] out, int at, int count) {
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-        for (int b = 0; b < n / 256; b++) {
-            long a0 = o0 + 210L * b, a1 = o1 + 210L * b, a2 = o2 + 210L * b, a3 = o3 + 210L * b;
-            float d0 = QuantScalar.half(seg, a0 + 208), d1 = QuantScalar.half(seg, a1 + 208);
-            float d2 = QuantScalar.half(seg, a2 + 208), d3 = QuantScalar.half(seg, a3 + 208);
-            for (int h = 0; h < 2; h++) {
-                long ql = 64 * h, qh = 128 + 32 * h, sc = 192 + 8 * h;
-                int xi = xOff + 256 * b + 128 * h;
-                for (int l = 0; l < 32; l += L) {
-                    FloatVector x0 = FloatVector.fromArray(F, x, xi + l), x1 = FloatVector.fromArray(F, x, xi + 32 + l);
-                    FloatVector x2 = FloatVector.fromArray(F, x, xi + 64 + l), x3 = FloatVector.fromArray(F, x, xi + 96 + l);
-                    long is = sc + l / 16;
-                    // per row, values l, l+32, l+64, l+96: a nibble of ql, and bits 0-1, 2-3, 4-5, 6-7 of qh moved to bits 4-5
-                    ByteVector low0 = ByteVector.fromMemorySegment(B, seg, a0 + ql + l, LE);
-                    ByteVector high0 = ByteVector.fromMemorySegment(B, seg, a0 + ql + 32 + l, LE);
-                    ByteVector hb0 = ByteVector.fromMemorySegment(B, seg, a0 + qh + l, LE);
-                    acc0 = ((FloatVector) low0.and((byte) 15).or(hb0.lanewise(VectorOperators.LSHL, 4).and((byte) 0x30)).sub((byte) 32).castShape(F, 0))
-                            .mul(x0).fma(FloatVector.broadcast(F, d0 * seg.get(ValueLayout.JAVA_BYTE, a0 + is)), acc0);
-                    acc0 = ((FloatVector) high0.and((byte) 15).or(hb0.lanewise(VectorOperators.LSHL, 2).and((byte) 0x30)).sub((byte) 32).castShape(F, 0))
-                            .mul(x1).fma(FloatVector.broadcast(F, d0 * seg.get(ValueLayout.JAVA_BYTE, a0 + is + 2)), acc0);
-                    acc0 = ((FloatVector) low0.lanewise(VectorOperators.LSHR, 4).or(hb0.and((byte) 0x30)).sub((byte) 32).castShape(F, 0))
-                            .mul(x2).fma(FloatVector.broadcast(F, d0 * seg.get(ValueLayout.JAVA_BYTE, a0 + is + 4)), acc0);
-                    acc0 = ((FloatVector) high0.lanewise(VectorOperators.LSHR, 4).or(hb0.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30)).sub((byte) 32).castShape(F, 0))
-                            .mul(x3).fma(FloatVector.broadcast(F, d0 * seg.get(ValueLayout.JAVA_BYTE, a0 + is + 6)), acc0);
-                    ByteVector low1 = ByteVector.fromMemorySegment(B, seg, a1 + ql + l, LE);
-                    ByteVector high1 = ByteVector.fromMemorySegment(B, seg, a1 + ql + 32 + l, LE);
-                    ByteVector hb1 = ByteVector.fromMemorySegment(B, seg, a1 + qh + l, LE);
-                    acc1 = ((FloatVector) low1.and((byte) 15).or(hb1.lanewise(VectorOperators.LSHL, 4).and((byte) 0x30)).sub((byte) 32).castShape(F, 0))
-                            .mul(x0).fma(FloatVector.broadcast(F, d1 * seg.get(ValueLayout.JAVA_BYTE, a1 + is)), acc1);
-                    acc1 = ((FloatVector) high1.and((byte) 15).or(hb1.lanewise(VectorOperators.LSHL, 2).and((byte) 0x30)).sub((byte) 32).castShape(F, 0))
-                            .mul(x1).fma(FloatVector.broadcast(F, d1 * seg.get(ValueLayout.JAVA_BYTE, a1 + is + 2)), acc1);
-                    acc1 = ((FloatVector) low1.lanewise(VectorOperators.LSHR, 4).or(hb1.and((byte) 0x30)).sub((byte) 32).castShape(F, 0))
-                            .mul(x2).fma(FloatVector.broadcast(F, d1 * seg.get(ValueLayout.JAVA_BYTE, a1 + is + 4)), acc1);
-                    acc1 = ((FloatVector) high1.lanewise(VectorOperators.LSHR, 4).or(hb1.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30)).sub((byte) 32).castShape(F, 0))
-                            .mul(x3).fma(FloatVector.broadcast(F, d1 * seg.get(ValueLayout.JAVA_BYTE, a1 + is + 6)), acc1);
-                    ByteVector low2 = ByteVector.fromMemorySegment(B, seg, a2 + ql + l, LE);
-                    ByteVector high2 = ByteVector.fromMemorySegment(B, seg, a2 + ql + 32 + l, LE);
-                    ByteVector hb2 = ByteVector.fromMemorySegment(B, seg, a2 + qh + l, LE);
-                    acc2 = ((FloatVector) low2.and((byte) 15).or(hb2.lanewise(VectorOperators.LSHL, 4).and((byte) 0x30)).sub((byte) 32).castShape(F, 0))
-                            .mul(x0).fma(FloatVector.broadcast(F, d2 * seg.get(ValueLayout.JAVA_BYTE, a2 + is)), acc2);
-                    acc2 = ((FloatVector) high2.and((byte) 15).or(hb2.lanewise(VectorOperators.LSHL, 2).and((byte) 0x30)).sub((byte) 32).castShape(F, 0))
-                            .mul(x1).fma(FloatVector.broadcast(F, d2 * seg.get(ValueLayout.JAVA_BYTE, a2 + is + 2)), acc2);
-                    acc2 = ((FloatVector) low2.lanewise(VectorOperators.LSHR, 4).or(hb2.and((byte) 0x30)).sub((byte) 32).castShape(F, 0))
-                            .mul(x2).fma(FloatVector.broadcast(F, d2 * seg.get(ValueLayout.JAVA_BYTE, a2 + is + 4)), acc2);
-                    acc2 = ((FloatVector) high2.lanewise(VectorOperators.LSHR, 4).or(hb2.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30)).sub((byte) 32).castShape(F, 0))
-                            .mul(x3).fma(FloatVector.broadcast(F, d2 * seg.get(ValueLayout.JAVA_BYTE, a2 + is + 6)), acc2);
-                    ByteVector low3 = ByteVector.fromMemorySegment(B, seg, a3 + ql + l, LE);
-                    ByteVector high3 = ByteVector.fromMemorySegment(B, seg, a3 + ql + 32 + l, LE);
-                    ByteVector hb3 = ByteVector.fromMemorySegment(B, seg, a3 + qh + l, LE);
-                    acc3 = ((FloatVector) low3.and((byte) 15).or(hb3.lanewise(VectorOperators.LSHL, 4).and((byte) 0x30)).sub((byte) 32).castShape(F, 0))
-                            .mul(x0).fma(FloatVector.broadcast(F, d3 * seg.get(ValueLayout.JAVA_BYTE, a3 + is)), acc3);
-                    acc3 = ((FloatVector) high3.and((byte) 15).or(hb3.lanewise(VectorOperators.LSHL, 2).and((byte) 0x30)).sub((byte) 32).castShape(F, 0))
-                            .mul(x1).fma(FloatVector.broadcast(F, d3 * seg.get(ValueLayout.JAVA_BYTE, a3 + is + 2)), acc3);
-                    acc3 = ((FloatVector) low3.lanewise(VectorOperators.LSHR, 4).or(hb3.and((byte) 0x30)).sub((byte) 32).castShape(F, 0))
-                            .mul(x2).fma(FloatVector.broadcast(F, d3 * seg.get(ValueLayout.JAVA_BYTE, a3 + is + 4)), acc3);
-                    acc3 = ((FloatVector) high3.lanewise(VectorOperators.LSHR, 4).or(hb3.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30)).sub((byte) 32).castShape(F, 0))
-                            .mul(x3).fma(FloatVector.broadcast(F, d3 * seg.get(ValueLayout.JAVA_BYTE, a3 + is + 6)), acc3);
+    private static void dot4Q6_K(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] out, int outAt) {
+        FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
+        for (int r = 0; r < count; r++) {
+            long off = first + r * stride;
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0; b < n / 256; b++) {
+                long at = off + 210L * b;
+                float d = QuantScalar.half(seg, at + 208);
+                for (int h = 0; h < 2; h++) {
+                    long ql = at + 64 * h, qh = at + 128 + 32 * h, sc = at + 192 + 8 * h;
+                    int xi = xOff + 256 * b + 128 * h;
+                    for (int l = 0; l < 32; l += L) {
+                        ByteVector low = ByteVector.fromMemorySegment(B, seg, ql + l, LE);
+                        ByteVector high = ByteVector.fromMemorySegment(B, seg, ql + 32 + l, LE);
+                        ByteVector hb = ByteVector.fromMemorySegment(B, seg, qh + l, LE);
+                        // values l, l+32, l+64, l+96: a nibble of ql, and bits 0-1, 2-3, 4-5, 6-7 of qh moved to bits 4-5
+                        ByteVector q0 = low.and((byte) 15).or(hb.lanewise(VectorOperators.LSHL, 4).and((byte) 0x30)).sub((byte) 32);
+                        ByteVector q1 = high.and((byte) 15).or(hb.lanewise(VectorOperators.LSHL, 2).and((byte) 0x30)).sub((byte) 32);
+                        ByteVector q2 = low.lanewise(VectorOperators.LSHR, 4).or(hb.and((byte) 0x30)).sub((byte) 32);
+                        ByteVector q3 = high.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30)).sub((byte) 32);
+                        long is = sc + l / 16;
+                        acc = ((FloatVector) q0.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xi + l))
+                                .fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, is)), acc);
+                        acc = ((FloatVector) q1.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xi + 32 + l))
+                                .fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, is + 2)), acc);
+                        acc = ((FloatVector) q2.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xi + 64 + l))
+                                .fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, is + 4)), acc);
+                        acc = ((FloatVector) q3.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xi + 96 + l))
+                                .fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, is + 6)), acc);
+                    }
                 }
             }
+            if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
         }
-        sum4(acc0, acc1, acc2, acc3, out, at, count);
+        sum4(row0, row1, row2, row3, out, outAt, count);
     }
 
     private static void dequantizeQ6_K(MemorySegment seg, long off, float[] out, int outOff, int n) {
