@@ -234,9 +234,11 @@ public final class Quant {
         QuantScalar.dequantize(GgmlType.BF16, seg, off + 2L * i, out, outOff + i, n - i);
     }
 
-    // ---- block types. Each loads L quant bytes at a time (B) and widens them to L floats. The
-    // loops call no helpers of their own: C2 inlines only so deep (MaxInlineLevel), and a Vector
-    // API call that lands past that depth falls back to its plain-Java path, a hundred times slower.
+    // ---- block types. Each loads L quant bytes at a time (B) and widens them to L floats. The dot
+    // products widen packed bytes to ints before taking bits apart: x86 has no byte shifts, so a
+    // shift of byte lanes costs several instructions, of int lanes one. The loops call no helpers
+    // of their own: C2 inlines only so deep (MaxInlineLevel), and a Vector API call that lands past
+    // that depth falls back to its plain-Java path, a hundred times slower.
 
     private static void dot4Q8_0(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] out, int outAt) {
         FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
@@ -279,9 +281,9 @@ public final class Quant {
                 int xi = xOff + 32 * b;
                 FloatVector sum = FloatVector.zero(F);
                 for (int k = 0; k < 16; k += L) {
-                    ByteVector q = ByteVector.fromMemorySegment(B, seg, at + 2 + k, LE);
-                    sum = ((FloatVector) q.and((byte) 15).sub((byte) 8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + k), sum);
-                    sum = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + 16 + k), sum);
+                    IntVector q = (IntVector) ByteVector.fromMemorySegment(B, seg, at + 2 + k, LE).castShape(I, 0);
+                    sum = ((FloatVector) q.and(15).sub(8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + k), sum);
+                    sum = ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(15).sub(8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + 16 + k), sum);
                 }
                 acc = sum.fma(FloatVector.broadcast(F, QuantScalar.half(seg, at)), acc);
             }
@@ -323,12 +325,12 @@ public final class Quant {
                     FloatVector qaLow = FloatVector.zero(F), aLow = FloatVector.zero(F);
                     FloatVector qaHigh = FloatVector.zero(F), aHigh = FloatVector.zero(F);
                     for (int k = 0; k < 32; k += L) {
-                        ByteVector q = ByteVector.fromMemorySegment(B, seg, qs + 32 * j + k, LE);
+                        IntVector q = (IntVector) ByteVector.fromMemorySegment(B, seg, qs + 32 * j + k, LE).castShape(I, 0);
                         FloatVector a0 = FloatVector.fromArray(F, x, xi + 64 * j + k);
                         FloatVector a1 = FloatVector.fromArray(F, x, xi + 64 * j + 32 + k);
-                        qaLow = ((FloatVector) q.and((byte) 15).castShape(F, 0)).fma(a0, qaLow);
+                        qaLow = ((FloatVector) q.and(15).castShape(F, 0)).fma(a0, qaLow);
                         aLow = aLow.add(a0);
-                        qaHigh = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).castShape(F, 0)).fma(a1, qaHigh);
+                        qaHigh = ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(15).castShape(F, 0)).fma(a1, qaHigh);
                         aHigh = aHigh.add(a1);
                     }
                     acc = qaLow.fma(FloatVector.broadcast(F, d * q4kScale(scales0to7, scales8to11, 2 * j)), acc);
@@ -390,14 +392,15 @@ public final class Quant {
                     long ql = at + 64 * h, qh = at + 128 + 32 * h, sc = at + 192 + 8 * h;
                     int xi = xOff + 256 * b + 128 * h;
                     for (int l = 0; l < 32; l += L) {
-                        ByteVector low = ByteVector.fromMemorySegment(B, seg, ql + l, LE);
-                        ByteVector high = ByteVector.fromMemorySegment(B, seg, ql + 32 + l, LE);
-                        ByteVector hb = ByteVector.fromMemorySegment(B, seg, qh + l, LE);
+                        IntVector low = (IntVector) ByteVector.fromMemorySegment(B, seg, ql + l, LE).castShape(I, 0);
+                        IntVector high = (IntVector) ByteVector.fromMemorySegment(B, seg, ql + 32 + l, LE).castShape(I, 0);
+                        IntVector hb = (IntVector) ByteVector.fromMemorySegment(B, seg, qh + l, LE).castShape(I, 0);
                         // values l, l+32, l+64, l+96: a nibble of ql, and bits 0-1, 2-3, 4-5, 6-7 of qh moved to bits 4-5
-                        ByteVector q0 = low.and((byte) 15).or(hb.lanewise(VectorOperators.LSHL, 4).and((byte) 0x30)).sub((byte) 32);
-                        ByteVector q1 = high.and((byte) 15).or(hb.lanewise(VectorOperators.LSHL, 2).and((byte) 0x30)).sub((byte) 32);
-                        ByteVector q2 = low.lanewise(VectorOperators.LSHR, 4).or(hb.and((byte) 0x30)).sub((byte) 32);
-                        ByteVector q3 = high.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30)).sub((byte) 32);
+                        // (the bytes are sign-extended: every mask keeps only bits below the sign's copies)
+                        IntVector q0 = low.and(15).or(hb.lanewise(VectorOperators.LSHL, 4).and(0x30)).sub(32);
+                        IntVector q1 = high.and(15).or(hb.lanewise(VectorOperators.LSHL, 2).and(0x30)).sub(32);
+                        IntVector q2 = low.lanewise(VectorOperators.ASHR, 4).and(15).or(hb.and(0x30)).sub(32);
+                        IntVector q3 = high.lanewise(VectorOperators.ASHR, 4).and(15).or(hb.lanewise(VectorOperators.ASHR, 2).and(0x30)).sub(32);
                         long is = sc + l / 16;
                         acc = ((FloatVector) q0.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xi + l))
                                 .fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, is)), acc);
