@@ -244,17 +244,31 @@ public final class Quant {
         FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
         for (int r = 0; r < count; r++) {
             long off = first + r * stride;
-            FloatVector acc = FloatVector.zero(F);
-            for (int b = 0; b < n / 32; b++) {
+            // even blocks into acc0, odd ones into acc1: two chains of dependent FMAs instead of one
+            FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+            int blocks = n / 32, b = 0;
+            for (; b + 2 <= blocks; b += 2) {
                 long at = off + 34L * b;
                 int xi = xOff + 32 * b;
-                FloatVector sum = FloatVector.zero(F);
-                for (int k = 0; k < 32; k += L) {
-                    FloatVector q = (FloatVector) ByteVector.fromMemorySegment(B, seg, at + 2 + k, LE).castShape(F, 0);
-                    sum = q.fma(FloatVector.fromArray(F, x, xi + k), sum);
+                float d0 = QuantScalar.half(seg, at), d1 = QuantScalar.half(seg, at + 34);
+                FloatVector sum0 = ((FloatVector) ByteVector.fromMemorySegment(B, seg, at + 2, LE).castShape(F, 0)).mul(FloatVector.fromArray(F, x, xi));
+                FloatVector sum1 = ((FloatVector) ByteVector.fromMemorySegment(B, seg, at + 36, LE).castShape(F, 0)).mul(FloatVector.fromArray(F, x, xi + 32));
+                for (int k = L; k < 32; k += L) {
+                    sum0 = ((FloatVector) ByteVector.fromMemorySegment(B, seg, at + 2 + k, LE).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + k), sum0);
+                    sum1 = ((FloatVector) ByteVector.fromMemorySegment(B, seg, at + 36 + k, LE).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + 32 + k), sum1);
                 }
-                acc = sum.fma(FloatVector.broadcast(F, QuantScalar.half(seg, at)), acc);
+                acc0 = sum0.fma(FloatVector.broadcast(F, d0), acc0);
+                acc1 = sum1.fma(FloatVector.broadcast(F, d1), acc1);
             }
+            if (b < blocks) { // an odd last block
+                long at = off + 34L * b;
+                int xi = xOff + 32 * b;
+                FloatVector sum0 = ((FloatVector) ByteVector.fromMemorySegment(B, seg, at + 2, LE).castShape(F, 0)).mul(FloatVector.fromArray(F, x, xi));
+                for (int k = L; k < 32; k += L)
+                    sum0 = ((FloatVector) ByteVector.fromMemorySegment(B, seg, at + 2 + k, LE).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + k), sum0);
+                acc0 = sum0.fma(FloatVector.broadcast(F, QuantScalar.half(seg, at)), acc0);
+            }
+            FloatVector acc = acc0.add(acc1);
             if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
         }
         sum4(row0, row1, row2, row3, out, outAt, count);
@@ -275,18 +289,37 @@ public final class Quant {
         FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
         for (int r = 0; r < count; r++) {
             long off = first + r * stride;
-            FloatVector acc = FloatVector.zero(F);
-            for (int b = 0; b < n / 32; b++) {
+            // even blocks into acc0, odd ones into acc1: two chains of dependent FMAs instead of one
+            FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+            int blocks = n / 32, b = 0;
+            for (; b + 2 <= blocks; b += 2) {
                 long at = off + 18L * b;
                 int xi = xOff + 32 * b;
-                FloatVector sum = FloatVector.zero(F);
+                float d0 = QuantScalar.half(seg, at), d1 = QuantScalar.half(seg, at + 18);
+                FloatVector sum0 = FloatVector.zero(F), sum1 = sum0;
                 for (int k = 0; k < 16; k += L) {
-                    IntVector q = (IntVector) ByteVector.fromMemorySegment(B, seg, at + 2 + k, LE).castShape(I, 0);
-                    sum = ((FloatVector) q.and(15).sub(8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + k), sum);
-                    sum = ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(15).sub(8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + 16 + k), sum);
+                    IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, seg, at + 2 + k, LE).castShape(I, 0);
+                    IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, seg, at + 20 + k, LE).castShape(I, 0);
+                    sum0 = ((FloatVector) q0.and(15).sub(8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + k), sum0);
+                    sum1 = ((FloatVector) q1.and(15).sub(8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + 32 + k), sum1);
+                    sum0 = ((FloatVector) q0.lanewise(VectorOperators.ASHR, 4).and(15).sub(8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + 16 + k), sum0);
+                    sum1 = ((FloatVector) q1.lanewise(VectorOperators.ASHR, 4).and(15).sub(8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + 48 + k), sum1);
                 }
-                acc = sum.fma(FloatVector.broadcast(F, QuantScalar.half(seg, at)), acc);
+                acc0 = sum0.fma(FloatVector.broadcast(F, d0), acc0);
+                acc1 = sum1.fma(FloatVector.broadcast(F, d1), acc1);
             }
+            if (b < blocks) { // an odd last block
+                long at = off + 18L * b;
+                int xi = xOff + 32 * b;
+                FloatVector sum0 = FloatVector.zero(F);
+                for (int k = 0; k < 16; k += L) {
+                    IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, seg, at + 2 + k, LE).castShape(I, 0);
+                    sum0 = ((FloatVector) q0.and(15).sub(8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + k), sum0);
+                    sum0 = ((FloatVector) q0.lanewise(VectorOperators.ASHR, 4).and(15).sub(8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + 16 + k), sum0);
+                }
+                acc0 = sum0.fma(FloatVector.broadcast(F, QuantScalar.half(seg, at)), acc0);
+            }
+            FloatVector acc = acc0.add(acc1);
             if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
         }
         sum4(row0, row1, row2, row3, out, outAt, count);
@@ -314,7 +347,7 @@ public final class Quant {
         FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
         for (int r = 0; r < count; r++) {
             long off = first + r * stride;
-            FloatVector acc = FloatVector.zero(F);
+            FloatVector acc0 = FloatVector.zero(F), acc1 = acc0; // the q·a terms, the a terms: two FMA chains
             for (int b = 0; b < n / 256; b++) {
                 long at = off + 144L * b, qs = at + 16;
                 float d = QuantScalar.half(seg, at), dmin = QuantScalar.half(seg, at + 2);
@@ -333,12 +366,13 @@ public final class Quant {
                         qaHigh = ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(15).castShape(F, 0)).fma(a1, qaHigh);
                         aHigh = aHigh.add(a1);
                     }
-                    acc = qaLow.fma(FloatVector.broadcast(F, d * q4kScale(scales0to7, scales8to11, 2 * j)), acc);
-                    acc = aLow.fma(FloatVector.broadcast(F, -dmin * q4kMin(scales0to7, scales8to11, 2 * j)), acc);
-                    acc = qaHigh.fma(FloatVector.broadcast(F, d * q4kScale(scales0to7, scales8to11, 2 * j + 1)), acc);
-                    acc = aHigh.fma(FloatVector.broadcast(F, -dmin * q4kMin(scales0to7, scales8to11, 2 * j + 1)), acc);
+                    acc0 = qaLow.fma(FloatVector.broadcast(F, d * q4kScale(scales0to7, scales8to11, 2 * j)), acc0);
+                    acc1 = aLow.fma(FloatVector.broadcast(F, -dmin * q4kMin(scales0to7, scales8to11, 2 * j)), acc1);
+                    acc0 = qaHigh.fma(FloatVector.broadcast(F, d * q4kScale(scales0to7, scales8to11, 2 * j + 1)), acc0);
+                    acc1 = aHigh.fma(FloatVector.broadcast(F, -dmin * q4kMin(scales0to7, scales8to11, 2 * j + 1)), acc1);
                 }
             }
+            FloatVector acc = acc0.add(acc1);
             if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
         }
         sum4(row0, row1, row2, row3, out, outAt, count);
@@ -384,7 +418,7 @@ public final class Quant {
         FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
         for (int r = 0; r < count; r++) {
             long off = first + r * stride;
-            FloatVector acc = FloatVector.zero(F);
+            FloatVector acc0 = FloatVector.zero(F), acc1 = acc0; // values l, l+64 and l+32, l+96: two FMA chains
             for (int b = 0; b < n / 256; b++) {
                 long at = off + 210L * b;
                 float d = QuantScalar.half(seg, at + 208);
@@ -402,17 +436,18 @@ public final class Quant {
                         IntVector q2 = low.lanewise(VectorOperators.ASHR, 4).and(15).or(hb.and(0x30)).sub(32);
                         IntVector q3 = high.lanewise(VectorOperators.ASHR, 4).and(15).or(hb.lanewise(VectorOperators.ASHR, 2).and(0x30)).sub(32);
                         long is = sc + l / 16;
-                        acc = ((FloatVector) q0.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xi + l))
-                                .fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, is)), acc);
-                        acc = ((FloatVector) q1.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xi + 32 + l))
-                                .fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, is + 2)), acc);
-                        acc = ((FloatVector) q2.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xi + 64 + l))
-                                .fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, is + 4)), acc);
-                        acc = ((FloatVector) q3.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xi + 96 + l))
-                                .fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, is + 6)), acc);
+                        acc0 = ((FloatVector) q0.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xi + l))
+                                .fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, is)), acc0);
+                        acc1 = ((FloatVector) q1.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xi + 32 + l))
+                                .fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, is + 2)), acc1);
+                        acc0 = ((FloatVector) q2.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xi + 64 + l))
+                                .fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, is + 4)), acc0);
+                        acc1 = ((FloatVector) q3.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xi + 96 + l))
+                                .fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, is + 6)), acc1);
                     }
                 }
             }
+            FloatVector acc = acc0.add(acc1);
             if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
         }
         sum4(row0, row1, row2, row3, out, outAt, count);
