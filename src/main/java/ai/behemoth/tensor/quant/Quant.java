@@ -28,6 +28,12 @@ import java.nio.ByteOrder;
  * operations as the twin, so it matches it bit for bit. Lanes are summed by a fixed tree of lane
  * operations ({@link #sum4}), not {@code reduceLanes(ADD)}, whose order differs between the
  * interpreter and compiled code: a dot product keeps its bits while the JIT warms up.
+ *
+ * <p>Widening the quants to floats was measured against llama.cpp's scheme, the activation
+ * quantised to 8 bits and multiplied in integers (bytes widened to shorts, multiplied, pairs added
+ * in int lanes): without a dot-product instruction in the Vector API that path was slower on Q8_0
+ * (14.7 against 17 GB/s per core from cache, Zen 4, before even counting the activation's
+ * quantisation), and it would round the activations.
  */
 public final class Quant {
     private Quant() {}
