@@ -43,6 +43,10 @@ public final class BenchQuantCommand implements Runnable {
     @Option(names = "--runs", defaultValue = "5", description = "Timed runs of at least 0.2 s each; the median is reported (default: ${DEFAULT-VALUE}).")
     int runs;
 
+    @Option(names = "--peak", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Measure one thread's memory read bandwidth first and give each type's GB/cpu-s as a share of it (default: on).")
+    boolean peak;
+
     @Option(names = "--scalar", description = "Measure the plain scalar twin instead of the Vector API kernels.")
     boolean scalar;
 
@@ -57,14 +61,15 @@ public final class BenchQuantCommand implements Runnable {
         if (row <= 0 || row % 256 != 0) throw new IllegalArgumentException("--row must be a positive multiple of 256, got " + row);
         if (mib <= 0 || runs <= 0 || warmupSeconds < 0) throw new IllegalArgumentException("--mib and --runs must be positive, --warmup not negative");
         PrintWriter out = spec.commandLine().getOut();
-        double peak = Peak.memoryGBs(1);
-        out.printf("memory read bandwidth, 1 thread: %.1f GB/s%n", peak);
-        out.printf("%-5s %8s %10s %10s %12s %10s %8s%n", "type", "rows", "MiB", "GB/s", "Gvalues/s", "GB/cpu-s", "of peak");
-        for (GgmlType type : types != null ? types : List.of(GgmlType.values())) measure(type, peak, out);
+        double bandwidth = peak ? Peak.memoryGBs(1) : Double.NaN;
+        if (peak) out.printf("memory read bandwidth, 1 thread: %.1f GB/s%n", bandwidth);
+        out.printf("%-5s %8s %10s %10s %12s %10s %8s%n", "type", "rows", "MiB", "GB/s", "Gvalues/s", "GB/cpu-s", "of-peak");
+        for (GgmlType type : types != null ? types : List.of(GgmlType.values())) measure(type, bandwidth, out);
         out.flush();
     }
 
-    private void measure(GgmlType type, double peak, PrintWriter log) {
+    /** One row of the table; {@code bandwidth} is NaN when it was not measured (the share prints as "-"). */
+    private void measure(GgmlType type, double bandwidth, PrintWriter log) {
         long rowBytes = type.rowBytes(row);
         int rows = (int) Math.max(1, ((long) mib << 20) / rowBytes);
         Random rng = new Random(1);
@@ -85,8 +90,9 @@ public final class BenchQuantCommand implements Runnable {
             Arrays.sort(cpu);
             double bytes = (double) rowBytes * rows;
             double cpuGBs = bytes / cpu[runs / 2] * 1e-9;
-            log.printf("%-5s %8d %10.1f %10.2f %12.2f %10.2f %7.0f%%%n", type, rows, bytes / 1048576.0,
-                    bytes / wall[runs / 2] * 1e-9, (double) row * rows / wall[runs / 2] * 1e-9, cpuGBs, 100 * cpuGBs / peak);
+            String share = Double.isNaN(bandwidth) ? "-" : String.format("%.0f%%", 100 * cpuGBs / bandwidth);
+            log.printf("%-5s %8d %10.1f %10.2f %12.2f %10.2f %8s%n", type, rows, bytes / 1048576.0,
+                    bytes / wall[runs / 2] * 1e-9, (double) row * rows / wall[runs / 2] * 1e-9, cpuGBs, share);
         }
     }
 
