@@ -45,7 +45,6 @@ public final class Quant {
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * L));
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
 
     /** Σ row[i]·x[xOff + i] over the {@code n} values of the row at {@code seg + off}; the same bits as that row in {@link #dotRows}. */
@@ -357,8 +356,7 @@ public final class Quant {
             for (int b = 0; b < n / 256; b++) {
                 long at = off + 144L * b, qs = at + 16;
                 float d = QuantScalar.half(seg, at), dmin = QuantScalar.half(seg, at + 2);
-                long scales0to7 = seg.get(LONG_LE, at + 4);
-                int scales8to11 = seg.get(INT_LE, at + 12);
+                long scales = q4kScales(seg, at), mins = q4kMins(seg, at);
                 int xi = xOff + 256 * b;
                 for (int j = 0; j < 4; j++) {
                     FloatVector qaLow = FloatVector.zero(F), aLow = FloatVector.zero(F);
@@ -372,10 +370,10 @@ public final class Quant {
                         qaHigh = ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(15).castShape(F, 0)).fma(a1, qaHigh);
                         aHigh = aHigh.add(a1);
                     }
-                    acc0 = qaLow.fma(FloatVector.broadcast(F, d * q4kScale(scales0to7, scales8to11, 2 * j)), acc0);
-                    acc1 = aLow.fma(FloatVector.broadcast(F, -dmin * q4kMin(scales0to7, scales8to11, 2 * j)), acc1);
-                    acc0 = qaHigh.fma(FloatVector.broadcast(F, d * q4kScale(scales0to7, scales8to11, 2 * j + 1)), acc0);
-                    acc1 = aHigh.fma(FloatVector.broadcast(F, -dmin * q4kMin(scales0to7, scales8to11, 2 * j + 1)), acc1);
+                    acc0 = qaLow.fma(FloatVector.broadcast(F, d * byteAt(scales, 2 * j)), acc0);
+                    acc1 = aLow.fma(FloatVector.broadcast(F, -dmin * byteAt(mins, 2 * j)), acc1);
+                    acc0 = qaHigh.fma(FloatVector.broadcast(F, d * byteAt(scales, 2 * j + 1)), acc0);
+                    acc1 = aHigh.fma(FloatVector.broadcast(F, -dmin * byteAt(mins, 2 * j + 1)), acc1);
                 }
             }
             FloatVector acc = acc0.add(acc1);
@@ -384,33 +382,38 @@ public final class Quant {
         sum4(row0, row1, row2, row3, out, outAt, count);
     }
 
-    /** Byte {@code k} (0..11) of the Q4_K scales, given as bytes 0..7 and 8..11. */
-    private static int scaleByte(long bytes0to7, int bytes8to11, int k) {
-        return (int) (k < 8 ? bytes0to7 >>> (8 * k) : bytes8to11 >>> (8 * (k - 8))) & 0xff;
+    /**
+     * The eight 6-bit scales of the Q4_K super-block at {@code at}, one per byte ({@link QuantScalar#q4kScale}),
+     * unpacked from the 12 scale bytes (three little-endian words w0, w1, w2) all at once: scales 0-3
+     * are the low 6 bits of w0's bytes, scales 4-7 the low nibbles of w2's bytes with the top 2 bits
+     * of w0's bytes above them.
+     */
+    private static long q4kScales(MemorySegment seg, long at) {
+        int w0 = seg.get(INT_LE, at + 4), w2 = seg.get(INT_LE, at + 12);
+        int high = (w2 & 0x0f0f0f0f) | (((w0 >>> 6) & 0x03030303) << 4);
+        return (w0 & 0x3f3f3f3fL) | ((long) high << 32);
     }
 
-    /** {@link QuantScalar#q4kScale} from the scale bytes held in registers. */
-    private static int q4kScale(long b0to7, int b8to11, int s) {
-        if (s < 4) return scaleByte(b0to7, b8to11, s) & 63;
-        return (scaleByte(b0to7, b8to11, s + 4) & 15) | ((scaleByte(b0to7, b8to11, s - 4) >>> 6) << 4);
+    /** The eight 6-bit mins ({@link QuantScalar#q4kMin}): w1's bytes, and w2's high nibbles with w1's top 2 bits. */
+    private static long q4kMins(MemorySegment seg, long at) {
+        int w1 = seg.get(INT_LE, at + 8), w2 = seg.get(INT_LE, at + 12);
+        int high = ((w2 >>> 4) & 0x0f0f0f0f) | (((w1 >>> 6) & 0x03030303) << 4);
+        return (w1 & 0x3f3f3f3fL) | ((long) high << 32);
     }
 
-    /** {@link QuantScalar#q4kMin} from the scale bytes held in registers. */
-    private static int q4kMin(long b0to7, int b8to11, int s) {
-        if (s < 4) return scaleByte(b0to7, b8to11, s + 4) & 63;
-        return (scaleByte(b0to7, b8to11, s + 4) >>> 4) | ((scaleByte(b0to7, b8to11, s) >>> 6) << 4);
+    private static int byteAt(long bytes, int k) {
+        return (int) (bytes >>> (8 * k)) & 0xff;
     }
 
     private static void dequantizeQ4_K(MemorySegment seg, long off, float[] out, int outOff, int n) {
         for (int b = 0; b < n / 256; b++) {
             long at = off + 144L * b, qs = at + 16;
             float d = QuantScalar.half(seg, at), dmin = QuantScalar.half(seg, at + 2);
-            long scales0to7 = seg.get(LONG_LE, at + 4);
-            int scales8to11 = seg.get(INT_LE, at + 12);
+            long scales = q4kScales(seg, at), mins = q4kMins(seg, at);
             int o = outOff + 256 * b;
             for (int j = 0; j < 4; j++) {
-                float d1 = d * q4kScale(scales0to7, scales8to11, 2 * j), m1 = dmin * q4kMin(scales0to7, scales8to11, 2 * j);
-                float d2 = d * q4kScale(scales0to7, scales8to11, 2 * j + 1), m2 = dmin * q4kMin(scales0to7, scales8to11, 2 * j + 1);
+                float d1 = d * byteAt(scales, 2 * j), m1 = dmin * byteAt(mins, 2 * j);
+                float d2 = d * byteAt(scales, 2 * j + 1), m2 = dmin * byteAt(mins, 2 * j + 1);
                 for (int k = 0; k < 32; k += L) {
                     ByteVector q = ByteVector.fromMemorySegment(B, seg, qs + 32 * j + k, LE);
                     ((FloatVector) q.and((byte) 15).castShape(F, 0)).mul(d1).sub(m1).intoArray(out, o + 64 * j + k);
