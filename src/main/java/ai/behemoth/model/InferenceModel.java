@@ -20,8 +20,11 @@ import java.util.List;
  *
  * Every linear layer runs as one matrix-matrix product over all rows of the batch, so a prompt
  * chunk of 64 tokens reads each weight once; MoE rows are sorted by expert and each expert runs
- * one product over its rows. Buffers are allocated once for {@link #maxRows()} rows; one forward
- * runs at a time (the method is synchronized).
+ * one product over its rows. Products that do not depend on each other (wq, wk and wv; the gate and
+ * up of every chosen expert; their down) are handed to the thread pool together
+ * ({@link MatrixProducts}), so a decode step waits at a few barriers per layer, not one per matrix.
+ * Buffers are allocated once for {@link #maxRows()} rows; one forward runs at a time (the method is
+ * synchronized).
  */
 public final class InferenceModel implements AutoCloseable {
     /** Rows of a prompt chunk when the caller does not say. */
