@@ -1,5 +1,6 @@
 package ai.behemoth.cli;
 
+import ai.behemoth.tensor.Peak;
 import ai.behemoth.tensor.quant.GgmlType;
 import ai.behemoth.tensor.quant.Quant;
 import ai.behemoth.tensor.quant.QuantScalar;
@@ -19,12 +20,14 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * {@code behemoth bench quant}: single-thread throughput of the quantised row dot product (a
- * matrix-vector product, row by row) for each tensor type, in GB/s of weight bytes read: per second
- * of wall-clock time, and per second of the thread's CPU time.
+ * {@code behemoth bench quant}: single-thread throughput of the quantised matrix-vector product
+ * ({@link Quant#dotRows}, the decode kernel) for each tensor type, in GB/s of weight bytes read: per
+ * second of wall-clock time, and per second of the thread's CPU time, the latter also as a share of
+ * one thread's streaming-read bandwidth ({@link Peak#memoryGBs}), the limit a matrix larger than the
+ * caches runs into.
  */
 @Command(name = "quant", mixinStandardHelpOptions = true,
-        description = "Single-thread dot-product throughput per tensor type (GB/s of weight bytes).")
+        description = "Single-thread matrix-vector throughput per tensor type (GB/s of weight bytes, and % of memory bandwidth).")
 public final class BenchQuantCommand implements Runnable {
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
@@ -40,6 +43,10 @@ public final class BenchQuantCommand implements Runnable {
     @Option(names = "--runs", defaultValue = "5", description = "Timed runs of at least 0.2 s each; the median is reported (default: ${DEFAULT-VALUE}).")
     int runs;
 
+    @Option(names = "--peak", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Measure one thread's memory read bandwidth first and give each type's GB/cpu-s as a share of it (default: on).")
+    boolean peak;
+
     @Option(names = "--scalar", description = "Measure the plain scalar twin instead of the Vector API kernels.")
     boolean scalar;
 
@@ -54,12 +61,15 @@ public final class BenchQuantCommand implements Runnable {
         if (row <= 0 || row % 256 != 0) throw new IllegalArgumentException("--row must be a positive multiple of 256, got " + row);
         if (mib <= 0 || runs <= 0 || warmupSeconds < 0) throw new IllegalArgumentException("--mib and --runs must be positive, --warmup not negative");
         PrintWriter out = spec.commandLine().getOut();
-        out.printf("%-5s %8s %10s %10s %12s %10s%n", "type", "rows", "MiB", "GB/s", "Gvalues/s", "GB/cpu-s");
-        for (GgmlType type : types != null ? types : List.of(GgmlType.values())) measure(type, out);
+        double bandwidth = peak ? Peak.memoryGBs(1) : Double.NaN;
+        if (peak) out.printf("memory read bandwidth, 1 thread: %.1f GB/s%n", bandwidth);
+        out.printf("%-5s %8s %10s %10s %12s %10s %8s%n", "type", "rows", "MiB", "GB/s", "Gvalues/s", "GB/cpu-s", "of-peak");
+        for (GgmlType type : types != null ? types : List.of(GgmlType.values())) measure(type, bandwidth, out);
         out.flush();
     }
 
-    private void measure(GgmlType type, PrintWriter log) {
+    /** One row of the table; {@code bandwidth} is NaN when it was not measured (the share prints as "-"). */
+    private void measure(GgmlType type, double bandwidth, PrintWriter log) {
         long rowBytes = type.rowBytes(row);
         int rows = (int) Math.max(1, ((long) mib << 20) / rowBytes);
         Random rng = new Random(1);
@@ -79,8 +89,10 @@ public final class BenchQuantCommand implements Runnable {
             Arrays.sort(wall);
             Arrays.sort(cpu);
             double bytes = (double) rowBytes * rows;
-            log.printf("%-5s %8d %10.1f %10.2f %12.2f %10.2f%n", type, rows, bytes / 1048576.0,
-                    bytes / wall[runs / 2] * 1e-9, (double) row * rows / wall[runs / 2] * 1e-9, bytes / cpu[runs / 2] * 1e-9);
+            double cpuGBs = bytes / cpu[runs / 2] * 1e-9;
+            String share = Double.isNaN(bandwidth) ? "-" : String.format("%.0f%%", 100 * cpuGBs / bandwidth);
+            log.printf("%-5s %8d %10.1f %10.2f %12.2f %10.2f %8s%n", type, rows, bytes / 1048576.0,
+                    bytes / wall[runs / 2] * 1e-9, (double) row * rows / wall[runs / 2] * 1e-9, cpuGBs, share);
         }
     }
 
@@ -119,7 +131,7 @@ public final class BenchQuantCommand implements Runnable {
         if (scalar) {
             for (int r = 0; r < rows; r++) out[r] = QuantScalar.dot(type, weights, r * rowBytes, x, 0, row);
         } else {
-            for (int r = 0; r < rows; r++) out[r] = Quant.dot(type, weights, r * rowBytes, x, 0, row);
+            Quant.dotRows(type, weights, 0, rowBytes, rows, x, 0, row, out, 0);
         }
     }
 

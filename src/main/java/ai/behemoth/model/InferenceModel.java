@@ -20,8 +20,11 @@ import java.util.List;
  *
  * Every linear layer runs as one matrix-matrix product over all rows of the batch, so a prompt
  * chunk of 64 tokens reads each weight once; MoE rows are sorted by expert and each expert runs
- * one product over its rows. Buffers are allocated once for {@link #maxRows()} rows; one forward
- * runs at a time (the method is synchronized).
+ * one product over its rows. Products that do not depend on each other (wq, wk and wv; the gate and
+ * up of every chosen expert; their down) are handed to the thread pool together
+ * ({@link MatrixProducts}), so a decode step waits at a few barriers per layer, not one per matrix.
+ * Buffers are allocated once for {@link #maxRows()} rows; one forward runs at a time (the method is
+ * synchronized).
  */
 public final class InferenceModel implements AutoCloseable {
     /** Rows of a prompt chunk when the caller does not say. */
@@ -43,6 +46,10 @@ public final class InferenceModel implements AutoCloseable {
     private final int[] selected, expertStart, nextRow, slotRow, rowSlot;
     /** Token-to-expert assignments made by the routers since the model was built, [layer][expert] (zero on dense layers). */
     private final long[][] expertTokens;
+    /** The linear layers that can run at once (wq, wk, wv; every expert's gate and up; every expert's down), as one job. */
+    private final MatrixProducts products;
+    /** The one-row batch of {@link #decode}, reused from token to token. */
+    private final Batch decodeBatch;
 
     public InferenceModel(ModelWeights weights, int maxRows) {
         if (maxRows < 1) throw new IllegalArgumentException("maxRows must be positive, got " + maxRows);
@@ -106,6 +113,8 @@ public final class InferenceModel implements AutoCloseable {
         expertOut = new float[slots * dim];
         expertHidden1 = new float[slots * config.expertHidden()];
         expertHidden2 = new float[slots * config.expertHidden()];
+        products = new MatrixProducts(Math.max(3, 2 * experts + 2));
+        decodeBatch = newBatch();
     }
 
     public ModelConfig config() { return config; }
@@ -163,11 +172,11 @@ public final class InferenceModel implements AutoCloseable {
     }
 
     /** Appends one token and returns the logits that follow it. */
-    public float[] decode(Sequence seq, int token) {
-        Batch batch = newBatch();
-        batch.add(seq, token, true);
-        forward(batch);
-        return batch.logits(0);
+    public synchronized float[] decode(Sequence seq, int token) {
+        decodeBatch.clear();
+        decodeBatch.add(seq, token, true);
+        forward(decodeBatch);
+        return decodeBatch.logits(0);
     }
 
     /** Runs every row of {@code batch}: fills the caches, advances the sequences, sets the wanted logits. */
@@ -195,7 +204,7 @@ public final class InferenceModel implements AutoCloseable {
             addInto(x, proj, n * dim);
             rmsNorm(normed, x, w.ffnNorm(), n, dim);
             if (w.isMoe()) moe(l, w, n);
-            else swiGlu(w.gate(), w.up(), w.down(), normed, 0, n, hidden1, hidden2, ffnOut, 0);
+            else swiGlu(w.gate(), w.up(), w.down(), n);
             addInto(x, ffnOut, n * dim);
         }
         int wanted = 0;
@@ -216,9 +225,10 @@ public final class InferenceModel implements AutoCloseable {
     }
 
     private void attention(int layer, LayerWeights w, Batch batch, int n) {
-        w.wq().multiply(normed, 0, n, q, 0);
-        w.wk().multiply(normed, 0, n, k, 0);
-        w.wv().multiply(normed, 0, n, v, 0);
+        products.add(w.wq(), normed, 0, n, q, 0);
+        products.add(w.wk(), normed, 0, n, k, 0);
+        products.add(w.wv(), normed, 0, n, v, 0);
+        products.run();
         boolean rope = config.usesRope(layer), qk = config.usesQkNorm(layer);
         boolean normBefore = qk && config.qkNorm() == ModelConfig.QkNorm.RMS_WEIGHT;
         boolean normAfter = qk && config.qkNorm() == ModelConfig.QkNorm.RMS;
@@ -295,14 +305,28 @@ public final class InferenceModel implements AutoCloseable {
             float scale = weightOnInput ? slotWeight[a] : 1f;
             for (int i = 0; i < dim; i++) expertIn[dst + i] = scale * normed[src + i];
         }
+        // SwiGLU of every chosen expert (and the shared one): all gate and up products in one job, all down products in another.
+        int he = config.expertHidden(), sh = w.sharedGate() == null ? 0 : w.sharedGate().rows();
         for (int e = 0; e < experts; e++) {
             int start = expertStart[e], count = expertStart[e + 1] - start;
             if (count == 0) continue;
-            swiGlu(expertGate[layer][e], expertUp[layer][e], expertDown[layer][e], expertIn, start * dim, count,
-                    expertHidden1, expertHidden2, expertOut, start * dim);
+            products.add(expertGate[layer][e], expertIn, start * dim, count, expertHidden1, start * he);
+            products.add(expertUp[layer][e], expertIn, start * dim, count, expertHidden2, start * he);
         }
-        if (w.sharedGate() != null) swiGlu(w.sharedGate(), w.sharedUp(), w.sharedDown(), normed, 0, n, hidden1, hidden2, ffnOut, 0);
+        if (sh > 0) {
+            products.add(w.sharedGate(), normed, 0, n, hidden1, 0);
+            products.add(w.sharedUp(), normed, 0, n, hidden2, 0);
+        }
+        products.run();
+        siluTimes(expertHidden1, expertHidden2, n * topK * he);
+        siluTimes(hidden1, hidden2, n * sh);
+        for (int e = 0; e < experts; e++) {
+            int start = expertStart[e], count = expertStart[e + 1] - start;
+            if (count > 0) products.add(expertDown[layer][e], expertHidden1, start * he, count, expertOut, start * dim);
+        }
+        if (sh > 0) products.add(w.sharedDown(), hidden1, 0, n, ffnOut, 0);
         else Arrays.fill(ffnOut, 0, n * dim, 0f);
+        products.run();
         for (int t = 0; t < n; t++) {
             int dst = t * dim;
             for (int j = 0; j < topK; j++) {
@@ -332,16 +356,21 @@ public final class InferenceModel implements AutoCloseable {
         ExpertChoice.choose(scores, 0, experts, bias, topK, config.renormTopK(), selected, slotWeight, slot);
     }
 
-    /** {@code out[outOff + n·D] = down·(silu(gate·in) ⊙ up·in)} for {@code n} rows of {@code in} from {@code inOff}. */
-    private static void swiGlu(Matrix gate, Matrix up, Matrix down, float[] in, int inOff, int n,
-                               float[] h1, float[] h2, float[] out, int outOff) {
-        gate.multiply(in, inOff, n, h1, 0);
-        up.multiply(in, inOff, n, h2, 0);
-        for (int i = 0, end = n * gate.rows(); i < end; i++) {
+    /** A dense feed-forward layer: {@code ffnOut[n, D] = down·(silu(gate·normed) ⊙ up·normed)}. */
+    private void swiGlu(Matrix gate, Matrix up, Matrix down, int n) {
+        products.add(gate, normed, 0, n, hidden1, 0);
+        products.add(up, normed, 0, n, hidden2, 0);
+        products.run();
+        siluTimes(hidden1, hidden2, n * gate.rows());
+        down.multiply(hidden1, 0, n, ffnOut, 0);
+    }
+
+    /** {@code h1[i] = silu(h1[i])·h2[i]} for i < n. */
+    private static void siluTimes(float[] h1, float[] h2, int n) {
+        for (int i = 0; i < n; i++) {
             float g = h1[i];
             h1[i] = g * sigmoid(g) * h2[i];
         }
-        down.multiply(h1, 0, n, out, outOff);
     }
 
     private void rmsNorm(float[] out, float[] in, float[] w, int n, int d) {

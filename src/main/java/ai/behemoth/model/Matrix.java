@@ -16,11 +16,12 @@ import java.lang.foreign.MemorySegment;
  * <p>{@link #multiply} is a matrix-matrix product over {@code n} input rows: the weight rows are
  * split into blocks, one parallel task each; weight rows are dequantised once, two at a time, into
  * float rows that stay in L1 while they are multiplied with the input rows four at a time (a 2 × 4
- * register tile). With one or a few input rows (decode) a row goes straight through
- * {@link Quant#dot} instead. Each output element is one dot product in a fixed order, so the bits
+ * register tile). With one or a few input rows (decode) the weight rows go straight through
+ * {@link Quant#dotRows} instead, four at a time ({@link MatrixProducts} runs several such products
+ * as one parallel job). Each output element is one dot product in a fixed order, so the bits
  * do not depend on the thread count, nor on whether the JIT has compiled the kernels yet: lanes are
- * summed in lane order ({@link VectorMath#sumLanes}) and the scalar tails fuse multiply and add as the
- * vector bodies do.
+ * summed in a fixed order ({@link VectorMath#sumLanes}, and a fixed tree in {@link Quant}) and the
+ * scalar tails fuse multiply and add as the vector bodies do.
  * The segment must be readable from any thread (a shared or global arena): the pool's threads read it.
  */
 public record Matrix(String name, GgmlType type, MemorySegment data, int rows, int cols) {
@@ -29,6 +30,8 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
     private static final int ROW_BLOCK = 16;
     /** Below this many input rows a quantised row is dotted in place rather than dequantised first. */
     private static final int DEQUANTIZE_MIN_ROWS = 4;
+    /** Weight rows per parallel task when rows are dotted in place. */
+    private static final int FEW_ROWS_BLOCK = 16;
     private static final ThreadLocal<float[][]> ROW = ThreadLocal.withInitial(() -> new float[1][0]);
 
     public Matrix {
@@ -52,14 +55,13 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
 
     /** {@code out[t·rows + r] = Σ_i W[r, i]·x[xOff + t·cols + i]} for {@code t < n} (out rows start at {@code outOff}). */
     public void multiply(float[] x, int xOff, int n, float[] out, int outOff) {
+        if (fewRows(n)) {
+            Parallel.forRange(fewRowBlocks(), b -> multiplyFewRows(b, x, xOff, n, out, outOff));
+            return;
+        }
         int blocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
         Parallel.forRange(blocks, b -> {
             int first = b * ROW_BLOCK, end = Math.min(rows, first + ROW_BLOCK);
-            if (n < DEQUANTIZE_MIN_ROWS) {
-                for (int r = first; r < end; r++)
-                    for (int t = 0; t < n; t++) out[outOff + t * rows + r] = Quant.dot(type, data, r * rowBytes(), x, xOff + t * cols, cols);
-                return;
-            }
             float[][] holder = ROW.get();
             if (holder[0].length < 2 * cols) holder[0] = new float[2 * cols];
             float[] w = holder[0];
@@ -79,6 +81,26 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
                 for (int t = 0; t < n; t++) out[outOff + t * rows + r] = dot(w, 0, x, xOff + t * cols, cols);
             }
         });
+    }
+
+    /** Whether a product over {@code n} input rows takes the decode path: weight rows dotted in place, not dequantised first. */
+    static boolean fewRows(int n) {
+        return n < DEQUANTIZE_MIN_ROWS;
+    }
+
+    /** How many row blocks (parallel tasks) {@link #multiplyFewRows} splits the weight rows into. */
+    int fewRowBlocks() {
+        return (rows + FEW_ROWS_BLOCK - 1) / FEW_ROWS_BLOCK;
+    }
+
+    /**
+     * Block {@code b} of {@link #multiply} with few input rows (decode): the block's weight rows against
+     * each input row in turn through {@link Quant#dotRows} (a second input row finds them in L1).
+     */
+    void multiplyFewRows(int b, float[] x, int xOff, int n, float[] out, int outOff) {
+        int first = b * FEW_ROWS_BLOCK, count = Math.min(rows, first + FEW_ROWS_BLOCK) - first;
+        for (int t = 0; t < n; t++)
+            Quant.dotRows(type, data, first * rowBytes(), rowBytes(), count, x, xOff + t * cols, cols, out, outOff + t * rows + first);
     }
 
     /**

@@ -12,11 +12,11 @@ import static org.assertj.core.api.Assertions.within;
 class BenchQuantCommandTest {
     @Test
     void printsARowForTheTypeWithItsMatrixSize() {
-        MainTest.Run r = MainTest.run("bench", "quant", "--types", "Q6_K", "--mib", "1", "--row", "512", "--runs", "1", "--warmup", "0");
+        MainTest.Run r = MainTest.run("bench", "quant", "--types", "Q6_K", "--mib", "1", "--row", "512", "--runs", "1", "--warmup", "0", "--no-peak");
         assertThat(r.code()).as(r.err()).isZero();
         List<String> lines = r.out().lines().toList();
         assertThat(lines).hasSize(2);
-        assertThat(lines.get(0).split("\\s+")).containsExactly("type", "rows", "MiB", "GB/s", "Gvalues/s", "GB/cpu-s");
+        assertThat(lines.get(0).split("\\s+")).containsExactly("type", "rows", "MiB", "GB/s", "Gvalues/s", "GB/cpu-s", "of-peak");
         GgmlType type = GgmlType.Q6_K;
         String[] f = lines.get(1).trim().split("\\s+");
         long rows = (1L << 20) / type.rowBytes(512);
@@ -26,6 +26,7 @@ class BenchQuantCommandTest {
         double gbs = Double.parseDouble(f[3]), gvalues = Double.parseDouble(f[4]);
         assertThat(gbs).isNotNegative();
         assertThat(Double.parseDouble(f[5])).isNotNegative();
+        assertThat(f[6]).as("no bandwidth measured, no share").isEqualTo("-");
         // values per byte is fixed by the type: 512 values per rowBytes(512). (Without warm-up on a
         // busy machine a figure can round to 0.00, so the ratio is checked when it is legible.)
         if (gbs >= 0.5)

@@ -1,12 +1,12 @@
 package ai.behemoth.tensor.quant;
 
-import ai.behemoth.tensor.VectorMath;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -22,11 +22,18 @@ import java.nio.ByteOrder;
  *
  * <p>The kernels use float vectors of {@code L} = 16 lanes (AVX-512) or 8 (otherwise) and load the
  * quants as {@code L} bytes at a time, widened to floats. A dot product keeps one vector of partial
- * sums per sub-block and folds it into the accumulator with the sub-block's scale, so the scales
- * are applied once per {@code L} values rather than once per value. Dequantisation computes every
- * value with the same float operations as the twin, so it matches it bit for bit. Lanes are summed
- * with {@link VectorMath#sumLanes}, in lane order, not {@code reduceLanes(ADD)}, whose order differs
- * between the interpreter and compiled code: a dot product keeps its bits while the JIT warms up.
+ * sums per sub-block and folds it into the row's accumulator with the sub-block's scale, so the
+ * scales are applied once per {@code L} values rather than once per value; {@link #dotRows} sums
+ * the accumulators of four rows at once. Dequantisation computes every value with the same float
+ * operations as the twin, so it matches it bit for bit. Lanes are summed by a fixed tree of lane
+ * operations ({@link #sum4}), not {@code reduceLanes(ADD)}, whose order differs between the
+ * interpreter and compiled code: a dot product keeps its bits while the JIT warms up.
+ *
+ * <p>Widening the quants to floats was measured against llama.cpp's scheme, the activation
+ * quantised to 8 bits and multiplied in integers (bytes widened to shorts, multiplied, pairs added
+ * in int lanes): without a dot-product instruction in the Vector API that path was slower on Q8_0
+ * (14.7 against 17 GB/s per core from cache, Zen 4, before even counting the activation's
+ * quantisation), and it would round the activations.
  */
 public final class Quant {
     private Quant() {}
@@ -38,21 +45,71 @@ public final class Quant {
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * L));
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
 
-    /** Σ row[i]·x[xOff + i] over the {@code n} values of the row at {@code seg + off}. */
+    /** Σ row[i]·x[xOff + i] over the {@code n} values of the row at {@code seg + off}; the same bits as that row in {@link #dotRows}. */
     public static float dot(GgmlType type, MemorySegment seg, long off, float[] x, int xOff, int n) {
+        float[] result = new float[1];
+        dotRows(type, seg, off, 0, 1, x, xOff, n, result, 0);
+        return result[0];
+    }
+
+    /**
+     * A matrix-vector product: {@code out[outOff + r] = Σ_i row_r[i]·x[xOff + i]} for the {@code rows}
+     * rows of {@code n} values at {@code seg + off + r·stride}. Four rows at a time: each row is read
+     * front to back into its own vector of partial sums, one row after another (four rows read side
+     * by side were slower: short interleaved streams defeat the hardware prefetcher), and one tree of
+     * lane additions ({@link #sum4}) sums the four vectors. A last group of one to three rows is
+     * summed with zero vectors in place of the missing rows, so a row's bits depend only on the row
+     * and {@code x}, never on the rows computed with it (nor on how a caller splits the rows).
+     */
+    public static void dotRows(GgmlType type, MemorySegment seg, long off, long stride, int rows, float[] x, int xOff, int n,
+                               float[] out, int outOff) {
         type.rowBytes(n);
-        return switch (type) {
-            case F32 -> dotF32(seg, off, x, xOff, n);
-            case F16 -> dotF16(seg, off, x, xOff, n);
-            case BF16 -> dotBF16(seg, off, x, xOff, n);
-            case Q8_0 -> dotQ8_0(seg, off, x, xOff, n);
-            case Q4_0 -> dotQ4_0(seg, off, x, xOff, n);
-            case Q4_K -> dotQ4_K(seg, off, x, xOff, n);
-            case Q6_K -> dotQ6_K(seg, off, x, xOff, n);
-        };
+        for (int r = 0; r < rows; r += 4) {
+            int count = Math.min(4, rows - r), at = outOff + r;
+            long first = off + r * stride;
+            switch (type) {
+                case F32 -> dot4F32(seg, first, stride, count, x, xOff, n, out, at);
+                case F16 -> dot4F16(seg, first, stride, count, x, xOff, n, out, at);
+                case BF16 -> dot4BF16(seg, first, stride, count, x, xOff, n, out, at);
+                case Q8_0 -> dot4Q8_0(seg, first, stride, count, x, xOff, n, out, at);
+                case Q4_0 -> dot4Q4_0(seg, first, stride, count, x, xOff, n, out, at);
+                case Q4_K -> dot4Q4_K(seg, first, stride, count, x, xOff, n, out, at);
+                case Q6_K -> dot4Q6_K(seg, first, stride, count, x, xOff, n, out, at);
+            }
+        }
+    }
+
+    // Lane-sum tree of sum4: swap the halves of a vector, then its quarters, then lanes 2 and 1 apart within a quarter.
+    private static final VectorShuffle<Float> SWAP_HALVES = VectorShuffle.fromOp(F, i -> i ^ (L / 2));
+    private static final VectorShuffle<Float> SWAP_QUARTERS = VectorShuffle.fromOp(F, i -> i ^ (L / 4));
+    private static final VectorShuffle<Float> SWAP_2 = VectorShuffle.fromOp(F, i -> i ^ 2);
+    private static final VectorShuffle<Float> SWAP_1 = VectorShuffle.fromOp(F, i -> i ^ 1);
+    private static final VectorMask<Float> UPPER_HALF = VectorMask.fromLong(F, ((1L << L) - 1) & ~((1L << (L / 2)) - 1));
+    private static final VectorMask<Float> ODD_QUARTERS = VectorMask.fromLong(F, L == 16 ? 0xf0f0L : 0xccL);
+    private static final int Q = L / 4;
+
+    /**
+     * Sums the lanes of each of {@code a, b, c, d} into {@code out[at..at+count)} with a fixed tree of
+     * exact lane operations (blend, rearrange, add), the same compiled or interpreted. Lanes of different
+     * vectors never meet, so each sum is the same whatever the other three vectors hold:
+     * <pre>
+     * ab = [a_lo + a_hi | b_hi + b_lo]          cd likewise
+     * s  = quarters [a: ab0+ab1 | c: cd1+cd0 | b: ab2+ab3 | d: cd3+cd2]
+     * each quarter of s summed to its first lane: + lanes 2 apart (16 lanes only), + lanes 1 apart
+     * </pre>
+     */
+    private static void sum4(FloatVector a, FloatVector b, FloatVector c, FloatVector d, float[] out, int at, int count) {
+        FloatVector ab = a.blend(b, UPPER_HALF).add(b.blend(a, UPPER_HALF).rearrange(SWAP_HALVES));
+        FloatVector cd = c.blend(d, UPPER_HALF).add(d.blend(c, UPPER_HALF).rearrange(SWAP_HALVES));
+        FloatVector s = ab.blend(cd, ODD_QUARTERS).add(cd.blend(ab, ODD_QUARTERS).rearrange(SWAP_QUARTERS));
+        if (L == 16) s = s.add(s.rearrange(SWAP_2));
+        s = s.add(s.rearrange(SWAP_1));
+        out[at] = s.lane(0);
+        if (count > 1) out[at + 1] = s.lane(2 * Q);
+        if (count > 2) out[at + 2] = s.lane(Q);
+        if (count > 3) out[at + 3] = s.lane(3 * Q);
     }
 
     /** Writes the {@code n} values of the row at {@code seg + off} as floats into {@code out}. */
@@ -102,34 +159,66 @@ public final class Quant {
         return ((IntVector) h.castShape(I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
-    private static float dotF32(MemorySegment seg, long off, float[] x, int xOff, int n) {
-        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
-        int i = 0;
-        for (; i + 2 * L <= n; i += 2 * L) {
-            acc0 = FloatVector.fromMemorySegment(F, seg, off + 4L * i, LE).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
-            acc1 = FloatVector.fromMemorySegment(F, seg, off + 4L * (i + L), LE).fma(FloatVector.fromArray(F, x, xOff + i + L), acc1);
+    // Four rows at a time (see dotRows): 2·L values of a row per step, then each row's tail of fewer
+    // than 2·L values through the scalar twin, added to its sum.
+
+    private static void dot4F32(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] out, int outAt) {
+        FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
+        for (int r = 0; r < count; r++) {
+            long off = first + r * stride;
+            FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+            int i = 0;
+            for (; i + 2 * L <= n; i += 2 * L) {
+                acc0 = FloatVector.fromMemorySegment(F, seg, off + 4L * i, LE).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
+                acc1 = FloatVector.fromMemorySegment(F, seg, off + 4L * (i + L), LE).fma(FloatVector.fromArray(F, x, xOff + i + L), acc1);
+            }
+            FloatVector acc = acc0.add(acc1);
+            if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
         }
-        return VectorMath.sumLanes(acc0.add(acc1)) + QuantScalar.dot(GgmlType.F32, seg, off + 4L * i, x, xOff + i, n - i);
+        sum4(row0, row1, row2, row3, out, outAt, count);
+        addTails(GgmlType.F32, seg, first, stride, count, x, xOff, n, out, outAt);
     }
 
-    private static float dotF16(MemorySegment seg, long off, float[] x, int xOff, int n) {
-        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
-        int i = 0;
-        for (; i + 2 * L <= n; i += 2 * L) {
-            acc0 = halfToFloat(ShortVector.fromMemorySegment(S, seg, off + 2L * i, LE)).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
-            acc1 = halfToFloat(ShortVector.fromMemorySegment(S, seg, off + 2L * (i + L), LE)).fma(FloatVector.fromArray(F, x, xOff + i + L), acc1);
+    private static void dot4F16(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] out, int outAt) {
+        FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
+        for (int r = 0; r < count; r++) {
+            long off = first + r * stride;
+            FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+            int i = 0;
+            for (; i + 2 * L <= n; i += 2 * L) {
+                acc0 = halfToFloat(ShortVector.fromMemorySegment(S, seg, off + 2L * i, LE)).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
+                acc1 = halfToFloat(ShortVector.fromMemorySegment(S, seg, off + 2L * (i + L), LE)).fma(FloatVector.fromArray(F, x, xOff + i + L), acc1);
+            }
+            FloatVector acc = acc0.add(acc1);
+            if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
         }
-        return VectorMath.sumLanes(acc0.add(acc1)) + QuantScalar.dot(GgmlType.F16, seg, off + 2L * i, x, xOff + i, n - i);
+        sum4(row0, row1, row2, row3, out, outAt, count);
+        addTails(GgmlType.F16, seg, first, stride, count, x, xOff, n, out, outAt);
     }
 
-    private static float dotBF16(MemorySegment seg, long off, float[] x, int xOff, int n) {
-        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
-        int i = 0;
-        for (; i + 2 * L <= n; i += 2 * L) {
-            acc0 = bf16ToFloat(ShortVector.fromMemorySegment(S, seg, off + 2L * i, LE)).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
-            acc1 = bf16ToFloat(ShortVector.fromMemorySegment(S, seg, off + 2L * (i + L), LE)).fma(FloatVector.fromArray(F, x, xOff + i + L), acc1);
+    private static void dot4BF16(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] out, int outAt) {
+        FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
+        for (int r = 0; r < count; r++) {
+            long off = first + r * stride;
+            FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+            int i = 0;
+            for (; i + 2 * L <= n; i += 2 * L) {
+                acc0 = bf16ToFloat(ShortVector.fromMemorySegment(S, seg, off + 2L * i, LE)).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
+                acc1 = bf16ToFloat(ShortVector.fromMemorySegment(S, seg, off + 2L * (i + L), LE)).fma(FloatVector.fromArray(F, x, xOff + i + L), acc1);
+            }
+            FloatVector acc = acc0.add(acc1);
+            if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
         }
-        return VectorMath.sumLanes(acc0.add(acc1)) + QuantScalar.dot(GgmlType.BF16, seg, off + 2L * i, x, xOff + i, n - i);
+        sum4(row0, row1, row2, row3, out, outAt, count);
+        addTails(GgmlType.BF16, seg, first, stride, count, x, xOff, n, out, outAt);
+    }
+
+    /** Adds the values past the last whole 2·L of each of the {@code count} rows, summed by the scalar twin, to the row's result. */
+    private static void addTails(GgmlType type, MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] out, int outAt) {
+        int from = n / (2 * L) * (2 * L);
+        if (from == n) return;
+        long skip = type.rowBytes(from);
+        for (int r = 0; r < count; r++) out[outAt + r] += QuantScalar.dot(type, seg, first + r * stride + skip, x, xOff + from, n - from);
     }
 
     private static void dequantizeF32(MemorySegment seg, long off, float[] out, int outOff, int n) {
@@ -150,23 +239,44 @@ public final class Quant {
         QuantScalar.dequantize(GgmlType.BF16, seg, off + 2L * i, out, outOff + i, n - i);
     }
 
-    // ---- block types. Each loads L quant bytes at a time (B) and widens them to L floats. The
-    // loops call no helpers of their own: C2 inlines only so deep (MaxInlineLevel), and a Vector
-    // API call that lands past that depth falls back to its plain-Java path, a hundred times slower.
+    // ---- block types. Each loads L quant bytes at a time (B) and widens them to L floats. The dot
+    // products widen packed bytes to ints before taking bits apart: x86 has no byte shifts, so a
+    // shift of byte lanes costs several instructions, of int lanes one. The loops call no helpers
+    // of their own: C2 inlines only so deep (MaxInlineLevel), and a Vector API call that lands past
+    // that depth falls back to its plain-Java path, a hundred times slower.
 
-    private static float dotQ8_0(MemorySegment seg, long off, float[] x, int xOff, int n) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < n / 32; b++) {
-            long at = off + 34L * b;
-            int xi = xOff + 32 * b;
-            FloatVector sum = FloatVector.zero(F);
-            for (int k = 0; k < 32; k += L) {
-                FloatVector q = (FloatVector) ByteVector.fromMemorySegment(B, seg, at + 2 + k, LE).castShape(F, 0);
-                sum = q.fma(FloatVector.fromArray(F, x, xi + k), sum);
+    private static void dot4Q8_0(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] out, int outAt) {
+        FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
+        for (int r = 0; r < count; r++) {
+            long off = first + r * stride;
+            // even blocks into acc0, odd ones into acc1: two chains of dependent FMAs instead of one
+            FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+            int blocks = n / 32, b = 0;
+            for (; b + 2 <= blocks; b += 2) {
+                long at = off + 34L * b;
+                int xi = xOff + 32 * b;
+                float d0 = QuantScalar.half(seg, at), d1 = QuantScalar.half(seg, at + 34);
+                FloatVector sum0 = ((FloatVector) ByteVector.fromMemorySegment(B, seg, at + 2, LE).castShape(F, 0)).mul(FloatVector.fromArray(F, x, xi));
+                FloatVector sum1 = ((FloatVector) ByteVector.fromMemorySegment(B, seg, at + 36, LE).castShape(F, 0)).mul(FloatVector.fromArray(F, x, xi + 32));
+                for (int k = L; k < 32; k += L) {
+                    sum0 = ((FloatVector) ByteVector.fromMemorySegment(B, seg, at + 2 + k, LE).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + k), sum0);
+                    sum1 = ((FloatVector) ByteVector.fromMemorySegment(B, seg, at + 36 + k, LE).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + 32 + k), sum1);
+                }
+                acc0 = sum0.fma(FloatVector.broadcast(F, d0), acc0);
+                acc1 = sum1.fma(FloatVector.broadcast(F, d1), acc1);
             }
-            acc = sum.fma(FloatVector.broadcast(F, QuantScalar.half(seg, at)), acc);
+            if (b < blocks) { // an odd last block
+                long at = off + 34L * b;
+                int xi = xOff + 32 * b;
+                FloatVector sum0 = ((FloatVector) ByteVector.fromMemorySegment(B, seg, at + 2, LE).castShape(F, 0)).mul(FloatVector.fromArray(F, x, xi));
+                for (int k = L; k < 32; k += L)
+                    sum0 = ((FloatVector) ByteVector.fromMemorySegment(B, seg, at + 2 + k, LE).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + k), sum0);
+                acc0 = sum0.fma(FloatVector.broadcast(F, QuantScalar.half(seg, at)), acc0);
+            }
+            FloatVector acc = acc0.add(acc1);
+            if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
         }
-        return VectorMath.sumLanes(acc);
+        sum4(row0, row1, row2, row3, out, outAt, count);
     }
 
     private static void dequantizeQ8_0(MemorySegment seg, long off, float[] out, int outOff, int n) {
@@ -180,20 +290,44 @@ public final class Quant {
         }
     }
 
-    private static float dotQ4_0(MemorySegment seg, long off, float[] x, int xOff, int n) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < n / 32; b++) {
-            long at = off + 18L * b;
-            int xi = xOff + 32 * b;
-            FloatVector sum = FloatVector.zero(F);
-            for (int k = 0; k < 16; k += L) {
-                ByteVector q = ByteVector.fromMemorySegment(B, seg, at + 2 + k, LE);
-                sum = ((FloatVector) q.and((byte) 15).sub((byte) 8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + k), sum);
-                sum = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + 16 + k), sum);
+    private static void dot4Q4_0(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] out, int outAt) {
+        FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
+        for (int r = 0; r < count; r++) {
+            long off = first + r * stride;
+            // even blocks into acc0, odd ones into acc1: two chains of dependent FMAs instead of one
+            FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+            int blocks = n / 32, b = 0;
+            for (; b + 2 <= blocks; b += 2) {
+                long at = off + 18L * b;
+                int xi = xOff + 32 * b;
+                float d0 = QuantScalar.half(seg, at), d1 = QuantScalar.half(seg, at + 18);
+                FloatVector sum0 = FloatVector.zero(F), sum1 = sum0;
+                for (int k = 0; k < 16; k += L) {
+                    IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, seg, at + 2 + k, LE).castShape(I, 0);
+                    IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, seg, at + 20 + k, LE).castShape(I, 0);
+                    sum0 = ((FloatVector) q0.and(15).sub(8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + k), sum0);
+                    sum1 = ((FloatVector) q1.and(15).sub(8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + 32 + k), sum1);
+                    sum0 = ((FloatVector) q0.lanewise(VectorOperators.ASHR, 4).and(15).sub(8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + 16 + k), sum0);
+                    sum1 = ((FloatVector) q1.lanewise(VectorOperators.ASHR, 4).and(15).sub(8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + 48 + k), sum1);
+                }
+                acc0 = sum0.fma(FloatVector.broadcast(F, d0), acc0);
+                acc1 = sum1.fma(FloatVector.broadcast(F, d1), acc1);
             }
-            acc = sum.fma(FloatVector.broadcast(F, QuantScalar.half(seg, at)), acc);
+            if (b < blocks) { // an odd last block
+                long at = off + 18L * b;
+                int xi = xOff + 32 * b;
+                FloatVector sum0 = FloatVector.zero(F);
+                for (int k = 0; k < 16; k += L) {
+                    IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, seg, at + 2 + k, LE).castShape(I, 0);
+                    sum0 = ((FloatVector) q0.and(15).sub(8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + k), sum0);
+                    sum0 = ((FloatVector) q0.lanewise(VectorOperators.ASHR, 4).and(15).sub(8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + 16 + k), sum0);
+                }
+                acc0 = sum0.fma(FloatVector.broadcast(F, QuantScalar.half(seg, at)), acc0);
+            }
+            FloatVector acc = acc0.add(acc1);
+            if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
         }
-        return VectorMath.sumLanes(acc);
+        sum4(row0, row1, row2, row3, out, outAt, count);
     }
 
     private static void dequantizeQ4_0(MemorySegment seg, long off, float[] out, int outOff, int n) {
@@ -214,62 +348,72 @@ public final class Quant {
      * are kept as vectors and folded in with their scalar factors. The 12 bytes of packed scales are
      * read once per super-block as a long and an int.
      */
-    private static float dotQ4_K(MemorySegment seg, long off, float[] x, int xOff, int n) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < n / 256; b++) {
-            long at = off + 144L * b, qs = at + 16;
-            float d = QuantScalar.half(seg, at), dmin = QuantScalar.half(seg, at + 2);
-            long scales0to7 = seg.get(LONG_LE, at + 4);
-            int scales8to11 = seg.get(INT_LE, at + 12);
-            int xi = xOff + 256 * b;
-            for (int j = 0; j < 4; j++) {
-                FloatVector qaLow = FloatVector.zero(F), aLow = FloatVector.zero(F);
-                FloatVector qaHigh = FloatVector.zero(F), aHigh = FloatVector.zero(F);
-                for (int k = 0; k < 32; k += L) {
-                    ByteVector q = ByteVector.fromMemorySegment(B, seg, qs + 32 * j + k, LE);
-                    FloatVector a0 = FloatVector.fromArray(F, x, xi + 64 * j + k);
-                    FloatVector a1 = FloatVector.fromArray(F, x, xi + 64 * j + 32 + k);
-                    qaLow = ((FloatVector) q.and((byte) 15).castShape(F, 0)).fma(a0, qaLow);
-                    aLow = aLow.add(a0);
-                    qaHigh = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).castShape(F, 0)).fma(a1, qaHigh);
-                    aHigh = aHigh.add(a1);
+    private static void dot4Q4_K(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] out, int outAt) {
+        FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
+        for (int r = 0; r < count; r++) {
+            long off = first + r * stride;
+            FloatVector acc0 = FloatVector.zero(F), acc1 = acc0; // the q·a terms, the a terms: two FMA chains
+            for (int b = 0; b < n / 256; b++) {
+                long at = off + 144L * b, qs = at + 16;
+                float d = QuantScalar.half(seg, at), dmin = QuantScalar.half(seg, at + 2);
+                long scales = q4kScales(seg, at), mins = q4kMins(seg, at);
+                int xi = xOff + 256 * b;
+                for (int j = 0; j < 4; j++) {
+                    FloatVector qaLow = FloatVector.zero(F), aLow = FloatVector.zero(F);
+                    FloatVector qaHigh = FloatVector.zero(F), aHigh = FloatVector.zero(F);
+                    for (int k = 0; k < 32; k += L) {
+                        IntVector q = (IntVector) ByteVector.fromMemorySegment(B, seg, qs + 32 * j + k, LE).castShape(I, 0);
+                        FloatVector a0 = FloatVector.fromArray(F, x, xi + 64 * j + k);
+                        FloatVector a1 = FloatVector.fromArray(F, x, xi + 64 * j + 32 + k);
+                        qaLow = ((FloatVector) q.and(15).castShape(F, 0)).fma(a0, qaLow);
+                        aLow = aLow.add(a0);
+                        qaHigh = ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(15).castShape(F, 0)).fma(a1, qaHigh);
+                        aHigh = aHigh.add(a1);
+                    }
+                    acc0 = qaLow.fma(FloatVector.broadcast(F, d * byteAt(scales, 2 * j)), acc0);
+                    acc1 = aLow.fma(FloatVector.broadcast(F, -dmin * byteAt(mins, 2 * j)), acc1);
+                    acc0 = qaHigh.fma(FloatVector.broadcast(F, d * byteAt(scales, 2 * j + 1)), acc0);
+                    acc1 = aHigh.fma(FloatVector.broadcast(F, -dmin * byteAt(mins, 2 * j + 1)), acc1);
                 }
-                acc = qaLow.fma(FloatVector.broadcast(F, d * q4kScale(scales0to7, scales8to11, 2 * j)), acc);
-                acc = aLow.fma(FloatVector.broadcast(F, -dmin * q4kMin(scales0to7, scales8to11, 2 * j)), acc);
-                acc = qaHigh.fma(FloatVector.broadcast(F, d * q4kScale(scales0to7, scales8to11, 2 * j + 1)), acc);
-                acc = aHigh.fma(FloatVector.broadcast(F, -dmin * q4kMin(scales0to7, scales8to11, 2 * j + 1)), acc);
             }
+            FloatVector acc = acc0.add(acc1);
+            if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
         }
-        return VectorMath.sumLanes(acc);
+        sum4(row0, row1, row2, row3, out, outAt, count);
     }
 
-    /** Byte {@code k} (0..11) of the Q4_K scales, given as bytes 0..7 and 8..11. */
-    private static int scaleByte(long bytes0to7, int bytes8to11, int k) {
-        return (int) (k < 8 ? bytes0to7 >>> (8 * k) : bytes8to11 >>> (8 * (k - 8))) & 0xff;
+    /**
+     * The eight 6-bit scales of the Q4_K super-block at {@code at}, one per byte ({@link QuantScalar#q4kScale}),
+     * unpacked from the 12 scale bytes (three little-endian words w0, w1, w2) all at once: scales 0-3
+     * are the low 6 bits of w0's bytes, scales 4-7 the low nibbles of w2's bytes with the top 2 bits
+     * of w0's bytes above them.
+     */
+    private static long q4kScales(MemorySegment seg, long at) {
+        int w0 = seg.get(INT_LE, at + 4), w2 = seg.get(INT_LE, at + 12);
+        int high = (w2 & 0x0f0f0f0f) | (((w0 >>> 6) & 0x03030303) << 4);
+        return (w0 & 0x3f3f3f3fL) | ((long) high << 32);
     }
 
-    /** {@link QuantScalar#q4kScale} from the scale bytes held in registers. */
-    private static int q4kScale(long b0to7, int b8to11, int s) {
-        if (s < 4) return scaleByte(b0to7, b8to11, s) & 63;
-        return (scaleByte(b0to7, b8to11, s + 4) & 15) | ((scaleByte(b0to7, b8to11, s - 4) >>> 6) << 4);
+    /** The eight 6-bit mins ({@link QuantScalar#q4kMin}): w1's bytes, and w2's high nibbles with w1's top 2 bits. */
+    private static long q4kMins(MemorySegment seg, long at) {
+        int w1 = seg.get(INT_LE, at + 8), w2 = seg.get(INT_LE, at + 12);
+        int high = ((w2 >>> 4) & 0x0f0f0f0f) | (((w1 >>> 6) & 0x03030303) << 4);
+        return (w1 & 0x3f3f3f3fL) | ((long) high << 32);
     }
 
-    /** {@link QuantScalar#q4kMin} from the scale bytes held in registers. */
-    private static int q4kMin(long b0to7, int b8to11, int s) {
-        if (s < 4) return scaleByte(b0to7, b8to11, s + 4) & 63;
-        return (scaleByte(b0to7, b8to11, s + 4) >>> 4) | ((scaleByte(b0to7, b8to11, s) >>> 6) << 4);
+    private static int byteAt(long bytes, int k) {
+        return (int) (bytes >>> (8 * k)) & 0xff;
     }
 
     private static void dequantizeQ4_K(MemorySegment seg, long off, float[] out, int outOff, int n) {
         for (int b = 0; b < n / 256; b++) {
             long at = off + 144L * b, qs = at + 16;
             float d = QuantScalar.half(seg, at), dmin = QuantScalar.half(seg, at + 2);
-            long scales0to7 = seg.get(LONG_LE, at + 4);
-            int scales8to11 = seg.get(INT_LE, at + 12);
+            long scales = q4kScales(seg, at), mins = q4kMins(seg, at);
             int o = outOff + 256 * b;
             for (int j = 0; j < 4; j++) {
-                float d1 = d * q4kScale(scales0to7, scales8to11, 2 * j), m1 = dmin * q4kMin(scales0to7, scales8to11, 2 * j);
-                float d2 = d * q4kScale(scales0to7, scales8to11, 2 * j + 1), m2 = dmin * q4kMin(scales0to7, scales8to11, 2 * j + 1);
+                float d1 = d * byteAt(scales, 2 * j), m1 = dmin * byteAt(mins, 2 * j);
+                float d2 = d * byteAt(scales, 2 * j + 1), m2 = dmin * byteAt(mins, 2 * j + 1);
                 for (int k = 0; k < 32; k += L) {
                     ByteVector q = ByteVector.fromMemorySegment(B, seg, qs + 32 * j + k, LE);
                     ((FloatVector) q.and((byte) 15).castShape(F, 0)).mul(d1).sub(m1).intoArray(out, o + 64 * j + k);
@@ -279,36 +423,43 @@ public final class Quant {
         }
     }
 
-    private static float dotQ6_K(MemorySegment seg, long off, float[] x, int xOff, int n) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < n / 256; b++) {
-            long at = off + 210L * b;
-            float d = QuantScalar.half(seg, at + 208);
-            for (int h = 0; h < 2; h++) {
-                long ql = at + 64 * h, qh = at + 128 + 32 * h, sc = at + 192 + 8 * h;
-                int xi = xOff + 256 * b + 128 * h;
-                for (int l = 0; l < 32; l += L) {
-                    ByteVector low = ByteVector.fromMemorySegment(B, seg, ql + l, LE);
-                    ByteVector high = ByteVector.fromMemorySegment(B, seg, ql + 32 + l, LE);
-                    ByteVector hb = ByteVector.fromMemorySegment(B, seg, qh + l, LE);
-                    // values l, l+32, l+64, l+96: a nibble of ql, and bits 0-1, 2-3, 4-5, 6-7 of qh moved to bits 4-5
-                    ByteVector q0 = low.and((byte) 15).or(hb.lanewise(VectorOperators.LSHL, 4).and((byte) 0x30)).sub((byte) 32);
-                    ByteVector q1 = high.and((byte) 15).or(hb.lanewise(VectorOperators.LSHL, 2).and((byte) 0x30)).sub((byte) 32);
-                    ByteVector q2 = low.lanewise(VectorOperators.LSHR, 4).or(hb.and((byte) 0x30)).sub((byte) 32);
-                    ByteVector q3 = high.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30)).sub((byte) 32);
-                    long is = sc + l / 16;
-                    acc = ((FloatVector) q0.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xi + l))
-                            .fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, is)), acc);
-                    acc = ((FloatVector) q1.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xi + 32 + l))
-                            .fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, is + 2)), acc);
-                    acc = ((FloatVector) q2.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xi + 64 + l))
-                            .fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, is + 4)), acc);
-                    acc = ((FloatVector) q3.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xi + 96 + l))
-                            .fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, is + 6)), acc);
+    private static void dot4Q6_K(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] out, int outAt) {
+        FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
+        for (int r = 0; r < count; r++) {
+            long off = first + r * stride;
+            FloatVector acc0 = FloatVector.zero(F), acc1 = acc0; // values l, l+64 and l+32, l+96: two FMA chains
+            for (int b = 0; b < n / 256; b++) {
+                long at = off + 210L * b;
+                float d = QuantScalar.half(seg, at + 208);
+                for (int h = 0; h < 2; h++) {
+                    long ql = at + 64 * h, qh = at + 128 + 32 * h, sc = at + 192 + 8 * h;
+                    int xi = xOff + 256 * b + 128 * h;
+                    for (int l = 0; l < 32; l += L) {
+                        IntVector low = (IntVector) ByteVector.fromMemorySegment(B, seg, ql + l, LE).castShape(I, 0);
+                        IntVector high = (IntVector) ByteVector.fromMemorySegment(B, seg, ql + 32 + l, LE).castShape(I, 0);
+                        IntVector hb = (IntVector) ByteVector.fromMemorySegment(B, seg, qh + l, LE).castShape(I, 0);
+                        // values l, l+32, l+64, l+96: a nibble of ql, and bits 0-1, 2-3, 4-5, 6-7 of qh moved to bits 4-5
+                        // (the bytes are sign-extended: every mask keeps only bits below the sign's copies)
+                        IntVector q0 = low.and(15).or(hb.lanewise(VectorOperators.LSHL, 4).and(0x30)).sub(32);
+                        IntVector q1 = high.and(15).or(hb.lanewise(VectorOperators.LSHL, 2).and(0x30)).sub(32);
+                        IntVector q2 = low.lanewise(VectorOperators.ASHR, 4).and(15).or(hb.and(0x30)).sub(32);
+                        IntVector q3 = high.lanewise(VectorOperators.ASHR, 4).and(15).or(hb.lanewise(VectorOperators.ASHR, 2).and(0x30)).sub(32);
+                        long is = sc + l / 16;
+                        acc0 = ((FloatVector) q0.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xi + l))
+                                .fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, is)), acc0);
+                        acc1 = ((FloatVector) q1.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xi + 32 + l))
+                                .fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, is + 2)), acc1);
+                        acc0 = ((FloatVector) q2.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xi + 64 + l))
+                                .fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, is + 4)), acc0);
+                        acc1 = ((FloatVector) q3.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xi + 96 + l))
+                                .fma(FloatVector.broadcast(F, d * seg.get(ValueLayout.JAVA_BYTE, is + 6)), acc1);
+                    }
                 }
             }
+            FloatVector acc = acc0.add(acc1);
+            if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
         }
-        return VectorMath.sumLanes(acc);
+        sum4(row0, row1, row2, row3, out, outAt, count);
     }
 
     private static void dequantizeQ6_K(MemorySegment seg, long off, float[] out, int outOff, int n) {

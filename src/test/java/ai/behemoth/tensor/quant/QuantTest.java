@@ -128,6 +128,41 @@ class QuantTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(GgmlType.class)
+    void dotRowsMatchesTheScalarTwinAndGivesEachRowTheSameBitsInAnyGroup(GgmlType type) {
+        Random rng = new Random(23 + type.ordinal());
+        int n = 2 * (type.blockSize == 1 ? 256 : type.blockSize) + (type.blockSize == 1 ? 21 : 0); // float rows: a ragged tail
+        int stride = (int) type.rowBytes(n) + 5, rows = 9, off = 3;
+        byte[] bytes = new byte[off + rows * stride];
+        for (int r = 0; r < rows; r++) System.arraycopy(randomRow(type, n, rng), 0, bytes, off + r * stride, (int) type.rowBytes(n));
+        MemorySegment seg = MemorySegment.ofArray(bytes);
+        float[] x = new float[n + 1];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rng.nextGaussian();
+
+        float[] all = new float[rows + 2];
+        Quant.dotRows(type, seg, off, stride, rows, x, 1, n, all, 2);
+        float[] w = new float[n];
+        for (int r = 0; r < rows; r++) {
+            QuantScalar.dequantize(type, seg, off + (long) r * stride, w, 0, n);
+            double magnitude = 0;
+            for (int i = 0; i < n; i++) magnitude += Math.abs((double) w[i] * x[1 + i]);
+            float scalar = QuantScalar.dot(type, seg, off + (long) r * stride, x, 1, n);
+            assertThat((double) all[2 + r]).as("%s row %d of %d", type, r, rows).isCloseTo(scalar, within(2e-6 * magnitude + 1e-30));
+        }
+        // Every split of the rows into calls (groups of 1 to 3 run the kernel with a row repeated) gives the same bits.
+        for (int first = 0; first < rows; first++) {
+            for (int count = 1; first + count <= rows; count++) {
+                float[] part = new float[count];
+                Quant.dotRows(type, seg, off + (long) first * stride, stride, count, x, 1, n, part, 0);
+                for (int r = 0; r < count; r++)
+                    assertThat(Float.floatToRawIntBits(part[r])).as("%s row %d in a call of %d rows from %d", type, first + r, count, first)
+                            .isEqualTo(Float.floatToRawIntBits(all[2 + first + r]));
+            }
+        }
+        assertThat(Quant.dot(type, seg, off + 4L * stride, x, 1, n)).isEqualTo(all[2 + 4]);
+    }
+
     @Test
     void everyHalfFloatConvertsLikeFloat16ToFloat() {
         byte[] all = new byte[2 * 65536];

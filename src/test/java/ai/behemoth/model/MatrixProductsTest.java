@@ -1,0 +1,57 @@
+package ai.behemoth.model;
+
+import ai.behemoth.tensor.Parallel;
+import ai.behemoth.tensor.quant.GgmlType;
+import ai.behemoth.tensor.quant.Quant;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Products run as one job give every output the bits of {@link Matrix#multiply} run alone, at any thread count. */
+class MatrixProductsTest {
+    private static Matrix matrix(Arena arena, String name, GgmlType type, int rows, int cols, SplittableRandom random) {
+        float[] dense = new float[rows * cols];
+        for (int i = 0; i < dense.length; i++) dense[i] = (float) random.nextGaussian();
+        MemorySegment seg = arena.allocate(rows * type.rowBytes(cols));
+        for (int r = 0; r < rows; r++) Quant.quantize(type, dense, r * cols, cols, seg, r * type.rowBytes(cols));
+        return new Matrix(name, type, seg, rows, cols);
+    }
+
+    @Test
+    void aJobOfProductsEqualsEachProductAloneBitForBit() {
+        SplittableRandom random = new SplittableRandom(9);
+        int threadsBefore = Parallel.threads();
+        try (Arena arena = Arena.ofShared()) {
+            // 37 and 21 rows: row blocks and four-row groups with remainders; the last product takes the many-row path.
+            Matrix a = matrix(arena, "a", GgmlType.Q8_0, 37, 64, random);
+            Matrix b = matrix(arena, "b", GgmlType.Q4_0, 21, 64, random);
+            Matrix c = matrix(arena, "c", GgmlType.F32, 16, 96, random);
+            int[] inputRows = {1, 3, 5};
+            Matrix[] ms = {a, b, c};
+            float[][] in = new float[3][], alone = new float[3][], together = new float[3][];
+            for (int p = 0; p < 3; p++) {
+                in[p] = new float[inputRows[p] * ms[p].cols() + 2];
+                for (int i = 0; i < in[p].length; i++) in[p][i] = (float) random.nextGaussian();
+                alone[p] = new float[inputRows[p] * ms[p].rows() + 1];
+                ms[p].multiply(in[p], 2, inputRows[p], alone[p], 1);
+            }
+            MatrixProducts job = new MatrixProducts(3);
+            for (int threads : new int[]{1, 2, 3}) {
+                Parallel.setThreads(threads);
+                for (int p = 0; p < 3; p++) {
+                    together[p] = new float[alone[p].length];
+                    job.add(ms[p], in[p], 2, inputRows[p], together[p], 1);
+                }
+                job.run();
+                for (int p = 0; p < 3; p++)
+                    assertThat(together[p]).as("product %s, %d threads", ms[p].name(), threads).isEqualTo(alone[p]);
+            }
+        } finally {
+            Parallel.setThreads(threadsBefore);
+        }
+    }
+}
