@@ -22,16 +22,14 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code behemoth bench generate}: prompt processing (a prompt of random tokens, run in chunks) and
- * generation (greedy decode steps, one token at a time) in tokens per second, as the median of
- * several runs after three untimed warm-up runs. Sampling is left out: this measures the engine.
+ * generation (greedy decode steps, one token at a time) in tokens per second, as the median (and
+ * range) of several runs after untimed warm-up runs. Sampling is left out: this measures the engine.
  * Then the memory: the process's peak resident set (loading included) beside the bytes of weights
  * the engine reads and of the key/value cache the sequence allocated.
  */
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Measure prompt and generation tokens/s of a model (median of runs).")
 public final class BenchGenerateCommand implements Callable<Integer> {
-    /** Untimed runs first: one is not enough for the JIT to compile the kernels. */
-    private static final int WARM_UP_RUNS = 3;
 
     @Mixin
     ModelOptions model;
@@ -45,6 +43,12 @@ public final class BenchGenerateCommand implements Callable<Integer> {
     @Option(names = "--runs", defaultValue = "5", paramLabel = "N", description = "Timed runs; the median is reported (default ${DEFAULT-VALUE}).")
     int runs;
 
+    // Warm-up is timed, not counted: a small model's few runs end before the JIT has compiled the
+    // kernels, more so on a busy machine.
+    @Option(names = "--warm-up", defaultValue = "3", paramLabel = "SECONDS",
+            description = "Untimed runs for at least this long first, so that the JIT has compiled the kernels (default ${DEFAULT-VALUE}).")
+    double warmUpSeconds;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -52,6 +56,7 @@ public final class BenchGenerateCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         CommandLine cli = spec.commandLine();
         if (runs < 1) throw new CommandLine.ParameterException(cli, "--runs must be at least 1, not " + runs);
+        if (!(warmUpSeconds >= 0)) throw new CommandLine.ParameterException(cli, "--warm-up must be 0 or more seconds, not " + warmUpSeconds);
         if (promptTokens < 1 || genTokens < 1)
             throw new CommandLine.ParameterException(cli, "--prompt-tokens and --gen-tokens must be at least 1");
         PrintWriter out = cli.getOut();
@@ -65,7 +70,9 @@ public final class BenchGenerateCommand implements Callable<Integer> {
             int[] prompt = new SplittableRandom(1).ints(promptTokens, 0, vocab).toArray();
             double[] promptRate = new double[runs], genRate = new double[runs];
             Sequence seq = engine.newSequence();
-            for (int run = -WARM_UP_RUNS; run < runs; run++) { // negative runs warm up the JIT and are not counted
+            long warmUpEnd = System.nanoTime() + (long) (warmUpSeconds * 1e9);
+            int warmUps = 0;
+            for (int run = 0; run < runs; ) {
                 seq.reset();
                 long t0 = System.nanoTime();
                 float[] logits = engine.prefill(seq, prompt);
@@ -73,11 +80,16 @@ public final class BenchGenerateCommand implements Callable<Integer> {
                 for (int i = 0; i < genTokens; i++) logits = engine.decode(seq, argmax(logits));
                 long t2 = System.nanoTime();
                 double p = promptTokens * 1e9 / (t1 - t0), g = genTokens * 1e9 / (t2 - t1);
-                out.printf("%s: prompt %.1f tokens/s, generation %.1f tokens/s%n", run < 0 ? "warm-up" : "run " + (run + 1), p, g);
+                boolean warmUp = t0 < warmUpEnd; // a run that began inside the warm-up time is one of it
+                out.printf("%s: prompt %.1f tokens/s, generation %.1f tokens/s%n", warmUp ? "warm-up" : "run " + (run + 1), p, g);
                 out.flush();
-                if (run < 0) continue;
+                if (warmUp) {
+                    warmUps++;
+                    continue;
+                }
                 promptRate[run] = p;
                 genRate[run] = g;
+                run++;
             }
             ObjectNode result = new ObjectMapper().createObjectNode();
             result.put("model", model.model.toString());
@@ -86,8 +98,13 @@ public final class BenchGenerateCommand implements Callable<Integer> {
             result.put("prompt_tokens", promptTokens);
             result.put("gen_tokens", genTokens);
             result.put("runs", runs);
+            result.put("warm_up_runs", warmUps);
             result.put("prompt_tokens_per_s_median", median(promptRate));
+            result.put("prompt_tokens_per_s_min", Arrays.stream(promptRate).min().orElseThrow());
+            result.put("prompt_tokens_per_s_max", Arrays.stream(promptRate).max().orElseThrow());
             result.put("gen_tokens_per_s_median", median(genRate));
+            result.put("gen_tokens_per_s_min", Arrays.stream(genRate).min().orElseThrow());
+            result.put("gen_tokens_per_s_max", Arrays.stream(genRate).max().orElseThrow());
             long weightBytes = engine.weights().bytes(), kvBytes = seq.cacheBytes();
             result.put("weight_bytes", weightBytes);
             result.put("model_file_bytes", modelFileBytes(model.model));

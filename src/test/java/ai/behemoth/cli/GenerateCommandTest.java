@@ -134,13 +134,18 @@ class GenerateCommandTest {
 
     @Test
     void benchPrintsMediansAsJson() throws IOException {
-        Run r = run("bench", "generate", "--model", good.toString(), "--prompt-tokens", "16", "--gen-tokens", "4", "--runs", "2");
+        Run r = run("bench", "generate", "--model", good.toString(), "--prompt-tokens", "16", "--gen-tokens", "4", "--runs", "2",
+                "--warm-up", "0");
         assertThat(r.code()).as(r.err()).isZero();
         List<String> lines = r.out().lines().toList();
-        assertThat(lines).hasSize(7); // three warm-ups, two runs, the memory, the JSON
-        assertThat(lines.get(3)).startsWith("run 1: prompt ");
-        assertThat(lines.get(5)).startsWith("memory: ");
-        JsonNode json = new ObjectMapper().readTree(lines.get(6));
+        assertThat(lines).hasSize(4); // no warm-up asked: two runs, the memory, the JSON
+        assertThat(lines.get(0)).startsWith("run 1: prompt ");
+        assertThat(lines.get(2)).startsWith("memory: ");
+        JsonNode json = new ObjectMapper().readTree(lines.get(3));
+        assertThat(json.get("warm_up_runs").asInt()).isZero();
+        assertThat(json.get("gen_tokens_per_s_min").asDouble())
+                .isLessThanOrEqualTo(json.get("gen_tokens_per_s_median").asDouble())
+                .isLessThanOrEqualTo(json.get("gen_tokens_per_s_max").asDouble());
         assertThat(json.get("prompt_tokens").asInt()).isEqualTo(16);
         assertThat(json.get("prompt_tokens_per_s_median").asDouble()).isPositive();
         assertThat(json.get("gen_tokens_per_s_median").asDouble()).isPositive();
@@ -150,5 +155,18 @@ class GenerateCommandTest {
         assertThat(json.get("kv_cache_bytes").asLong()).isEqualTo(2L * config.layers() * Math.min(256, config.context()) * config.kvDim() * 4);
         if (System.getProperty("os.name").equals("Linux"))
             assertThat(json.get("peak_rss_bytes").asLong()).isGreaterThan(json.get("weight_bytes").asLong());
+    }
+
+    @Test
+    void benchWarmsUpForTheTimeAsked() throws IOException {
+        Run r = run("bench", "generate", "--model", good.toString(), "--prompt-tokens", "8", "--gen-tokens", "2", "--runs", "1",
+                "--warm-up", "0.3");
+        assertThat(r.code()).as(r.err()).isZero();
+        List<String> lines = r.out().lines().toList();
+        JsonNode json = new ObjectMapper().readTree(lines.getLast());
+        int warmUps = json.get("warm_up_runs").asInt();
+        assertThat(warmUps).isPositive();
+        assertThat(lines.subList(0, warmUps)).allMatch(line -> line.startsWith("warm-up: "));
+        assertThat(lines.get(warmUps)).startsWith("run 1: ");
     }
 }
