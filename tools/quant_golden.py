@@ -8,7 +8,8 @@ python3-numpy, and imports python3-sentencepiece, which these scripts never use)
 For every type it writes TYPE.bin (the encoded row) and TYPE.f32 (the row gguf-py decodes from it,
 little-endian float32). For the types Behemoth can quantise (F32, F16, BF16, Q8_0, Q4_0) it also
 writes TYPE.src.f32, the input floats, and TYPE.bin is gguf-py's encoding of them, so the test checks
-the quantiser and the dequantiser. Q4_K and Q6_K rows are random bytes with sane half-float scales.
+the quantiser and the dequantiser. Q4_K, Q6_K and Q5_K rows are random bytes with sane half-float scales
+(Q5_K comes last so that the rows written before it keep their random bytes).
 """
 import sys
 from pathlib import Path
@@ -56,7 +57,7 @@ def random_k_blocks(n_blocks: int, block_bytes: int, half_at: list[int]) -> np.n
     return blocks
 
 
-for qtype, block_bytes, half_at in ((T.Q4_K, 144, [0, 2]), (T.Q6_K, 210, [208])):
+for qtype, block_bytes, half_at in ((T.Q4_K, 144, [0, 2]), (T.Q6_K, 210, [208]), (T.Q5_K, 176, [0, 2])):
     encoded = random_k_blocks(3, block_bytes, half_at)
     write(qtype.name, encoded, dequantize(encoded.reshape(-1), qtype).reshape(-1))
 print("wrote golden rows to", out)

@@ -141,12 +141,12 @@ public final class BenchQuantCommand implements Runnable {
         for (int r = 0; r < rows; r++) {
             long at = r * rowBytes;
             switch (type) {
-                case Q4_K, Q6_K -> {
+                case Q4_K, Q5_K, Q6_K -> {
                     for (long i = 0; i < rowBytes; i++) weights.set(ValueLayout.JAVA_BYTE, at + i, (byte) rng.nextInt());
                     var half = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
                     for (long b = 0; b < rowBytes / type.blockBytes; b++) {
                         long block = at + b * type.blockBytes;
-                        if (type == GgmlType.Q4_K) {
+                        if (type != GgmlType.Q6_K) { // d and dmin lead Q4_K and Q5_K blocks
                             weights.set(half, block, Float.floatToFloat16(0.01f));
                             weights.set(half, block + 2, Float.floatToFloat16(0.01f));
                         } else {

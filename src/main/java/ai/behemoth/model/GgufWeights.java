@@ -23,8 +23,10 @@ import java.util.Set;
  * tokenizer from {@code tokenizer.ggml.*} ({@link GgufVocabulary}), the weights from the
  * {@code blk.N.*} tensors, memory-mapped. Every tensor the config needs must be there with exactly
  * the shape it needs, and no other tensor may be: anything else is an IOException naming the file
- * and the tensor; {@code rope_freqs.weight} is optional for llama and llama4. Q and K rows stored in llama.cpp's pair-rotating order are put back in
- * Behemoth's (rows copied as stored, so any type works).
+ * and the tensor; {@code rope_freqs.weight} is optional for llama and llama4, and llama's
+ * experts may be stored one tensor per expert, as older Mixtral files do ({@link Reader#experts}).
+ * Q and K rows stored in llama.cpp's pair-rotating order are put back in Behemoth's (rows copied as
+ * stored, so any type works).
  */
 public final class GgufWeights {
     private GgufWeights() {}
@@ -63,9 +65,9 @@ public final class GgufWeights {
                         moe ? null : r.matrix(b + "ffn_up.weight", 0, dim, ff),
                         moe ? null : r.matrix(b + "ffn_down.weight", 0, ff, dim),
                         moe ? r.matrix(b + "ffn_gate_inp.weight", 0, dim, e) : null,
-                        moe ? r.matrix(b + "ffn_gate_exps.weight", 0, dim, he, e) : null,
-                        moe ? r.matrix(b + "ffn_up_exps.weight", 0, dim, he, e) : null,
-                        moe ? r.matrix(b + "ffn_down_exps.weight", 0, he, dim, e) : null,
+                        moe ? r.experts(b, "ffn_gate", dim, he, e, arch == GgufArchitecture.LLAMA) : null,
+                        moe ? r.experts(b, "ffn_up", dim, he, e, arch == GgufArchitecture.LLAMA) : null,
+                        moe ? r.experts(b, "ffn_down", he, dim, e, arch == GgufArchitecture.LLAMA) : null,
                         null,
                         shared ? r.matrix(b + "ffn_gate_shexp.weight", 0, dim, hs) : null,
                         shared ? r.matrix(b + "ffn_up_shexp.weight", 0, dim, hs) : null,
@@ -162,6 +164,53 @@ public final class GgufWeights {
                 Matrix permuted = permuted(m, permuteHeadDim, convert ? scratch : arena);
                 if (m.data().isMapped()) m.data().unload();
                 return convert ? CheckpointWeights.convert(permuted, quantize, arena, file.path()) : permuted;
+            }
+        }
+
+        /**
+         * The {@code experts} stacked matrices of {@code rows} rows of {@code cols} of a layer's
+         * {@code kind} (ffn_gate, ffn_up, ffn_down) in block {@code block}: the tensor
+         * {@code <kind>_exps.weight}, or, where {@code perExpertAllowed} (llama) and that tensor is
+         * absent but {@code <kind>.0.weight} is there, one tensor {@code <kind>.E.weight} per expert
+         * as llama.cpp's converter wrote Mixtral before it stacked experts (2024; TheBloke's files).
+         * Those must all be there, with the same dims and type; stored back to back in expert order
+         * they are used in place, otherwise (the converter interleaved gate, down and up of each
+         * expert) they are copied once into one buffer, and the file's pages released.
+         */
+        Matrix experts(String block, String kind, int cols, int rows, int experts, boolean perExpertAllowed) throws IOException {
+            String stacked = block + kind + "_exps.weight";
+            if (!perExpertAllowed || file.tensor(stacked) != null || file.tensor(block + kind + ".0.weight") == null)
+                return matrix(stacked, 0, cols, rows, experts);
+            GgufTensorInfo[] parts = new GgufTensorInfo[experts];
+            for (int x = 0; x < experts; x++) {
+                String name = block + kind + "." + x + ".weight";
+                if (file.tensor(name) == null)
+                    throw new IOException(file.path() + ": missing tensor " + name + " (expert " + x + " of " + experts
+                            + "; this file stores " + block + kind + " one tensor per expert)");
+                parts[x] = tensor(name, cols, rows);
+                if (parts[x].type() != parts[0].type())
+                    throw new IOException(file.path() + ": tensor " + name + " has type " + parts[x].type() + ", expert 0 has "
+                            + parts[0].type() + "; the experts of a layer must share one type");
+            }
+            long bytes = parts[0].byteSize();
+            boolean inPlace = true;
+            for (int x = 1; x < experts; x++) inPlace &= parts[x].offset() == parts[0].offset() + x * bytes;
+            boolean convert = quantize != null && quantize != parts[0].type();
+            // A copy only converted from lives in a scratch arena, freed once converted.
+            try (Arena scratch = convert && !inPlace ? Arena.ofShared() : null) {
+                MemorySegment data;
+                if (inPlace) {
+                    data = file.data().asSlice(parts[0].offset(), experts * bytes);
+                } else {
+                    data = (convert ? scratch : arena).allocate(experts * bytes, 64);
+                    for (int x = 0; x < experts; x++) {
+                        MemorySegment part = file.tensorData(parts[x]);
+                        data.asSlice(x * bytes, bytes).copyFrom(part);
+                        if (part.isMapped()) part.unload();
+                    }
+                }
+                Matrix m = new Matrix(stacked, parts[0].type(), data, rows * experts, cols);
+                return convert ? CheckpointWeights.convert(m, quantize, arena, file.path()) : m;
             }
         }
 

@@ -76,6 +76,7 @@ public final class Quant {
                 case Q8_0 -> dot4Q8_0(seg, first, stride, count, x, xOff, n, out, at);
                 case Q4_0 -> dot4Q4_0(seg, first, stride, count, x, xOff, n, out, at);
                 case Q4_K -> dot4Q4_K(seg, first, stride, count, x, xOff, n, out, at);
+                case Q5_K -> dot4Q5_K(seg, first, stride, count, x, xOff, n, out, at);
                 case Q6_K -> dot4Q6_K(seg, first, stride, count, x, xOff, n, out, at);
             }
         }
@@ -122,6 +123,7 @@ public final class Quant {
             case Q8_0 -> dequantizeQ8_0(seg, off, out, outOff, n);
             case Q4_0 -> dequantizeQ4_0(seg, off, out, outOff, n);
             case Q4_K -> dequantizeQ4_K(seg, off, out, outOff, n);
+            case Q5_K -> dequantizeQ5_K(seg, off, out, outOff, n);
             case Q6_K -> dequantizeQ6_K(seg, off, out, outOff, n);
         }
     }
@@ -483,6 +485,72 @@ public final class Quant {
                     ((FloatVector) q1.castShape(F, 0)).mul(d * seg.get(ValueLayout.JAVA_BYTE, is + 2)).intoArray(out, o + 32 + l);
                     ((FloatVector) q2.castShape(F, 0)).mul(d * seg.get(ValueLayout.JAVA_BYTE, is + 4)).intoArray(out, o + 64 + l);
                     ((FloatVector) q3.castShape(F, 0)).mul(d * seg.get(ValueLayout.JAVA_BYTE, is + 6)).intoArray(out, o + 96 + l);
+                }
+            }
+        }
+    }
+
+    // ---- Q5_K (read only: llama.cpp's Q4_K_M puts attn_output of 8-expert models in Q5_K, Q5_K_M most tensors)
+
+    /**
+     * Q5_K on the {@code count} (1..4) rows at {@code first + r·stride}: as Q4_K, Σ x·a =
+     * d·sc·Σ q·a − dmin·m·Σ a per sub-block, with q = nibble + 16·(its bit of qh). Value l of the 64
+     * values of pair j takes bit 2j (low nibble, first sub-block) or 2j+1 (high nibble) of qh[l]; the
+     * qh bytes are sign-extended into int lanes, so each bit is shifted down and masked with 1.
+     */
+    private static void dot4Q5_K(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] out, int outAt) {
+        FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
+        for (int r = 0; r < count; r++) {
+            long off = first + r * stride;
+            FloatVector acc0 = FloatVector.zero(F), acc1 = acc0; // the q·a terms, the a terms: two FMA chains
+            for (int b = 0; b < n / 256; b++) {
+                long at = off + 176L * b, qh = at + 16, qs = at + 48;
+                float d = QuantScalar.half(seg, at), dmin = QuantScalar.half(seg, at + 2);
+                int xi = xOff + 256 * b;
+                for (int j = 0; j < 4; j++) {
+                    float scaleLow = d * QuantScalar.q4kScale(seg, at + 4, 2 * j), scaleHigh = d * QuantScalar.q4kScale(seg, at + 4, 2 * j + 1);
+                    float minLow = -dmin * QuantScalar.q4kMin(seg, at + 4, 2 * j), minHigh = -dmin * QuantScalar.q4kMin(seg, at + 4, 2 * j + 1);
+                    FloatVector qaLow = FloatVector.zero(F), aLow = FloatVector.zero(F);
+                    FloatVector qaHigh = FloatVector.zero(F), aHigh = FloatVector.zero(F);
+                    for (int k = 0; k < 32; k += L) {
+                        IntVector q = (IntVector) ByteVector.fromMemorySegment(B, seg, qs + 32 * j + k, LE).castShape(I, 0);
+                        IntVector h = ((IntVector) ByteVector.fromMemorySegment(B, seg, qh + k, LE).castShape(I, 0)).lanewise(VectorOperators.ASHR, 2 * j);
+                        IntVector q5Low = q.and(15).or(h.and(1).lanewise(VectorOperators.LSHL, 4));
+                        IntVector q5High = q.lanewise(VectorOperators.ASHR, 4).and(15).or(h.and(2).lanewise(VectorOperators.LSHL, 3));
+                        FloatVector a0 = FloatVector.fromArray(F, x, xi + 64 * j + k);
+                        FloatVector a1 = FloatVector.fromArray(F, x, xi + 64 * j + 32 + k);
+                        qaLow = ((FloatVector) q5Low.castShape(F, 0)).fma(a0, qaLow);
+                        aLow = aLow.add(a0);
+                        qaHigh = ((FloatVector) q5High.castShape(F, 0)).fma(a1, qaHigh);
+                        aHigh = aHigh.add(a1);
+                    }
+                    acc0 = qaLow.fma(FloatVector.broadcast(F, scaleLow), acc0);
+                    acc1 = aLow.fma(FloatVector.broadcast(F, minLow), acc1);
+                    acc0 = qaHigh.fma(FloatVector.broadcast(F, scaleHigh), acc0);
+                    acc1 = aHigh.fma(FloatVector.broadcast(F, minHigh), acc1);
+                }
+            }
+            FloatVector acc = acc0.add(acc1);
+            if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
+        }
+        sum4(row0, row1, row2, row3, out, outAt, count);
+    }
+
+    private static void dequantizeQ5_K(MemorySegment seg, long off, float[] out, int outOff, int n) {
+        for (int b = 0; b < n / 256; b++) {
+            long at = off + 176L * b, qh = at + 16, qs = at + 48;
+            float d = QuantScalar.half(seg, at), dmin = QuantScalar.half(seg, at + 2);
+            int o = outOff + 256 * b;
+            for (int j = 0; j < 4; j++) {
+                float d1 = d * QuantScalar.q4kScale(seg, at + 4, 2 * j), m1 = dmin * QuantScalar.q4kMin(seg, at + 4, 2 * j);
+                float d2 = d * QuantScalar.q4kScale(seg, at + 4, 2 * j + 1), m2 = dmin * QuantScalar.q4kMin(seg, at + 4, 2 * j + 1);
+                for (int k = 0; k < 32; k += L) {
+                    ByteVector q = ByteVector.fromMemorySegment(B, seg, qs + 32 * j + k, LE);
+                    ByteVector h = ByteVector.fromMemorySegment(B, seg, qh + k, LE).lanewise(VectorOperators.LSHR, 2 * j);
+                    ByteVector q5Low = q.and((byte) 15).or(h.and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                    ByteVector q5High = q.lanewise(VectorOperators.LSHR, 4).or(h.and((byte) 2).lanewise(VectorOperators.LSHL, 3));
+                    ((FloatVector) q5Low.castShape(F, 0)).mul(d1).sub(m1).intoArray(out, o + 64 * j + k);
+                    ((FloatVector) q5High.castShape(F, 0)).mul(d2).sub(m2).intoArray(out, o + 64 * j + 32 + k);
                 }
             }
         }

@@ -17,6 +17,8 @@ import java.nio.ByteOrder;
  * Q4_K 256 values, 144 bytes: half d, dmin; uint8 scales[12]; uint8 qs[128]
  *      8 sub-blocks of 32 with 6-bit scale sc and min m packed in scales; per 64 values, 32 bytes of qs
  *      hold the first sub-block in low nibbles and the second in high nibbles: x = d·sc·q − dmin·m
+ * Q5_K 256 values, 176 bytes: half d, dmin; uint8 scales[12]; uint8 qh[32]; uint8 qs[128]
+ *      as Q4_K, with a fifth bit (+16) for value l of sub-block s in bit s of qh[l] (see {@link #q5k})
  * Q6_K 256 values, 210 bytes: uint8 ql[128]; uint8 qh[64]; int8 scales[16]; half d
  *      16 sub-blocks of 16 with an 8-bit signed scale; q = (4 low bits from ql | 2 high bits from qh) − 32,
  *      x = d·scale·q; each half of 128 values uses 64 bytes of ql and 32 of qh (see {@link #q6k}).
@@ -96,6 +98,7 @@ public final class QuantScalar {
                 }
             }
             case Q4_K -> q4k(seg, at, out, o);
+            case Q5_K -> q5k(seg, at, out, o);
             case Q6_K -> q6k(seg, at, out, o);
         }
     }
@@ -192,6 +195,25 @@ public final class QuantScalar {
     private static int roundHalfAway(float v) {
         double r = Math.floor(Math.abs((double) v) + 0.5);
         return (int) (v < 0 ? -r : r);
+    }
+
+    /**
+     * Q5_K: Q4_K's scales, mins and nibbles, plus a high bit per value: for the 64 values of
+     * sub-blocks 2j (low nibbles) and 2j+1 (high nibbles), value l's fifth bit is bit 2j, resp.
+     * 2j+1, of qh[l]; x = d·sc·(q + 16·bit) − dmin·m.
+     */
+    private static void q5k(MemorySegment seg, long at, float[] out, int o) {
+        float d = half(seg, at), dmin = half(seg, at + 2);
+        long scales = at + 4, qh = at + 16, qs = at + 48;
+        for (int j = 0; j < 4; j++) {
+            float d1 = d * q4kScale(seg, scales, 2 * j), m1 = dmin * q4kMin(seg, scales, 2 * j);
+            float d2 = d * q4kScale(seg, scales, 2 * j + 1), m2 = dmin * q4kMin(seg, scales, 2 * j + 1);
+            for (int l = 0; l < 32; l++) {
+                int q = ubyte(seg, qs + 32 * j + l), high = ubyte(seg, qh + l);
+                out[o + 64 * j + l] = d1 * ((q & 15) | (((high >>> (2 * j)) & 1) << 4)) - m1;
+                out[o + 64 * j + 32 + l] = d2 * ((q >>> 4) | (((high >>> (2 * j + 1)) & 1) << 4)) - m2;
+            }
+        }
     }
 
     static int ubyte(MemorySegment seg, long at) {

@@ -92,7 +92,7 @@ class QuantTest {
                 case F16 -> buf.putShort(at, Float.floatToFloat16((float) rng.nextGaussian()));
                 case BF16 -> buf.putShort(at, QuantScalar.floatToBf16((float) rng.nextGaussian()));
                 case Q8_0, Q4_0 -> buf.putShort(at, Float.floatToFloat16((float) rng.nextGaussian() * 0.05f));
-                case Q4_K -> {
+                case Q4_K, Q5_K -> {
                     buf.putShort(at, Float.floatToFloat16((float) rng.nextGaussian() * 0.01f));
                     buf.putShort(at + 2, Float.floatToFloat16((float) rng.nextGaussian() * 0.01f));
                 }
