@@ -13,9 +13,9 @@ import static org.assertj.core.api.Assertions.within;
 
 /**
  * The prefill product against its definition: every weight row dequantised by the scalar twin, then
- * one fused multiply-add chain per output in depth order. The kernel promises exactly those bits, so
- * the comparison is exact, on shapes that leave remainders everywhere (weight rows not a multiple of
- * the tile, input rows around the panel widths of 8-, 16- and 32-lane kernels), at several thread counts.
+ * per output two chains of fused multiply-adds, over the even and the odd depths, added. The kernel
+ * promises exactly those bits, so the comparison is exact, on shapes that leave remainders everywhere (weight rows not a multiple of
+ * the tile, input rows around the panel widths of 8- and 16-lane vectors, odd depths), at several thread counts.
  */
 class QuantMatMulTest {
     private final int defaultThreads = Parallel.threads();
@@ -51,14 +51,16 @@ class QuantMatMulTest {
                     java.util.Arrays.fill(expected, 7f);
                     for (int t = 0; t < n; t++) {
                         for (int r = 0; r < rows; r++) {
-                            float s = 0;
+                            float even = 0, odd = 0; // depths 0, 2, 4, ... and 1, 3, 5, ..., over a zero pair at an odd end
                             double exact = 0, magnitude = 0;
-                            for (int p = 0; p < cols; p++) {
-                                float a = dense[r * cols + p], b = x[xOff + t * cols + p];
-                                s = Math.fma(a, b, s);
+                            for (int p = 0; p < cols + cols % 2; p++) {
+                                float a = p < cols ? dense[r * cols + p] : 0f, b = p < cols ? x[xOff + t * cols + p] : 0f;
+                                if (p % 2 == 0) even = Math.fma(a, b, even);
+                                else odd = Math.fma(a, b, odd);
                                 exact += (double) a * b;
                                 magnitude += Math.abs((double) a * b);
                             }
+                            float s = even + odd;
                             assertThat((double) s).isCloseTo(exact, within(1e-6 * magnitude + 1e-30)); // the reference is a product
                             expected[outOff + t * rows + r] = s;
                         }
