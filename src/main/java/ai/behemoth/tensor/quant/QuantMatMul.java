@@ -67,7 +67,7 @@ public final class QuantMatMul {
         Scratch caller = SCRATCH.get();
         if (caller.packedX.length < panels * panelSize) caller.packedX = new float[panels * panelSize];
         float[] packedX = caller.packedX;
-        for (int jp = 0; jp < panels; jp++) packPanel(x, xOff, n, cols, jp, packedX, jp * panelSize);
+        Parallel.forRange(panels, jp -> packPanel(x, xOff, n, cols, jp, packedX, jp * panelSize));
         Parallel.forRange((rows + MR - 1) / MR, g -> {
             Scratch scratch = SCRATCH.get();
             int r0 = g * MR, valid = Math.min(MR, rows - r0);
@@ -93,14 +93,24 @@ public final class QuantMatMul {
      */
     private static void packPanel(float[] x, int xOff, int n, int cols, int jp, float[] packedX, int base) {
         int t0 = jp * NT, w = panelWidth(n, t0), count = Math.min(w, n - t0), half = (cols + 1) / 2;
-        if (count < w || cols % 2 != 0) Arrays.fill(packedX, base, base + 2 * w * half, 0f);
-        for (int j = 0; j < count; j++) {
-            int src = xOff + (t0 + j) * cols, d = base + 2 * j, p = 0;
+        for (int j = 0; j < w; j++) {
+            int d = base + 2 * j;
+            if (j >= count) {
+                for (int q = 0; q < half; q++, d += 2 * w) {
+                    packedX[d] = 0f;
+                    packedX[d + 1] = 0f;
+                }
+                continue;
+            }
+            int src = xOff + (t0 + j) * cols, p = 0;
             for (; p + 1 < cols; p += 2, d += 2 * w) {
                 packedX[d] = x[src + p];
                 packedX[d + 1] = x[src + p + 1];
             }
-            if (p < cols) packedX[d] = x[src + p];
+            if (p < cols) {
+                packedX[d] = x[src + p];
+                packedX[d + 1] = 0f;
+            }
         }
     }
 
