@@ -13,17 +13,20 @@ import java.util.Arrays;
  * A linear layer over many input rows, {@code out[t, r] = Σ_p W[r, p]·x[t, p]}, with W stored as
  * rows of any {@link GgmlType} in a memory segment: the prefill product of inference.
  *
- * <p>How: the input rows are packed once per call into panels of {@link #NT} rows (a last panel of
- * at most NT/2 rows is packed half as wide), and weight rows are taken {@link #MR} at a time, one
- * parallel task each: dequantised into floats once, then multiplied with every panel by a
- * register-tiled kernel. The input rows lie in the vector lanes, so no output needs a horizontal
- * sum and no weight is transposed; a few input rows (an expert of a mixture sees about a dozen per
- * prompt chunk) still fill the vectors. Each kernel step broadcasts one <em>pair</em> of weights,
- * W[r, p] and W[r, p+1], to every other lane, against a panel holding x[t, p] and x[t, p+1] side by
- * side for NT/2 input rows per vector: so one broadcast feeds two vector multiply-adds even for 16
- * input rows. (Broadcasting single weights against 16-row vectors would leave one multiply-add per
- * broadcast, and on AVX-512 the broadcasts, not the multiply-adds, would then set the pace;
- * {@code tensor.MatMul}'s tile is built the other way round, for training's long batches.)
+ * <p>How: the input rows are packed once per call into panels of {@link #NT} rows (a last panel
+ * packed one or two vectors wide when that covers it), and weight rows are taken {@link #MR} at a
+ * time, one parallel task each: dequantised into floats once, then multiplied with every panel by
+ * register-tiled kernels. The input rows lie in the vector lanes, so no output needs a horizontal
+ * sum and no weight is transposed; a few input rows (an expert of a mixture sees about sixteen per
+ * 64-token prompt chunk) still fill the vectors. Each kernel step broadcasts one <em>pair</em> of
+ * weights, W[r, p] and W[r, p+1], to every other lane, against a panel holding x[t, p] and
+ * x[t, p+1] side by side for VL/2 input rows per vector: so one broadcast feeds two or three
+ * vector multiply-adds even for 16 to 24 input rows. (Broadcasting single weights against 16-row
+ * vectors would leave one multiply-add per broadcast, and on AVX-512 the broadcasts, not the
+ * multiply-adds, would then set the pace; {@code tensor.MatMul}'s tile is built the other way
+ * round, for training's long batches.) Only the preferred vector shape is used: kernels on
+ * half-width vectors, tried for the narrow panels, sometimes compiled (depending on what ran
+ * first) into code ten times slower, as the float-vector call sites then see two shapes.
  *
  * <p>The sums: each output is {@code even + odd}, where {@code even} is one chain of fused
  * multiply-adds over p = 0, 2, 4, ... from zero and {@code odd} the same over p = 1, 3, 5, ...
@@ -42,15 +45,19 @@ public final class QuantMatMul {
     private static final int VL = S.length();
     /** Weight rows of a register tile, and of a task. */
     static final int MR = 8;
-    /** Input rows of a full panel: two vectors of NT/2 rows × a pair of depths. */
-    static final int NT = VL;
+    /** Input rows per vector: VL/2 rows × a pair of depths. */
+    private static final int TV = VL / 2;
+    /** Input rows of a full panel: three vectors (a 4 × 3 tile of accumulators, run for each half of the weight rows). */
+    static final int NT = 3 * TV;
+    /** Floats of a tile per weight row: the lanes of three vectors. */
+    private static final int TILE_ROW = 3 * VL;
 
     /** Per-thread buffers, grown on demand and reused: the packed input (caller only), a tile's dequantised weights (also as a segment), its results. */
     private static final class Scratch {
         float[] packedX = new float[0];
         float[] weights = new float[0];
         MemorySegment weightView = MemorySegment.ofArray(weights);
-        final float[] tile = new float[MR * 2 * VL];
+        final float[] tile = new float[MR * TILE_ROW];
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -74,16 +81,19 @@ public final class QuantMatMul {
             MemorySegment w = dequantizeRows(type, data, rowBytes, r0, valid, cols, scratch);
             for (int jp = 0; jp < panels; jp++) {
                 int t0 = jp * NT, width = panelWidth(n, t0), base = jp * panelSize;
-                if (width == NT) kernel(w, half, packedX, base, scratch.tile);
-                else halfKernel(w, half, packedX, base, scratch.tile);
+                if (width == 3 * TV) {
+                    kernel3(w, half, 0, packedX, base, scratch.tile);
+                    kernel3(w, half, 4, packedX, base, scratch.tile);
+                } else if (width == 2 * TV) kernel2(w, half, packedX, base, scratch.tile);
+                else kernel1(w, half, packedX, base, scratch.tile);
                 flush(scratch.tile, out, outOff + t0 * rows + r0, rows, valid, Math.min(width, n - t0));
             }
         });
     }
 
-    /** The width of the panel starting at input row t0: NT, or NT/2 for a last panel that narrow. */
+    /** The width of the panel starting at input row t0: NT, or one or two vectors' worth for a last panel that narrow. */
     private static int panelWidth(int n, int t0) {
-        return n - t0 <= NT / 2 ? NT / 2 : NT;
+        return Math.min(NT, (n - t0 + TV - 1) / TV * TV);
     }
 
     /**
@@ -140,12 +150,37 @@ public final class QuantMatMul {
     }
 
     /**
-     * The register tile: for weight rows r < MR and the two vectors v of a full panel,
-     * tile[(2r + v)·VL + lane] = Σ_q pair(W[r, 2q], W[r, 2q+1])[lane]·packedX[base + q·2VL + v·VL + lane], in
-     * sixteen accumulators. Writing the tile out is left to {@link #flush}, which keeps this method small
-     * enough for the JIT to hold every vector in a register.
+     * The register tile of weight rows [r0, r0 + 4) and a full panel: for its vectors v < 3,
+     * tile[r·TILE_ROW + v·VL + lane] = Σ_q pair(W[r, 2q], W[r, 2q+1])[lane]·packedX[base + q·3VL + v·VL + lane],
+     * in twelve accumulators. (All eight rows at once, in 24 accumulators, ran five times slower
+     * once compiled.) Writing the tile out is left to {@link #flush}, which keeps the kernels small enough
+     * for the JIT to hold every vector in a register.
      */
-    private static void kernel(MemorySegment w, int half, float[] px, int base, float[] tile) {
+    private static void kernel3(MemorySegment w, int half, int r0, float[] px, int base, float[] tile) {
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
+        FloatVector c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
+        long w0 = (long) r0 * half, w1 = w0 + half, w2 = w1 + half, w3 = w2 + half;
+        for (int q = 0; q < half; q++) {
+            int bo = base + q * 3 * VL;
+            FloatVector b0 = FloatVector.fromArray(S, px, bo), b1 = FloatVector.fromArray(S, px, bo + VL), b2 = FloatVector.fromArray(S, px, bo + 2 * VL);
+            FloatVector a = DoubleVector.broadcast(PAIRS, w.getAtIndex(PAIR, w0 + q)).reinterpretAsFloats();
+            c00 = a.fma(b0, c00); c01 = a.fma(b1, c01); c02 = a.fma(b2, c02);
+            a = DoubleVector.broadcast(PAIRS, w.getAtIndex(PAIR, w1 + q)).reinterpretAsFloats();
+            c10 = a.fma(b0, c10); c11 = a.fma(b1, c11); c12 = a.fma(b2, c12);
+            a = DoubleVector.broadcast(PAIRS, w.getAtIndex(PAIR, w2 + q)).reinterpretAsFloats();
+            c20 = a.fma(b0, c20); c21 = a.fma(b1, c21); c22 = a.fma(b2, c22);
+            a = DoubleVector.broadcast(PAIRS, w.getAtIndex(PAIR, w3 + q)).reinterpretAsFloats();
+            c30 = a.fma(b0, c30); c31 = a.fma(b1, c31); c32 = a.fma(b2, c32);
+        }
+        int t = r0 * TILE_ROW;
+        c00.intoArray(tile, t); c01.intoArray(tile, t + VL); c02.intoArray(tile, t + 2 * VL);
+        c10.intoArray(tile, t + TILE_ROW); c11.intoArray(tile, t + TILE_ROW + VL); c12.intoArray(tile, t + TILE_ROW + 2 * VL);
+        c20.intoArray(tile, t + 2 * TILE_ROW); c21.intoArray(tile, t + 2 * TILE_ROW + VL); c22.intoArray(tile, t + 2 * TILE_ROW + 2 * VL);
+        c30.intoArray(tile, t + 3 * TILE_ROW); c31.intoArray(tile, t + 3 * TILE_ROW + VL); c32.intoArray(tile, t + 3 * TILE_ROW + 2 * VL);
+    }
+
+    /** The register tile of a two-vector panel, all eight weight rows: tile[r·TILE_ROW + v·VL + lane] for v < 2, sixteen accumulators. */
+    private static void kernel2(MemorySegment w, int half, float[] px, int base, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
         FloatVector c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
         for (int q = 0; q < half; q++) {
@@ -168,18 +203,21 @@ public final class QuantMatMul {
             a = DoubleVector.broadcast(PAIRS, w.getAtIndex(PAIR, 7 * half + q)).reinterpretAsFloats();
             c70 = a.fma(b0, c70); c71 = a.fma(b1, c71);
         }
-        c00.intoArray(tile, 0); c01.intoArray(tile, VL);
-        c10.intoArray(tile, 2 * VL); c11.intoArray(tile, 3 * VL);
-        c20.intoArray(tile, 4 * VL); c21.intoArray(tile, 5 * VL);
-        c30.intoArray(tile, 6 * VL); c31.intoArray(tile, 7 * VL);
-        c40.intoArray(tile, 8 * VL); c41.intoArray(tile, 9 * VL);
-        c50.intoArray(tile, 10 * VL); c51.intoArray(tile, 11 * VL);
-        c60.intoArray(tile, 12 * VL); c61.intoArray(tile, 13 * VL);
-        c70.intoArray(tile, 14 * VL); c71.intoArray(tile, 15 * VL);
+        c00.intoArray(tile, 0 * TILE_ROW); c01.intoArray(tile, 0 * TILE_ROW + VL);
+        c10.intoArray(tile, 1 * TILE_ROW); c11.intoArray(tile, 1 * TILE_ROW + VL);
+        c20.intoArray(tile, 2 * TILE_ROW); c21.intoArray(tile, 2 * TILE_ROW + VL);
+        c30.intoArray(tile, 3 * TILE_ROW); c31.intoArray(tile, 3 * TILE_ROW + VL);
+        c40.intoArray(tile, 4 * TILE_ROW); c41.intoArray(tile, 4 * TILE_ROW + VL);
+        c50.intoArray(tile, 5 * TILE_ROW); c51.intoArray(tile, 5 * TILE_ROW + VL);
+        c60.intoArray(tile, 6 * TILE_ROW); c61.intoArray(tile, 6 * TILE_ROW + VL);
+        c70.intoArray(tile, 7 * TILE_ROW); c71.intoArray(tile, 7 * TILE_ROW + VL);
     }
 
-    /** The register tile for a half-width panel (one vector per pair of depths): tile[2r·VL + lane], eight accumulators. */
-    private static void halfKernel(MemorySegment w, int half, float[] px, int base, float[] tile) {
+    /**
+     * The register tile of a one-vector panel: tile[r·TILE_ROW + lane], eight accumulators. One
+     * broadcast feeds one multiply-add here, so this is the slowest per input row.
+     */
+    private static void kernel1(MemorySegment w, int half, float[] px, int base, float[] tile) {
         FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
         for (int q = 0; q < half; q++) {
             FloatVector b = FloatVector.fromArray(S, px, base + q * VL);
@@ -192,20 +230,20 @@ public final class QuantMatMul {
             c6 = DoubleVector.broadcast(PAIRS, w.getAtIndex(PAIR, 6 * half + q)).reinterpretAsFloats().fma(b, c6);
             c7 = DoubleVector.broadcast(PAIRS, w.getAtIndex(PAIR, 7 * half + q)).reinterpretAsFloats().fma(b, c7);
         }
-        c0.intoArray(tile, 0); c1.intoArray(tile, 2 * VL); c2.intoArray(tile, 4 * VL); c3.intoArray(tile, 6 * VL);
-        c4.intoArray(tile, 8 * VL); c5.intoArray(tile, 10 * VL); c6.intoArray(tile, 12 * VL); c7.intoArray(tile, 14 * VL);
+        c0.intoArray(tile, 0); c1.intoArray(tile, TILE_ROW); c2.intoArray(tile, 2 * TILE_ROW); c3.intoArray(tile, 3 * TILE_ROW);
+        c4.intoArray(tile, 4 * TILE_ROW); c5.intoArray(tile, 5 * TILE_ROW); c6.intoArray(tile, 6 * TILE_ROW); c7.intoArray(tile, 7 * TILE_ROW);
     }
 
     /**
      * Writes the valid weight rows × input rows of a tile to the output, transposed, adding each
-     * output's two lanes (even depths + odd depths): input row j of the panel is lanes 2j, 2j+1 of
-     * the pair of vectors of its weight row.
+     * output's two lanes (even depths + odd depths): input row j of the panel is lanes 2j and 2j+1
+     * of its weight row's vectors, laid end to end.
      */
     private static void flush(float[] tile, float[] out, int o, int ldOut, int validRows, int inputs) {
         for (int j = 0; j < inputs; j++) {
             int dst = o + j * ldOut;
             for (int r = 0; r < validRows; r++) {
-                int t = 2 * r * VL + 2 * j;
+                int t = r * TILE_ROW + 2 * j;
                 out[dst + r] = tile[t] + tile[t + 1];
             }
         }
