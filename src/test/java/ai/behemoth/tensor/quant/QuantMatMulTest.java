@@ -72,4 +72,40 @@ class QuantMatMulTest {
             }
         }
     }
+
+    /**
+     * The same product, called until the JIT has compiled the kernels (the first calls run
+     * interpreted), keeps the bits of the plain loop on every call: one shape per kernel width.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F32", "Q8_0"})
+    void keepsItsBitsWhileTheJitCompilesIt(GgmlType type) {
+        Random rng = new Random(9);
+        int rows = 16, cols = 64;
+        byte[] bytes = new byte[(int) (rows * type.rowBytes(cols))];
+        for (int r = 0; r < rows; r++)
+            System.arraycopy(QuantTest.randomRow(type, cols, rng), 0, bytes, (int) (r * type.rowBytes(cols)), (int) type.rowBytes(cols));
+        MemorySegment w = MemorySegment.ofArray(bytes);
+        float[] dense = new float[rows * cols];
+        QuantScalar.dequantize(type, w, 0, dense, 0, rows * cols);
+        for (int n : new int[]{24, 16, 8}) {
+            float[] x = new float[n * cols];
+            for (int i = 0; i < x.length; i++) x[i] = (float) rng.nextGaussian();
+            float[] expected = new float[n * rows], out = new float[n * rows];
+            for (int t = 0; t < n; t++) {
+                for (int r = 0; r < rows; r++) {
+                    float even = 0, odd = 0;
+                    for (int p = 0; p < cols; p += 2) {
+                        even = Math.fma(dense[r * cols + p], x[t * cols + p], even);
+                        odd = Math.fma(dense[r * cols + p + 1], x[t * cols + p + 1], odd);
+                    }
+                    expected[t * rows + r] = even + odd;
+                }
+            }
+            for (int call = 0; call < 3000; call++) {
+                QuantMatMul.multiply(type, w, rows, cols, x, 0, n, out, 0);
+                assertThat(out).as("%s, %d input rows, call %d", type, n, call).isEqualTo(expected);
+            }
+        }
+    }
 }
