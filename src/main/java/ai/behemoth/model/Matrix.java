@@ -17,17 +17,17 @@ import java.lang.foreign.MemorySegment;
  * <p>{@link #multiply} is a matrix-matrix product over {@code n} input rows. From
  * {@link #DEQUANTIZE_MIN_ROWS} input rows on (prefill) it is {@link QuantMatMul}: weight rows
  * dequantised once, eight at a time, and multiplied with the input rows in the vector lanes, each
- * output one chain of fused multiply-adds in depth order. With fewer input rows (decode) the weight
- * rows are split into blocks, one parallel task each, and a row goes straight through
- * {@link Quant#dot} instead. Either way each output element is computed in a fixed order, so the bits
- * do not depend on the thread count, nor on whether the JIT has compiled the kernels yet: lanes are
- * summed in lane order ({@link VectorMath#sumLanes}) and the scalar tails fuse multiply and add as the
- * vector bodies do.
+ * output the sum of two chains of fused multiply-adds (even and odd depths, in order). With fewer
+ * input rows (decode) the weight rows are split into blocks, one parallel task each, and a row goes
+ * straight through {@link Quant#dot} instead. Either way each output element is computed in a
+ * fixed order, so the bits do not depend on the thread count, nor on whether the JIT has compiled
+ * the kernels yet: lanes are summed in lane order ({@link VectorMath#sumLanes}) and the scalar
+ * tails fuse multiply and add as the vector bodies do.
  * The segment must be readable from any thread (a shared or global arena): the pool's threads read it.
  */
 public record Matrix(String name, GgmlType type, MemorySegment data, int rows, int cols) {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    /** Weight rows per parallel task. */
+    /** Weight rows per parallel task (decode). */
     private static final int ROW_BLOCK = 16;
     /** Below this many input rows a quantised row is dotted in place rather than dequantised first. */
     private static final int DEQUANTIZE_MIN_ROWS = 4;
