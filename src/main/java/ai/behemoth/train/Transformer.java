@@ -73,7 +73,7 @@ public final class Transformer {
                     + " exceed 2^31 floats per buffer: use a smaller batch or sequence");
         int layers = config.layers(), n = maxBatch * maxSeq;
         Rope rope = new Rope(config.headDim(), config.ropeTheta(), maxSeq);
-        CausalAttention core = new CausalAttention(config.heads(), config.kvHeads(), config.headDim(), maxBatch, maxSeq);
+        FlashAttention core = new FlashAttention(config.heads(), config.kvHeads(), config.headDim(), maxSeq);
         attnNorm = new int[layers];
         ffnNorm = new int[layers];
         attention = new Attention[layers];

@@ -7,11 +7,12 @@ import java.util.SplittableRandom;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Causal GQA attention against a double-precision reference: the output, and the q/k/v gradient
- * of {@code Σ out·G} against central finite differences. Shapes cover head widths below, equal
- * to and above one vector, and sequence lengths that are not multiples of the vector or tile.
+ * Tiled causal GQA attention against a double-precision reference: the output, the logsumexp it
+ * keeps, and the q/k/v gradient of {@code Σ out·G} against central finite differences. Shapes cover
+ * head widths below, equal to and above one vector, sequence lengths that are not multiples of the
+ * vector or tile, and sequences of several key tiles (so the online softmax rescales).
  */
-class CausalAttentionTest {
+class FlashAttentionTest {
 
     @Test
     void narrowHeadsWithGqaShortSequence() {
@@ -28,6 +29,16 @@ class CausalAttentionTest {
         check(1, 2, 2, 32, 37);
     }
 
+    @Test
+    void threeKeyTilesWithGqa() {
+        check(1, 2, 1, 8, 260);
+    }
+
+    @Test
+    void exactlyOneKeyTilePlusOneRow() {
+        check(1, 2, 1, 16, 129);
+    }
+
     private static void check(int batch, int heads, int kvHeads, int hd, int seq) {
         int stride = (heads + 2 * kvHeads) * hd, qDim = heads * hd, n = batch * seq;
         SplittableRandom random = new SplittableRandom(hd * 31L + seq);
@@ -35,24 +46,26 @@ class CausalAttentionTest {
         for (int i = 0; i < qkv.length; i++) qkv[i] = (float) random.nextGaussian();
         for (int i = 0; i < g.length; i++) g[i] = (float) random.nextGaussian();
         // a larger model instance than the call, as in training with a short last batch
-        CausalAttention attention = new CausalAttention(heads, kvHeads, hd, batch + 1, seq + 3);
-        float[] probs = new float[attention.probsSize(batch + 1)], out = new float[n * qDim], dqkv = new float[n * stride];
-        attention.forward(qkv, probs, out, batch, seq);
-        attention.backward(g, qkv, probs, dqkv, batch, seq);
+        FlashAttention attention = new FlashAttention(heads, kvHeads, hd, seq + 3);
+        float[] lse = new float[attention.lseSize(batch + 1)], out = new float[n * qDim], dqkv = new float[n * stride];
+        attention.forward(qkv, out, lse, batch, seq);
+        attention.backward(g, qkv, out, lse, dqkv, batch, seq);
 
         double[] x = new double[qkv.length];
         for (int i = 0; i < x.length; i++) x[i] = qkv[i];
-        double[] ref = reference(x, batch, seq, heads, kvHeads, hd);
+        double[] refLse = new double[batch * heads * seq];
+        double[] ref = reference(x, batch, seq, heads, kvHeads, hd, refLse);
         for (int i = 0; i < out.length; i++) assertThat((double) out[i]).isCloseTo(ref[i], org.assertj.core.data.Offset.offset(2e-5));
+        for (int i = 0; i < refLse.length; i++) assertThat((double) lse[i]).isCloseTo(refLse[i], org.assertj.core.data.Offset.offset(1e-5 * Math.max(1, Math.abs(refLse[i]))));
 
-        // finite differences on about 400 entries spread over all of q, k and v
+        // finite differences on about 200 entries spread over all of q, k and v
         double h = 1e-4, errSq = 0, normSq = 0;
-        for (int i = random.nextInt(1 + x.length / 400); i < x.length; i += 1 + x.length / 400) {
+        for (int i = random.nextInt(1 + x.length / 200); i < x.length; i += 1 + x.length / 200) {
             double saved = x[i];
             x[i] = saved + h;
-            double up = dot(reference(x, batch, seq, heads, kvHeads, hd), g);
+            double up = dot(reference(x, batch, seq, heads, kvHeads, hd, null), g);
             x[i] = saved - h;
-            double down = dot(reference(x, batch, seq, heads, kvHeads, hd), g);
+            double down = dot(reference(x, batch, seq, heads, kvHeads, hd, null), g);
             x[i] = saved;
             double fd = (up - down) / (2 * h), diff = dqkv[i] - fd;
             errSq += diff * diff;
@@ -67,8 +80,11 @@ class CausalAttentionTest {
         return s;
     }
 
-    /** softmax(q·kᵀ/√hd, causal)·v per batch and head, in double, directly from the definition. */
-    private static double[] reference(double[] qkv, int batch, int seq, int heads, int kvHeads, int hd) {
+    /**
+     * softmax(q·kᵀ/√hd, causal)·v per batch and head, in double, directly from the definition; with
+     * {@code lse} non-null, also the log of each row's softmax denominator {@code [B, H, T]}.
+     */
+    private static double[] reference(double[] qkv, int batch, int seq, int heads, int kvHeads, int hd, double[] lse) {
         int stride = (heads + 2 * kvHeads) * hd, qDim = heads * hd;
         double[] out = new double[batch * seq * qDim];
         for (int b = 0; b < batch; b++) {
@@ -85,6 +101,7 @@ class CausalAttentionTest {
                         max = Math.max(max, w[u]);
                     }
                     for (int u = 0; u <= t; u++) sum += w[u] = Math.exp(w[u] - max);
+                    if (lse != null) lse[(b * heads + h) * seq + t] = max + Math.log(sum);
                     for (int u = 0; u <= t; u++)
                         for (int d = 0; d < hd; d++)
                             out[(b * seq + t) * qDim + qo + d] += w[u] / sum * qkv[(b * seq + u) * stride + vo + d];
