@@ -29,7 +29,7 @@ final class Attention {
     private final float[] dy, dqkv; // gradients of y and qkv
     private float[] input;
 
-    /** {@code rope} and {@code core} are shared by all layers; {@code core} must be sized for the same batch and sequence. */
+    /** {@code rope} and {@code core} are shared by all layers; {@code core} must be sized for the same sequence length. */
     Attention(ModelConfig c, ParameterLayout layout, int layer, float[] params, float[] grads, Rope rope,
               FlashAttention core, int maxBatch, int maxSeq) {
         this.params = params;
