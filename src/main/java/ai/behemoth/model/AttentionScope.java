@@ -3,7 +3,7 @@ package ai.behemoth.model;
 /**
  * Which keys a query sees in one layer, and how sharply: Llama 4's long-context attention, as
  * Hugging Face {@code modeling_llama4.py} and llama.cpp define it. The training kernel
- * ({@code train.CausalAttention}) and the inference engine ({@link InferenceModel}) both ask this
+ * ({@code train.FlashAttention}) and the inference engine ({@link InferenceModel}) both ask this
  * object, so they mask and scale alike.
  * <ul>
  * <li>Chunked attention (RoPE layers, {@code chunk > 0}): the query at position {@code p} sees the

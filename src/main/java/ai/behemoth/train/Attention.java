@@ -21,21 +21,21 @@ final class Attention {
     private final float eps;
     private final Rope rope;                            // null on NoPE layers
     private final boolean normBeforeRope, normAfterRope;
-    private final CausalAttention core;
+    private final FlashAttention core;
     private final AttentionScope scope;
 
     private final float[] qkv;      // [N, (H+2KV)·hd] the projection
     private final float[] att;      // same layout: what attention reads (q, k normalised and rotated)
     private final float[] normIn;   // input of the after-RoPE QK norm (Llama 4 layers only)
     private final float[] qkRstd;   // [N, H+KV] reciprocal RMS of each q and k head
-    private final float[] probs;    // [B, H, T, Tp]: see CausalAttention
+    private final float[] lse;      // [B, H, T]: logsumexp of each attention row, see FlashAttention
     private final float[] y;        // [N, H·hd] attention output before wo
     private final float[] dy, dqkv; // gradients of y and qkv
     private float[] input;
 
-    /** {@code rope} and {@code core} are shared by all layers; {@code core} must be sized for the same batch and sequence. */
+    /** {@code rope} and {@code core} are shared by all layers; {@code core} must be sized for the same sequence length. */
     Attention(ModelConfig c, ParameterLayout layout, int layer, float[] params, float[] grads, Rope rope,
-              CausalAttention core, int maxBatch, int maxSeq) {
+              FlashAttention core, int maxBatch, int maxSeq) {
         this.params = params;
         this.grads = grads;
         this.dim = c.dim();
@@ -63,7 +63,7 @@ final class Attention {
         this.att = new float[n * qkvStride];
         this.normIn = normAfterRope ? new float[n * qkvStride] : null;
         this.qkRstd = new float[n * (heads + kvHeads)];
-        this.probs = new float[core.probsSize(maxBatch)];
+        this.lse = new float[core.lseSize(maxBatch)];
         this.y = new float[n * c.qDim()];
         this.dy = new float[n * c.qDim()];
         this.dqkv = new float[n * qkvStride];
@@ -89,7 +89,7 @@ final class Attention {
             }
             if (scope.scalesQueries()) scaleQueries(att, row, scope.queryScale(t));
         });
-        core.forward(att, probs, y, batch, seq, scope);
+        core.forward(att, y, lse, batch, seq, scope);
         MatMul.abT(out, 0, y, 0, params, wo, n, heads * hd, dim, false);
     }
 
@@ -98,7 +98,7 @@ final class Attention {
         int n = batch * seq, S = qkvStride, hd = headDim, qkHeads = heads + kvHeads, qDim = heads * hd;
         MatMul.aTb(grads, wo, dOut, 0, y, 0, dim, n, qDim, true);
         MatMul.ab(dy, 0, dOut, 0, params, wo, n, dim, qDim, false);
-        core.backward(dy, att, probs, dqkv, batch, seq, scope);
+        core.backward(dy, att, y, lse, dqkv, batch, seq, scope);
         Rows.forEach(n, r -> {
             int t = r % seq, row = r * S;
             if (scope.scalesQueries()) scaleQueries(dqkv, row, scope.queryScale(t));

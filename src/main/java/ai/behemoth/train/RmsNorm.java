@@ -1,5 +1,6 @@
 package ai.behemoth.train;
 
+import ai.behemoth.tensor.Parallel;
 import ai.behemoth.tensor.VectorMath;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -84,11 +85,25 @@ final class RmsNorm {
 
     /**
      * Adds the input gradient into {@code dx[n, d]} (rows in parallel) and the weight gradient into
-     * {@code dw} (rows in order, so the sum is deterministic).
+     * {@code dw} (blocks of columns in parallel, each summed over the rows in order, exactly as
+     * {@link #weightGradRow} row after row: the sum is deterministic).
      */
     static void backward(float[] dx, float[] dy, float[] x, float[] w, int wOff, float[] rstd,
                          float[] dw, int dwOff, int n, int d) {
         Rows.forEach(n, r -> backwardRow(dx, r * d, dy, r * d, x, r * d, w, wOff, rstd[r], d, true));
-        for (int r = 0; r < n; r++) weightGradRow(dw, dwOff, dy, r * d, x, r * d, rstd[r], d);
+        int whole = F.loopBound(d), columnBlock = 2 * L;
+        Parallel.forRange((d + columnBlock - 1) / columnBlock, block -> {
+            int from = block * columnBlock, to = Math.min(d, from + columnBlock);
+            for (int r = 0; r < n; r++) {
+                int row = r * d;
+                float s = rstd[r];
+                int i = from;
+                for (; i < Math.min(to, whole); i += L) {
+                    FloatVector.fromArray(F, dy, row + i).mul(FloatVector.fromArray(F, x, row + i)).mul(s)
+                            .add(FloatVector.fromArray(F, dw, dwOff + i)).intoArray(dw, dwOff + i);
+                }
+                for (; i < to; i++) dw[dwOff + i] += dy[row + i] * x[row + i] * s;
+            }
+        });
     }
 }

@@ -2,6 +2,7 @@ package ai.behemoth.train;
 
 import ai.behemoth.model.ModelConfig;
 import ai.behemoth.tensor.MatMul;
+import ai.behemoth.tensor.Parallel;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -73,7 +74,7 @@ public final class Transformer {
                     + " exceed 2^31 floats per buffer: use a smaller batch or sequence");
         int layers = config.layers(), n = maxBatch * maxSeq;
         Rope rope = new Rope(config.headDim(), config.ropeTheta(), maxSeq);
-        CausalAttention core = new CausalAttention(config.heads(), config.kvHeads(), config.headDim(), maxBatch, maxSeq);
+        FlashAttention core = new FlashAttention(config.heads(), config.kvHeads(), config.headDim(), maxSeq);
         attnNorm = new int[layers];
         ffnNorm = new int[layers];
         attention = new Attention[layers];
@@ -204,7 +205,9 @@ public final class Transformer {
         Embedding.backward(grads, embedding, tokens, dResid, n, dim);
     }
 
-    public void zeroGrads() { Arrays.fill(grads, 0f); }
+    public void zeroGrads() {
+        Parallel.forRange((grads.length + CHUNK - 1) / CHUNK, c -> Arrays.fill(grads, c * CHUNK, Math.min(grads.length, (c + 1) * CHUNK), 0f));
+    }
 
     /** Logits {@code [B·T, V]} of the last forward (the buffer is sized for the largest batch). */
     public float[] logits() { return logits; }
@@ -244,7 +247,12 @@ public final class Transformer {
         }
     }
 
+    /** Elements per parallel task of the whole-buffer loops (zeroing, residual adds). */
+    private static final int CHUNK = 1 << 14;
+
     private static void add(float[] out, float[] a, float[] b, int n) {
-        for (int i = 0; i < n; i++) out[i] = a[i] + b[i];
+        Parallel.forRange((n + CHUNK - 1) / CHUNK, c -> {
+            for (int i = c * CHUNK, end = Math.min(n, i + CHUNK); i < end; i++) out[i] = a[i] + b[i];
+        });
     }
 }

@@ -51,9 +51,9 @@ public final class TransformerBench {
             forwardMs[rep] = (t1 - t0) / 1e6;
             backwardMs[rep] = (t2 - t1) / 1e6;
         }
-        double f = median(forwardMs), b = median(backwardMs), cpu = median(cpuMs);
+        double f = median(forwardMs), b = median(backwardMs), cpu = Arrays.stream(cpuMs).sum() / reps;
         System.out.printf("%s, batch %d × %d, %d threads: forward %.1f ms, backward %.1f ms (medians of %d), %.0f tokens/s;"
-                        + " %.1f CPU-ms per step, %.0f tokens per CPU-second%n",
+                        + " %.1f CPU-ms per step (mean: the process clock ticks coarsely), %.0f tokens per CPU-second%n",
                 preset, batch, seq, threads, f, b, reps, batch * seq / ((f + b) / 1e3), cpu, batch * seq / (cpu / 1e3));
     }
 

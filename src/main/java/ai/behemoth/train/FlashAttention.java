@@ -1,0 +1,337 @@
+package ai.behemoth.train;
+
+import ai.behemoth.model.AttentionScope;
+import ai.behemoth.tensor.Parallel;
+import ai.behemoth.tensor.VectorMath;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.util.Arrays;
+
+/**
+ * Causal softmax attention with grouped-query heads, {@code out = softmax(q·kᵀ/√hd + mask)·v}, computed
+ * in tiles (FlashAttention-2): the {@code T × T} score matrix never exists. Batches {@code [B, T]} keep
+ * queries, keys and values in one fused row per token: {@code qkv[b·T + t]} holds {@code H} query
+ * heads, then {@code KV} key heads, then {@code KV} value heads, each {@code hd} wide. Query head
+ * {@code h} reads key/value head {@code h / (H/KV)}. The query at position t sees the keys
+ * {@code scope.firstKey(t) .. t} ({@link AttentionScope}: all of {@code 0 .. t} without Llama 4's chunks).
+ *
+ * <p>Forward, per (sequence, head) and per block of {@link #R} query rows: scores against one tile of
+ * {@link #KEY_BLOCK} keys at a time (from the tile holding the block's first visible key), an online softmax (running maximum and sum; the output rows
+ * rescaled when the maximum grows), and the output accumulated as {@code P·v}. It keeps only the
+ * logsumexp of each row ({@code [B, H, T]}) for backward.
+ *
+ * <p>Backward, per (sequence, key/value head), for each of its query heads and each key tile: the
+ * scores of all the query rows that see the tile are recomputed, {@code P = exp(s/√hd − lse)}, then
+ * {@code dP = dOut·vᵀ}, {@code dS = P·(dP − rowsum(dOut·out))/√hd}, and {@code dq += dS·k},
+ * {@code dk += dSᵀ·q}, {@code dv += Pᵀ·dOut}. Work space is per thread and linear in T.
+ *
+ * <p>Every product is a small matrix product on one head, done by {@link #tile}: a register tile of
+ * {@link #R} rows by one vector, skipping the blocks that the causal mask zeroes. Sums run in a fixed
+ * order and every task writes only its own outputs: the same bits for any thread count.
+ */
+final class FlashAttention {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+    /** Rows of a register tile: eight independent FMA chains; also the query rows of a forward block. */
+    private static final int R = 8;
+    /** Keys per tile: a multiple of {@link #R} and of the vector length (up to 64 lanes). */
+    private static final int KEY_BLOCK = 128;
+
+    private final int heads, kvHeads, headDim, qkvStride, maxSeq;
+    private final float scale;
+    private final ThreadLocal<Scratch> scratch;
+
+    /** Per-thread work space, linear in the sequence length. */
+    private static final class Scratch {
+        final float[] keysT, valuesT; // one key or value head as [hd, Tp]
+        final float[] scores, dScores; // [T, KEY_BLOCK]: scores then P; dP then dS
+        final float[] rowMax = new float[R], rowSum = new float[R];
+        final float[] acc = new float[R * 2 * L]; // one register tile on its way out
+        final float[] rowDot;          // [T]: rowsum(dOut·out) of one head
+
+        Scratch(int headDim, int maxSeq) {
+            keysT = new float[headDim * padded(maxSeq)];
+            valuesT = new float[headDim * padded(maxSeq)];
+            scores = new float[Math.max(R, maxSeq) * KEY_BLOCK];
+            dScores = new float[maxSeq * KEY_BLOCK];
+            rowDot = new float[maxSeq];
+        }
+    }
+
+    FlashAttention(int heads, int kvHeads, int headDim, int maxSeq) {
+        this.heads = heads;
+        this.kvHeads = kvHeads;
+        this.headDim = headDim;
+        this.qkvStride = (heads + 2 * kvHeads) * headDim;
+        this.scale = (float) (1.0 / Math.sqrt(headDim));
+        this.maxSeq = maxSeq;
+        if ((long) maxSeq * KEY_BLOCK > Integer.MAX_VALUE - 16)
+            throw new IllegalArgumentException("attention work space for sequence " + maxSeq + " exceeds 2^31 floats");
+        this.scratch = ThreadLocal.withInitial(() -> new Scratch(headDim, maxSeq));
+    }
+
+    private static int padded(int n) {
+        return (n + L - 1) / L * L;
+    }
+
+    /** Size of the logsumexp buffer {@code [B, H, T]} a layer keeps for up to {@code maxBatch} sequences. */
+    int lseSize(int maxBatch) {
+        return maxBatch * heads * maxSeq;
+    }
+
+    /** {@code out[B·T, H·hd]} from {@code qkv[B·T, (H+2KV)·hd]} over the keys {@code scope} lets each query see; fills {@code lse[B, H, T]}. */
+    void forward(float[] qkv, float[] out, float[] lse, int batch, int seq, AttentionScope scope) {
+        Parallel.forRange(batch * heads, task -> forwardHead(qkv, out, lse, task, seq, scope));
+    }
+
+    private void forwardHead(float[] qkv, float[] out, float[] lse, int task, int T, AttentionScope scope) {
+        Scratch w = scratch.get();
+        int hd = headDim, S = qkvStride, qDim = heads * hd, Tp = padded(T);
+        int b = task / heads, h = task % heads, kvh = h / (heads / kvHeads), rows0 = b * T * S;
+        int qOff = rows0 + h * hd, kOff = rows0 + qDim + kvh * hd, vOff = rows0 + qDim + kvHeads * hd + kvh * hd;
+        int oOff = b * T * qDim + h * hd, lse0 = task * T;
+        transpose(qkv, kOff, S, w.keysT, T, Tp, hd);
+        for (int i0 = 0; i0 < T; i0 += R) {
+            // keys [firstKey(i0), end) are visible to some row of the block; tiles stay KEY_BLOCK-aligned
+            int rows = Math.min(R, T - i0), end = i0 + rows, start = scope.firstKey(i0) / KEY_BLOCK * KEY_BLOCK;
+            for (int j0 = start; j0 < end; j0 += KEY_BLOCK) {
+                int cols = Math.min(KEY_BLOCK, end - j0);
+                tile(w.acc, w.scores, 0, KEY_BLOCK, false, qkv, qOff + i0 * S, S, 1, w.keysT, j0, Tp, rows, padded(cols), 0, hd);
+                for (int r = 0; r < rows; r++) {
+                    int t = i0 + r, from = Math.max(0, scope.firstKey(t) - j0);
+                    float alpha = softmaxTileRow(w, r, from, Math.min(cols, t + 1 - j0), cols, j0 == start);
+                    if (j0 > start) scaleRow(out, oOff + t * qDim, alpha, hd);
+                }
+                tile(w.acc, out, oOff + i0 * qDim, qDim, j0 > start, w.scores, 0, KEY_BLOCK, 1, qkv, vOff + j0 * S, S, rows, hd, 0, cols);
+            }
+            for (int r = 0; r < rows; r++) {
+                scaleRow(out, oOff + (i0 + r) * qDim, 1f / w.rowSum[r], hd);
+                lse[lse0 + i0 + r] = w.rowMax[r] * scale + (float) StrictMath.log(w.rowSum[r]);
+            }
+        }
+    }
+
+    /**
+     * The online softmax on row r of a score tile, of which the entries {@code [from, n)} are visible:
+     * turns them into {@code exp(scale·(x − m))} with m the running maximum, zeros the rest up to
+     * {@code cols}, and updates the running maximum and sum. Returns the factor by which the rows
+     * accumulated so far must be multiplied (the old maximum's weight under the new one; 0 while
+     * nothing was visible yet, as a row of a chunked layer sees nothing in the tiles before its chunk).
+     */
+    private float softmaxTileRow(Scratch w, int r, int from, int n, int cols, boolean first) {
+        float[] x = w.scores;
+        int off = r * KEY_BLOCK, covered = padded(n);
+        FloatVector maxes = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (int j = 0; j < covered; j += L) {
+            VectorMask<Float> live = F.indexInRange(j, n).andNot(F.indexInRange(j, from));
+            maxes = maxes.max(FloatVector.fromArray(F, x, off + j).blend(Float.NEGATIVE_INFINITY, live.not()));
+        }
+        float tileMax = maxes.reduceLanes(VectorOperators.MAX); // exact in any order
+        float old = first ? Float.NEGATIVE_INFINITY : w.rowMax[r], max = Math.max(old, tileMax);
+        FloatVector sums = FloatVector.zero(F);
+        for (int j = 0; j < covered; j += L) {
+            VectorMask<Float> live = F.indexInRange(j, n).andNot(F.indexInRange(j, from));
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, x, off + j).sub(max).mul(scale)).blend(0f, live.not());
+            sums = sums.add(e);
+            e.intoArray(x, off + j);
+        }
+        if (covered < cols) Arrays.fill(x, off + covered, off + cols, 0f);
+        float alpha = old == Float.NEGATIVE_INFINITY ? 0f : (float) StrictMath.exp((old - max) * scale);
+        w.rowSum[r] = (first ? 0f : w.rowSum[r] * alpha) + VectorMath.sumLanes(sums);
+        w.rowMax[r] = max;
+        return alpha;
+    }
+
+    /**
+     * Given {@code dOut[B·T, H·hd]} and the forward's {@code out} and {@code lse}, writes the query,
+     * key and value gradients into {@code dqkv[B·T, (H+2KV)·hd]} (same layout as {@code qkv}).
+     * Parallel over (sequence, kv head): the heads that share a key/value head add into it in order.
+     */
+    void backward(float[] dOut, float[] qkv, float[] out, float[] lse, float[] dqkv, int batch, int seq, AttentionScope scope) {
+        Parallel.forRange(batch * kvHeads, task -> backwardKvHead(dOut, qkv, out, lse, dqkv, task, seq, scope));
+    }
+
+    private void backwardKvHead(float[] dOut, float[] qkv, float[] out, float[] lse, float[] dqkv, int task, int T,
+                                AttentionScope scope) {
+        Scratch w = scratch.get();
+        int hd = headDim, S = qkvStride, qDim = heads * hd, Tp = padded(T), group = heads / kvHeads;
+        int b = task / kvHeads, kvh = task % kvHeads, rows0 = b * T * S;
+        int kOff = rows0 + qDim + kvh * hd, vOff = rows0 + qDim + kvHeads * hd + kvh * hd;
+        transpose(qkv, kOff, S, w.keysT, T, Tp, hd);
+        transpose(qkv, vOff, S, w.valuesT, T, Tp, hd);
+        for (int t = 0; t < T; t++) {
+            Arrays.fill(dqkv, kOff + t * S, kOff + t * S + hd, 0f);
+            Arrays.fill(dqkv, vOff + t * S, vOff + t * S + hd, 0f);
+        }
+        for (int h = kvh * group; h < (kvh + 1) * group; h++) {
+            int qOff = rows0 + h * hd, oOff = b * T * qDim + h * hd, lse0 = (b * heads + h) * T;
+            for (int t = 0; t < T; t++) w.rowDot[t] = dot(dOut, oOff + t * qDim, out, oOff + t * qDim, hd);
+            for (int j0 = 0; j0 < T; j0 += KEY_BLOCK) {
+                int cols = Math.min(KEY_BLOCK, T - j0), count = T - j0; // query rows [j0, T) see the tile
+                for (int i0 = j0; i0 < T; i0 += R) {
+                    int rows = Math.min(R, T - i0), seen = Math.min(cols, i0 + rows - j0), width = padded(seen);
+                    int s0 = (i0 - j0) * KEY_BLOCK;
+                    tile(w.acc, w.scores, s0, KEY_BLOCK, false, qkv, qOff + i0 * S, S, 1, w.keysT, j0, Tp, rows, width, 0, hd);
+                    tile(w.acc, w.dScores, s0, KEY_BLOCK, false, dOut, oOff + i0 * qDim, qDim, 1, w.valuesT, j0, Tp, rows, width, 0, hd);
+                    for (int r = 0; r < rows; r++) {
+                        int t = i0 + r;
+                        softmaxBackwardRow(w, s0 + r * KEY_BLOCK, Math.max(0, scope.firstKey(t) - j0), Math.min(cols, t + 1 - j0), cols,
+                                lse[lse0 + t], w.rowDot[t]);
+                    }
+                    // dq = Σ over key tiles of dS·k (the first tile overwrites)
+                    tile(w.acc, dqkv, qOff + i0 * S, S, j0 > 0, w.dScores, s0, KEY_BLOCK, 1, qkv, kOff + j0 * S, S, rows, hd, 0, seen);
+                }
+                for (int k0 = 0; k0 < cols; k0 += R) { // dk += dSᵀ·q and dv += Pᵀ·dOut over the rows t ≥ the key
+                    int keys = Math.min(R, cols - k0);
+                    tile(w.acc, dqkv, kOff + (j0 + k0) * S, S, true, w.dScores, k0, 1, KEY_BLOCK, qkv, qOff + j0 * S, S, keys, hd, k0, count);
+                    tile(w.acc, dqkv, vOff + (j0 + k0) * S, S, true, w.scores, k0, 1, KEY_BLOCK, dOut, oOff + j0 * qDim, qDim, keys, hd, k0, count);
+                }
+            }
+        }
+    }
+
+    /**
+     * One row of a key tile in backward, the entries {@code [from, n)} visible: the scores become
+     * {@code P = exp(scale·x − lse)} and dP becomes {@code dS = P·(dP − rowDot)·scale}, the gradient
+     * of the unscaled scores; both are zero elsewhere up to {@code cols}.
+     */
+    private void softmaxBackwardRow(Scratch w, int off, int from, int n, int cols, float lse, float rowDot) {
+        float[] p = w.scores, d = w.dScores;
+        int covered = padded(n);
+        for (int j = 0; j < covered; j += L) {
+            VectorMask<Float> live = F.indexInRange(j, n).andNot(F.indexInRange(j, from));
+            FloatVector pv = VectorMath.exp(FloatVector.fromArray(F, p, off + j).mul(scale).sub(lse)).blend(0f, live.not());
+            pv.intoArray(p, off + j);
+            pv.mul(FloatVector.fromArray(F, d, off + j).sub(rowDot)).mul(scale).intoArray(d, off + j);
+        }
+        if (covered < cols) {
+            Arrays.fill(p, off + covered, off + cols, 0f);
+            Arrays.fill(d, off + covered, off + cols, 0f);
+        }
+    }
+
+    private static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        FloatVector sums = FloatVector.zero(F);
+        for (int j = 0; j < n; j += L) {
+            VectorMask<Float> m = F.indexInRange(j, n);
+            sums = FloatVector.fromArray(F, a, aOff + j, m).fma(FloatVector.fromArray(F, b, bOff + j, m), sums);
+        }
+        return VectorMath.sumLanes(sums);
+    }
+
+    private static void scaleRow(float[] x, int off, float factor, int n) {
+        for (int j = 0; j < n; j += L) {
+            VectorMask<Float> m = F.indexInRange(j, n);
+            FloatVector.fromArray(F, x, off + j, m).mul(factor).intoArray(x, off + j, m);
+        }
+    }
+
+    /**
+     * The register tile: {@code c[cOff + i·ldc + j] (+)= Σ_{p ∈ [pLo, pHi)} a[aOff + i·ai + p·ap] · b[bOff + p·ldb + j]}
+     * for rows {@code i ∈ [0, rows)} ({@code rows ≤ R}) and columns {@code j ∈ [0, n)}: two vectors of
+     * columns at a time (sixteen FMA chains, ten loads per sixteen FMAs), then a last single vector.
+     * Missing rows of a short tile repeat the last row and are not stored. {@code acc} holds {@code R·2L} floats.
+     */
+    private static void tile(float[] acc, float[] c, int cOff, int ldc, boolean add, float[] a, int aOff, int ai, int ap,
+                             float[] b, int bOff, int ldb, int rows, int n, int pLo, int pHi) {
+        for (int j = 0; j < n; j += 2 * L) {
+            if (j + L < n) pairTile(acc, a, aOff, ai, ap, b, bOff + j, ldb, rows, n - j, pLo, pHi);
+            else singleTile(acc, a, aOff, ai, ap, b, bOff + j, ldb, rows, n - j, pLo, pHi);
+            flush(acc, c, cOff + j, ldc, add, rows, n - j);
+        }
+    }
+
+    /** {@link #tile} on columns [0, min(2L, n)), n > L, into {@code acc}. */
+    private static void pairTile(float[] acc, float[] a, int aOff, int ai, int ap,
+                                 float[] b, int bOff, int ldb, int rows, int n, int pLo, int pHi) {
+        int last = rows - 1;
+        int a0 = aOff, a1 = aOff + Math.min(1, last) * ai, a2 = aOff + Math.min(2, last) * ai,
+                a3 = aOff + Math.min(3, last) * ai, a4 = aOff + Math.min(4, last) * ai,
+                a5 = aOff + Math.min(5, last) * ai, a6 = aOff + Math.min(6, last) * ai,
+                a7 = aOff + Math.min(7, last) * ai;
+        VectorMask<Float> mh = F.indexInRange(L, n);
+        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+        FloatVector h0 = c0, h1 = c0, h2 = c0, h3 = c0, h4 = c0, h5 = c0, h6 = c0, h7 = c0;
+        for (int p = pLo; p < pHi; p++) {
+            FloatVector bv = FloatVector.fromArray(F, b, bOff + p * ldb);
+            FloatVector bh = FloatVector.fromArray(F, b, bOff + p * ldb + L, mh);
+            int o = p * ap;
+            FloatVector x = FloatVector.broadcast(F, a[a0 + o]);
+            c0 = bv.fma(x, c0); h0 = bh.fma(x, h0);
+            x = FloatVector.broadcast(F, a[a1 + o]);
+            c1 = bv.fma(x, c1); h1 = bh.fma(x, h1);
+            x = FloatVector.broadcast(F, a[a2 + o]);
+            c2 = bv.fma(x, c2); h2 = bh.fma(x, h2);
+            x = FloatVector.broadcast(F, a[a3 + o]);
+            c3 = bv.fma(x, c3); h3 = bh.fma(x, h3);
+            x = FloatVector.broadcast(F, a[a4 + o]);
+            c4 = bv.fma(x, c4); h4 = bh.fma(x, h4);
+            x = FloatVector.broadcast(F, a[a5 + o]);
+            c5 = bv.fma(x, c5); h5 = bh.fma(x, h5);
+            x = FloatVector.broadcast(F, a[a6 + o]);
+            c6 = bv.fma(x, c6); h6 = bh.fma(x, h6);
+            x = FloatVector.broadcast(F, a[a7 + o]);
+            c7 = bv.fma(x, c7); h7 = bh.fma(x, h7);
+        }
+        int w = 2 * L;
+        c0.intoArray(acc, 0); h0.intoArray(acc, L); c1.intoArray(acc, w); h1.intoArray(acc, w + L);
+        c2.intoArray(acc, 2 * w); h2.intoArray(acc, 2 * w + L); c3.intoArray(acc, 3 * w); h3.intoArray(acc, 3 * w + L);
+        c4.intoArray(acc, 4 * w); h4.intoArray(acc, 4 * w + L); c5.intoArray(acc, 5 * w); h5.intoArray(acc, 5 * w + L);
+        c6.intoArray(acc, 6 * w); h6.intoArray(acc, 6 * w + L); c7.intoArray(acc, 7 * w); h7.intoArray(acc, 7 * w + L);
+    }
+
+    /** {@link #tile} on columns [0, min(L, n)), into {@code acc}. */
+    private static void singleTile(float[] acc, float[] a, int aOff, int ai, int ap,
+                                   float[] b, int bOff, int ldb, int rows, int n, int pLo, int pHi) {
+        int last = rows - 1;
+        int a0 = aOff, a1 = aOff + Math.min(1, last) * ai, a2 = aOff + Math.min(2, last) * ai,
+                a3 = aOff + Math.min(3, last) * ai, a4 = aOff + Math.min(4, last) * ai,
+                a5 = aOff + Math.min(5, last) * ai, a6 = aOff + Math.min(6, last) * ai,
+                a7 = aOff + Math.min(7, last) * ai;
+        VectorMask<Float> m = F.indexInRange(0, n);
+        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+        for (int p = pLo; p < pHi; p++) {
+            FloatVector bv = FloatVector.fromArray(F, b, bOff + p * ldb, m);
+            int o = p * ap;
+            c0 = bv.fma(FloatVector.broadcast(F, a[a0 + o]), c0);
+            c1 = bv.fma(FloatVector.broadcast(F, a[a1 + o]), c1);
+            c2 = bv.fma(FloatVector.broadcast(F, a[a2 + o]), c2);
+            c3 = bv.fma(FloatVector.broadcast(F, a[a3 + o]), c3);
+            c4 = bv.fma(FloatVector.broadcast(F, a[a4 + o]), c4);
+            c5 = bv.fma(FloatVector.broadcast(F, a[a5 + o]), c5);
+            c6 = bv.fma(FloatVector.broadcast(F, a[a6 + o]), c6);
+            c7 = bv.fma(FloatVector.broadcast(F, a[a7 + o]), c7);
+        }
+        int w = 2 * L;
+        c0.intoArray(acc, 0); c1.intoArray(acc, w); c2.intoArray(acc, 2 * w); c3.intoArray(acc, 3 * w);
+        c4.intoArray(acc, 4 * w); c5.intoArray(acc, 5 * w); c6.intoArray(acc, 6 * w); c7.intoArray(acc, 7 * w);
+    }
+
+    /**
+     * Writes (or adds) rows [0, rows) and columns [0, min(n, 2L)) of a register tile left in {@code acc}
+     * (rows 2L apart) to the output. Apart from the kernels, so that they stay small enough for the JIT
+     * to keep every vector in a register.
+     */
+    private static void flush(float[] acc, float[] c, int cOff, int ldc, boolean add, int rows, int n) {
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < n && j < 2 * L; j += L) {
+                VectorMask<Float> m = F.indexInRange(j, n);
+                FloatVector v = FloatVector.fromArray(F, acc, r * 2 * L + j);
+                if (add) v = v.add(FloatVector.fromArray(F, c, cOff + r * ldc + j, m));
+                v.intoArray(c, cOff + r * ldc + j, m);
+            }
+        }
+    }
+
+    /** {@code dst[d·Tp + t] = src[srcOff + t·stride + d]} for one head over T rows; zero for t in [T, Tp). */
+    private static void transpose(float[] src, int srcOff, int stride, float[] dst, int T, int Tp, int hd) {
+        for (int d = 0; d < hd; d++) {
+            int row = d * Tp;
+            for (int t = 0; t < T; t++) dst[row + t] = src[srcOff + t * stride + d];
+            Arrays.fill(dst, row + T, row + Tp, 0f);
+        }
+    }
+}
