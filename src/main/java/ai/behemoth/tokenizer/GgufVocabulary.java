@@ -118,8 +118,8 @@ public final class GgufVocabulary {
             BpeTokenizer bpe = new BpeTokenizer(tokenBytes, left, right, specials, split.ignoreMerges);
             return switch (split) {
                 case LLAMA3, LLAMA3_MERGING -> bpe;
-                case QWEN2 -> new SingleDigitTokenizer(bpe);
-                case LLAMA4 -> new Llama4Tokenizer(bpe);
+                case QWEN2 -> new SplitBpeTokenizer(bpe, "qwen2", PreTokenizer::splitSingleDigits);
+                case LLAMA4 -> new SplitBpeTokenizer(bpe, "llama4", PreTokenizer::splitLlama4);
             };
         } catch (IllegalArgumentException e) {
             throw new IOException(file.path() + ": tokenizer: " + e.getMessage(), e);

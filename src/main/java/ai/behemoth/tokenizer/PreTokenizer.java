@@ -59,6 +59,22 @@ public final class PreTokenizer {
         if (at < text.length()) pieces.accept(at, text.length());
     }
 
+    /**
+     * Calls {@code pieces} for each pre-token of {@code text} under llama.cpp's {@code qwen2}
+     * pre-tokenizer: the Llama 3 expression ({@link #PATTERN}) with {@code \p{N}} in place of
+     * {@code \p{N}{1,3}}. At a number no other alternative can match in either expression, so this
+     * is the Llama 3 split with every run of numbers cut into single code points.
+     */
+    public static void splitSingleDigits(String text, Pieces pieces) {
+        split(text, (start, end) -> {
+            if (classOf(text.codePointAt(start)) != NUMBER) {
+                pieces.accept(start, end);
+                return;
+            }
+            for (int i = start; i < end; i = text.offsetByCodePoints(i, 1)) pieces.accept(i, text.offsetByCodePoints(i, 1));
+        });
+    }
+
     /** Receives one pre-token as the range {@code [start, end)} of the text's chars. */
     @FunctionalInterface
     public interface Pieces {
