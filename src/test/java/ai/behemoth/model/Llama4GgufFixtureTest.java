@@ -1,7 +1,6 @@
 package ai.behemoth.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -19,23 +18,22 @@ class Llama4GgufFixtureTest {
 
     @Test
     void chunksAndTemperatureAsLlamaCppAndHuggingFaceDefineThem() throws Exception {
-        Path gguf = Path.of(Llama4GgufFixtureTest.class.getResource("/gguf/random-llama4-f32.gguf").toURI());
-        JsonNode expected = new ObjectMapper().readTree(gguf.resolveSibling("random-llama4-f32.json").toFile());
+        Path gguf = GgufFixtures.file("random-llama4-f32.gguf");
+        JsonNode expected = GgufFixtures.expected(gguf);
         try (InferenceModel model = new InferenceModel(GgufWeights.load(gguf, null), InferenceModel.DEFAULT_CHUNK)) {
             ModelConfig c = model.config();
             assertThat(c.context()).isEqualTo(8256); // no longer capped at 8191
             assertThat(c.nopeEvery()).isEqualTo(4);
             assertThat(c.attentionChunk()).isEqualTo(8192);
-            int[] tokens = new int[expected.get("tokens").size()];
-            for (int i = 0; i < tokens.length; i++) tokens[i] = expected.get("tokens").get(i).asInt();
+            int[] tokens = GgufFixtures.tokens(expected);
             int first = expected.get("first_kept").asInt();
             Sequence seq = model.newSequence();
             model.prefill(seq, java.util.Arrays.copyOf(tokens, first));
             float[][] logits = new float[tokens.length - first][];
             for (int t = first; t < tokens.length; t++) logits[t - first] = model.decode(seq, tokens[t]);
-            assertThat(relativeError(logits, expected.get("logits"))).as("against Hugging Face Llama 4").isLessThan(1e-4);
-            assertThat(relativeError(logits, expected.get("logits_without_chunks"))).as("against no chunks").isGreaterThan(1e-1);
-            assertThat(relativeError(logits, expected.get("logits_without_temperature"))).as("against no temperature").isGreaterThan(1e-3);
+            assertThat(GgufFixtures.relativeError(logits, expected.get("logits"))).as("against Hugging Face Llama 4").isLessThan(1e-4);
+            assertThat(GgufFixtures.relativeError(logits, expected.get("logits_without_chunks"))).as("against no chunks").isGreaterThan(1e-1);
+            assertThat(GgufFixtures.relativeError(logits, expected.get("logits_without_temperature"))).as("against no temperature").isGreaterThan(1e-3);
         }
     }
 
@@ -46,31 +44,16 @@ class Llama4GgufFixtureTest {
      */
     @Test
     void scoutsRopeScalingAsHuggingFaceDefinesIt() throws Exception {
-        Path gguf = Path.of(Llama4GgufFixtureTest.class.getResource("/gguf/random-llama4-rope-f32.gguf").toURI());
-        JsonNode expected = new ObjectMapper().readTree(gguf.resolveSibling("random-llama4-rope-f32.json").toFile());
+        Path gguf = GgufFixtures.file("random-llama4-rope-f32.gguf");
+        JsonNode expected = GgufFixtures.expected(gguf);
         try (InferenceModel model = new InferenceModel(GgufWeights.load(gguf, null), InferenceModel.DEFAULT_CHUNK)) {
             assertThat(model.weights().ropeFactors()).containsExactly(1, 1, 16, 16, 16, 16, 16, 16);
-            int[] tokens = new int[expected.get("tokens").size()];
-            for (int i = 0; i < tokens.length; i++) tokens[i] = expected.get("tokens").get(i).asInt();
+            int[] tokens = GgufFixtures.tokens(expected);
             int first = expected.get("first_kept").asInt();
             float[][] all = InferenceModelTest.allLogits(model, tokens, 7);
             float[][] logits = java.util.Arrays.copyOfRange(all, first, tokens.length);
-            assertThat(relativeError(logits, expected.get("logits"))).as("against Hugging Face Llama 4, rope_type llama3").isLessThan(1e-4);
-            assertThat(relativeError(logits, expected.get("logits_without_scaling"))).as("against no scaling").isGreaterThan(1e-1);
+            assertThat(GgufFixtures.relativeError(logits, expected.get("logits"))).as("against Hugging Face Llama 4, rope_type llama3").isLessThan(1e-4);
+            assertThat(GgufFixtures.relativeError(logits, expected.get("logits_without_scaling"))).as("against no scaling").isGreaterThan(1e-1);
         }
-    }
-
-    /** max |a − b| / max |b| over every logit. */
-    private static double relativeError(float[][] actual, JsonNode expected) {
-        double maxDiff = 0, maxRef = 0;
-        for (int t = 0; t < actual.length; t++) {
-            JsonNode row = expected.get(t);
-            assertThat(actual[t]).hasSize(row.size());
-            for (int v = 0; v < row.size(); v++) {
-                maxDiff = Math.max(maxDiff, Math.abs(actual[t][v] - row.get(v).asDouble()));
-                maxRef = Math.max(maxRef, Math.abs(row.get(v).asDouble()));
-            }
-        }
-        return maxDiff / maxRef;
     }
 }

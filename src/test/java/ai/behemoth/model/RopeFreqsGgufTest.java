@@ -5,7 +5,6 @@ import ai.behemoth.format.GgufTensorInfo;
 import ai.behemoth.format.GgufWriter;
 import ai.behemoth.tensor.quant.GgmlType;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,23 +28,22 @@ class RopeFreqsGgufTest {
     Path tmp;
 
     private static Path fixture() throws Exception {
-        return Path.of(RopeFreqsGgufTest.class.getResource("/gguf/random-llama3-rope-f32.gguf").toURI());
+        return GgufFixtures.file("random-llama3-rope-f32.gguf");
     }
 
     @Test
     void llama3ScalingGivesHuggingFacesLogits() throws Exception {
         Path gguf = fixture();
-        JsonNode expected = new ObjectMapper().readTree(gguf.resolveSibling("random-llama3-rope-f32.json").toFile());
-        int[] tokens = new int[expected.get("tokens").size()];
-        for (int i = 0; i < tokens.length; i++) tokens[i] = expected.get("tokens").get(i).asInt();
+        JsonNode expected = GgufFixtures.expected(gguf);
+        int[] tokens = GgufFixtures.tokens(expected);
         try (InferenceModel model = new InferenceModel(GgufWeights.load(gguf, null), InferenceModel.DEFAULT_CHUNK)) {
             float[] factors = model.weights().ropeFactors();
             assertThat(factors).hasSize(8);
             for (int i = 0; i < factors.length; i++) assertThat(factors[i]).isEqualTo((float) expected.get("factors").get(i).asDouble());
             float[][] logits = InferenceModelTest.allLogits(model, tokens, 5);
             // float32 sums against float64 ones: ~1e-5; plain RoPE is off by order 1
-            assertThat(relativeError(logits, expected.get("logits"))).as("against Hugging Face Llama, rope_type llama3").isLessThan(3e-5);
-            assertThat(relativeError(logits, expected.get("logits_without_scaling"))).as("against plain RoPE").isGreaterThan(1e-1);
+            assertThat(GgufFixtures.relativeError(logits, expected.get("logits"))).as("against Hugging Face Llama, rope_type llama3").isLessThan(3e-5);
+            assertThat(GgufFixtures.relativeError(logits, expected.get("logits_without_scaling"))).as("against plain RoPE").isGreaterThan(1e-1);
         }
     }
 
@@ -135,19 +133,5 @@ class RopeFreqsGgufTest {
         double max = 0;
         for (int i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
         return max;
-    }
-
-    /** max |a − b| / max |b| over every logit. */
-    private static double relativeError(float[][] actual, JsonNode expected) {
-        double maxDiff = 0, maxRef = 0;
-        for (int t = 0; t < actual.length; t++) {
-            JsonNode row = expected.get(t);
-            assertThat(actual[t]).hasSize(row.size());
-            for (int v = 0; v < row.size(); v++) {
-                maxDiff = Math.max(maxDiff, Math.abs(actual[t][v] - row.get(v).asDouble()));
-                maxRef = Math.max(maxRef, Math.abs(row.get(v).asDouble()));
-            }
-        }
-        return maxDiff / maxRef;
     }
 }
