@@ -17,7 +17,7 @@ import java.util.Random;
 
 /** {@code behemoth bench gemm}: GFLOP/s of the three training matrix products, against the FMA peak. */
 @Command(name = "gemm", mixinStandardHelpOptions = true,
-        description = "Measure MatMul GFLOP/s (A·Bᵀ, A·B, Aᵀ·B) on large cubes and training shapes, median of several runs, and % of the FMA peak.")
+        description = "Measure MatMul GFLOP/s (A·Bᵀ, A·B, Aᵀ·B) on large cubes and training shapes, median of several runs, and %% of the FMA peak.")
 public final class BenchGemmCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

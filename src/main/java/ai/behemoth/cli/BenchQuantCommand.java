@@ -27,7 +27,7 @@ import java.util.Random;
  * caches runs into.
  */
 @Command(name = "quant", mixinStandardHelpOptions = true,
-        description = "Single-thread matrix-vector throughput per tensor type (GB/s of weight bytes, and % of memory bandwidth).")
+        description = "Single-thread matrix-vector throughput per tensor type (GB/s of weight bytes, and %% of memory bandwidth).")
 public final class BenchQuantCommand implements Runnable {
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 

@@ -152,7 +152,7 @@ public final class EvalCommand implements Runnable {
     }
 
     @Command(name = "perplexity", mixinStandardHelpOptions = true,
-            description = {"Nats per token and bits per byte over a text, rolling windows, bootstrap 95% CI over chunks.",
+            description = {"Nats per token and bits per byte over a text, rolling windows, bootstrap 95%% CI over chunks.",
                     "Windows of --ctx tokens start every --stride tokens; each scores only tokens no earlier window scored, "
                             + "so each token is scored once with at least ctx - stride tokens of left context (the first token is not scored)."})
     static final class PerplexityCommand implements Callable<Integer> {
@@ -233,7 +233,7 @@ public final class EvalCommand implements Runnable {
         String data;
         @Option(names = "--pubkey", paramLabel = "FILE", description = "The Ed25519 public key the card must be signed with (X.509 PEM or raw).")
         Path pubkey;
-        @Option(names = "--rerun", description = "Recompute the scores and check they lie in the card's 95% intervals.")
+        @Option(names = "--rerun", description = "Recompute the scores and check they lie in the card's 95%% intervals.")
         boolean rerun;
         @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

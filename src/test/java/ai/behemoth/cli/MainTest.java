@@ -3,8 +3,11 @@ package ai.behemoth.cli;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -45,5 +48,28 @@ class MainTest {
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err().lines().findFirst().orElseThrow()).contains("--no-such-flag");
         assertThat(r.err()).contains("Usage:");
+    }
+
+    /** picocli formats descriptions with String.format: a lone '%' makes it warn on stderr and print the raw text. */
+    @Test
+    void everyCommandsHelpFormatsWithoutWarnings() {
+        PrintStream saved = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        int commands;
+        try {
+            System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+            commands = renderAll(Main.commandLine());
+        } finally {
+            System.setErr(saved);
+        }
+        assertThat(commands).isGreaterThan(20);
+        assertThat(captured.toString(StandardCharsets.UTF_8)).isEmpty();
+    }
+
+    private static int renderAll(CommandLine cli) {
+        assertThat(cli.getUsageMessage()).contains("Usage:");
+        int count = 1;
+        for (CommandLine sub : cli.getSubcommands().values()) count += renderAll(sub);
+        return count;
     }
 }
