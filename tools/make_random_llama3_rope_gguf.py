@@ -18,14 +18,14 @@ modeling_rope_utils.py (_compute_llama3_parameters): the inverse frequencies the
 rescaled (long wavelengths divided by `factor`, the middle band interpolated with the smooth
 factor), rotate_half RoPE, GQA causal attention scaled by 1/sqrt(head_dim), SwiGLU, untied output.
 """
-import json
 import math
 import sys
 
 import numpy as np
 import gguf
 
-from make_random_moe_gguf import byte_symbols
+from gguf_fixtures import (RandomTensors, add_byte_vocabulary, causal_attention, logit_rows, rms_norm,
+                           rope_rotate_half, swiglu, write_gguf, write_json_beside)
 
 N_VOCAB, N_EMBD, N_LAYER, N_HEAD, N_HEAD_KV, HEAD_DIM, N_FF, N_CTX = 258, 32, 2, 2, 1, 16, 64, 128
 ROPE_THETA, EPS = 10000.0, float(np.float32(1e-5))  # the reference uses the FLOAT32 value the file holds
@@ -64,42 +64,20 @@ def rope_freq_factors():
     return np.array(factors, dtype=np.float32)
 
 
-def rms(x, w):
-    return x / np.sqrt((x * x).mean(-1, keepdims=True) + EPS) * w
-
-
-def rope(x, inv_freq):
-    """x [T, heads, hd]: rotate_half RoPE at positions 0..T-1."""
-    half = HEAD_DIM // 2
-    angles = np.arange(x.shape[0])[:, None] * inv_freq[None, :]
-    cos, sin = np.cos(angles)[:, None, :], np.sin(angles)[:, None, :]
-    a, b = x[..., :half], x[..., half:]
-    return np.concatenate([a * cos - b * sin, a * sin + b * cos], -1)
-
-
 def forward(t, tokens, scaled):
     inv_freq = inverse_frequencies(scaled)
     x = t["token_embd.weight"][tokens]
     n = len(tokens)
-    causal = np.tril(np.ones((n, n), dtype=bool))
-    group = N_HEAD // N_HEAD_KV
     for l in range(N_LAYER):
         p = f"blk.{l}."
-        h = rms(x, t[p + "attn_norm.weight"])
-        q = rope((h @ t[p + "attn_q.weight"].T).reshape(n, N_HEAD, HEAD_DIM), inv_freq)
-        k = rope((h @ t[p + "attn_k.weight"].T).reshape(n, N_HEAD_KV, HEAD_DIM), inv_freq)
+        h = rms_norm(x, EPS, t[p + "attn_norm.weight"])
+        q = rope_rotate_half((h @ t[p + "attn_q.weight"].T).reshape(n, N_HEAD, HEAD_DIM), inv_freq)
+        k = rope_rotate_half((h @ t[p + "attn_k.weight"].T).reshape(n, N_HEAD_KV, HEAD_DIM), inv_freq)
         v = (h @ t[p + "attn_v.weight"].T).reshape(n, N_HEAD_KV, HEAD_DIM)
-        out = np.zeros((n, N_HEAD, HEAD_DIM))
-        for head in range(N_HEAD):
-            scores = q[:, head] @ k[:, head // group].T / np.sqrt(HEAD_DIM)
-            scores = np.where(causal, scores, -np.inf)
-            weights = np.exp(scores - scores.max(-1, keepdims=True))
-            out[:, head] = (weights / weights.sum(-1, keepdims=True)) @ v[:, head // group]
-        x = x + out.reshape(n, -1) @ t[p + "attn_output.weight"].T
-        h = rms(x, t[p + "ffn_norm.weight"])
-        gate, up = h @ t[p + "ffn_gate.weight"].T, h @ t[p + "ffn_up.weight"].T
-        x = x + (gate / (1 + np.exp(-gate)) * up) @ t[p + "ffn_down.weight"].T
-    return rms(x, t["output_norm.weight"]) @ t["output.weight"].T
+        x = x + causal_attention(q, k, v).reshape(n, -1) @ t[p + "attn_output.weight"].T
+        h = rms_norm(x, EPS, t[p + "ffn_norm.weight"])
+        x = x + swiglu(h, t[p + "ffn_gate.weight"], t[p + "ffn_up.weight"], t[p + "ffn_down.weight"])
+    return rms_norm(x, EPS, t["output_norm.weight"]) @ t["output.weight"].T
 
 
 def to_pairs(w, heads):
@@ -109,11 +87,8 @@ def to_pairs(w, heads):
 
 def main(path):
     rng = np.random.default_rng(3131)
-    hf = {}
-
-    def add(name, *shape, std=0.3, around=0.0):
-        hf[name] = (around + rng.standard_normal(shape) * std).astype(np.float32)
-
+    hf = RandomTensors(rng)
+    add = hf.add
     add("token_embd.weight", N_VOCAB, N_EMBD, std=1.0)
     for l in range(N_LAYER):
         p = f"blk.{l}."
@@ -148,29 +123,14 @@ def main(path):
     g.add_layer_norm_rms_eps(EPS)
     g.add_vocab_size(N_VOCAB)
     g.add_file_type(0)
-    g.add_tokenizer_model("gpt2")
-    g.add_tokenizer_pre("llama-bpe")
-    space = byte_symbols()[32]
-    g.add_token_list(byte_symbols() + ["<|end_of_text|>", space + space])
-    g.add_token_types([1] * 256 + [3, 1])
-    g.add_token_merges([space + " " + space])
-    g.add_eos_token_id(256)
-    g.add_add_bos_token(False)
-    for name, value in stored.items():
-        g.add_tensor(name, value)
-    g.write_header_to_file()
-    g.write_kv_data_to_file()
-    g.write_tensors_to_file()
-    g.close()
+    add_byte_vocabulary(g, "llama-bpe", "<|end_of_text|>")
+    write_gguf(g, stored)
 
     weights = {n: v.astype(np.float64) for n, v in hf.items()}
     tokens = rng.integers(0, 256, N_TOKENS)
-    rows = lambda logits: [[round(float(v), 7) for v in row] for row in logits]
     scaled, plain = forward(weights, tokens, True), forward(weights, tokens, False)
-    with open(path.removesuffix(".gguf") + ".json", "w") as f:
-        json.dump({"tokens": tokens.tolist(), "factors": [float(v) for v in stored["rope_freqs.weight"]],
-                   "logits": rows(scaled), "logits_without_scaling": rows(plain)}, f)
-        f.write("\n")
+    write_json_beside(path, {"tokens": tokens.tolist(), "factors": [float(v) for v in stored["rope_freqs.weight"]],
+                             "logits": logit_rows(scaled), "logits_without_scaling": logit_rows(plain)})
     scale = np.abs(scaled).max()
     print("wrote", path, "and its logits; factors", stored["rope_freqs.weight"].tolist(),
           "| max |logit|", float(scale), "| effect of the scaling", float(np.abs(scaled - plain).max() / scale))

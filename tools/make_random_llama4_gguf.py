@@ -25,26 +25,20 @@ and RMS-normalise q and k (no weight) after RoPE; NoPE layers scale the query at
 log1p(floor((p + 1) / 8192)) * 0.1 + 1; MoE on every 2nd layer with a sigmoid top-1 router whose
 score multiplies the expert's input, plus a shared expert; SwiGLU everywhere; untied output.
 """
-import json
 import sys
 
 import numpy as np
 import gguf
 
-from make_random_moe_gguf import byte_symbols
+from gguf_fixtures import (RandomTensors, add_byte_vocabulary, causal_attention, logit_rows, rms_norm, swiglu,
+                           write_gguf, write_json_beside)
 
 N_VOCAB, N_EMBD, N_LAYER, N_HEAD, N_HEAD_KV, HEAD_DIM, N_FF, N_EXPERT, N_FF_EXP = 258, 32, 4, 1, 1, 16, 48, 2, 32
 MOE_STEP, NOPE_STEP, CHUNK, FLOOR, SCALE = 2, 4, 8192, 8192, 0.1
 N_POS, N_CTX, KEPT = 8200, 8256, 10  # logits kept for positions N_POS - KEPT .. N_POS - 1
 ROPE_THETA, EPS = 500000.0, float(np.float32(1e-5))  # the reference uses the FLOAT32 value the file holds
-BLOCK = 512  # query rows per attention block, to bound memory
 SCOUT_FACTOR, SCOUT_LOW_FREQ_FACTOR, SCOUT_HIGH_FREQ_FACTOR, SCALED_ORIGINAL_CONTEXT = 16.0, 1.0, 1.0, 64
 SCALED_POS, SCALED_KEPT = 64, 24
-
-
-def rms(x, w=None):
-    y = x / np.sqrt((x * x).mean(-1, keepdims=True) + EPS)
-    return y if w is None else y * w
 
 
 def inverse_frequencies(scaled):
@@ -78,29 +72,6 @@ def rope_pairs(x, inv_freq):
     return out
 
 
-def swiglu(x, gate, up, down):
-    g = x @ gate.T
-    return (g / (1 + np.exp(-g)) * (x @ up.T)) @ down.T
-
-
-def attention(q, k, v, chunked):
-    """Causal softmax attention per query head, q [T, H, hd], k/v [T, KV, hd]; chunked: keys of the query's chunk only."""
-    t, group = q.shape[0], N_HEAD // N_HEAD_KV
-    out = np.zeros_like(q)
-    positions = np.arange(t)
-    for start in range(0, t, BLOCK):
-        rows = positions[start:start + BLOCK]
-        visible = positions[None, :] <= rows[:, None]
-        if chunked:
-            visible &= positions[None, :] // CHUNK == rows[:, None] // CHUNK
-        for head in range(N_HEAD):
-            scores = q[rows, head] @ k[:, head // group].T / np.sqrt(HEAD_DIM)
-            scores = np.where(visible, scores, -np.inf)
-            weights = np.exp(scores - scores.max(-1, keepdims=True))
-            out[rows, head] = (weights / weights.sum(-1, keepdims=True)) @ v[:, head // group]
-    return out
-
-
 def forward(t, tokens, chunks=True, temperature=True, scaled=False, kept=KEPT):
     inv_freq = inverse_frequencies(scaled)
     x = t["token_embd.weight"][tokens]
@@ -108,17 +79,17 @@ def forward(t, tokens, chunks=True, temperature=True, scaled=False, kept=KEPT):
     for l in range(N_LAYER):
         p = f"blk.{l}."
         use_rope = (l + 1) % NOPE_STEP != 0
-        h = rms(x, t[p + "attn_norm.weight"])
+        h = rms_norm(x, EPS, t[p + "attn_norm.weight"])
         q = (h @ t[p + "attn_q.weight"].T).reshape(n, N_HEAD, HEAD_DIM)
         k = (h @ t[p + "attn_k.weight"].T).reshape(n, N_HEAD_KV, HEAD_DIM)
         v = (h @ t[p + "attn_v.weight"].T).reshape(n, N_HEAD_KV, HEAD_DIM)
         if use_rope:
-            q, k = rms(rope_pairs(q, inv_freq)), rms(rope_pairs(k, inv_freq))
+            q, k = rms_norm(rope_pairs(q, inv_freq), EPS), rms_norm(rope_pairs(k, inv_freq), EPS)
         elif temperature:
             q = q * (np.log1p(np.floor((np.arange(n) + 1.0) / FLOOR)) * SCALE + 1)[:, None, None]
-        y = attention(q, k, v, chunked=use_rope and chunks)
+        y = causal_attention(q, k, v, chunk=CHUNK if use_rope and chunks else None)
         x = x + y.reshape(n, -1) @ t[p + "attn_output.weight"].T
-        h = rms(x, t[p + "ffn_norm.weight"])
+        h = rms_norm(x, EPS, t[p + "ffn_norm.weight"])
         if (l + 1) % MOE_STEP == 0:
             logits = h @ t[p + "ffn_gate_inp.weight"].T
             chosen = logits.argmax(-1)  # top-1
@@ -131,17 +102,14 @@ def forward(t, tokens, chunks=True, temperature=True, scaled=False, kept=KEPT):
             x = x + out
         else:
             x = x + swiglu(h, t[p + "ffn_gate.weight"], t[p + "ffn_up.weight"], t[p + "ffn_down.weight"])
-    last = rms(x[-kept:], t["output_norm.weight"])
+    last = rms_norm(x[-kept:], EPS, t["output_norm.weight"])
     return last @ t["output.weight"].T
 
 
 def main(path, scaled=False):
     rng = np.random.default_rng(4004)
-    tensors = {}
-
-    def add(name, *shape, std=0.3, around=0.0):
-        tensors[name] = (around + rng.standard_normal(shape) * std).astype(np.float32)
-
+    tensors = RandomTensors(rng)
+    add = tensors.add
     add("token_embd.weight", N_VOCAB, N_EMBD, std=1.0)
     for l in range(N_LAYER):
         p = f"blk.{l}."
@@ -184,33 +152,20 @@ def main(path, scaled=False):
     g.add_expert_count(N_EXPERT)
     g.add_expert_used_count(1)
     g.add_file_type(0)
-    g.add_tokenizer_model("gpt2")
-    g.add_tokenizer_pre("llama-bpe")
-    space = byte_symbols()[32]
-    g.add_token_list(byte_symbols() + ["<|end_of_text|>", space + space])
-    g.add_token_types([1] * 256 + [3, 1])
-    g.add_token_merges([space + " " + space])
-    g.add_eos_token_id(256)
-    g.add_add_bos_token(False)
-    for name, value in tensors.items():
-        g.add_tensor(name, value)
+    add_byte_vocabulary(g, "llama-bpe", "<|end_of_text|>")
+    stored = dict(tensors)
     if scaled:
-        g.add_tensor("rope_freqs.weight", rope_freq_factors())
-    g.write_header_to_file()
-    g.write_kv_data_to_file()
-    g.write_tensors_to_file()
-    g.close()
+        stored["rope_freqs.weight"] = rope_freq_factors()
+    write_gguf(g, stored)
 
     weights = {n: v.astype(np.float64) for n, v in tensors.items()}
-    rows = lambda logits: [[round(float(v), 7) for v in row] for row in logits]
     if scaled:
         tokens = rng.integers(0, 256, SCALED_POS)
         full = forward(weights, tokens, scaled=True, kept=SCALED_KEPT)
         plain = forward(weights, tokens, kept=SCALED_KEPT)
-        with open(path.removesuffix(".gguf") + ".json", "w") as f:
-            json.dump({"tokens": tokens.tolist(), "first_kept": SCALED_POS - SCALED_KEPT, "factors": rope_freq_factors().tolist(), "logits": rows(full),
-                       "logits_without_scaling": rows(plain)}, f)
-            f.write("\n")
+        write_json_beside(path, {"tokens": tokens.tolist(), "first_kept": SCALED_POS - SCALED_KEPT,
+                                 "factors": rope_freq_factors().tolist(), "logits": logit_rows(full),
+                                 "logits_without_scaling": logit_rows(plain)})
         print("wrote", path, "and its logits; factors", rope_freq_factors().tolist(),
               "| effect of the scaling", float(np.abs(full - plain).max() / np.abs(full).max()))
         return
@@ -218,10 +173,9 @@ def main(path, scaled=False):
     full = forward(weights, tokens)
     no_chunks = forward(weights, tokens, chunks=False)
     no_temperature = forward(weights, tokens, temperature=False)
-    with open(path.removesuffix(".gguf") + ".json", "w") as f:
-        json.dump({"tokens": tokens.tolist(), "first_kept": N_POS - KEPT, "logits": rows(full),
-                   "logits_without_chunks": rows(no_chunks), "logits_without_temperature": rows(no_temperature)}, f)
-        f.write("\n")
+    write_json_beside(path, {"tokens": tokens.tolist(), "first_kept": N_POS - KEPT, "logits": logit_rows(full),
+                             "logits_without_chunks": logit_rows(no_chunks),
+                             "logits_without_temperature": logit_rows(no_temperature)})
     scale = np.abs(full).max()
     print("wrote", path, "and its logits; max |logit|", float(scale),
           "| effect of chunks", float(np.abs(full - no_chunks).max() / scale),

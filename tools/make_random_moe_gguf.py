@@ -14,21 +14,10 @@ import sys
 import numpy as np
 import gguf
 
+from gguf_fixtures import add_byte_vocabulary, write_gguf
+
 N_VOCAB, N_EMBD, N_LAYER, N_HEAD, N_HEAD_KV, N_FF, N_EXPERT, N_EXPERT_USED, N_CTX = 258, 64, 2, 4, 2, 64, 4, 2, 128
 HEAD_DIM = N_EMBD // N_HEAD
-
-
-def byte_symbols():
-    """GPT-2's byte-to-unicode table: printable Latin-1 bytes map to themselves, the others from U+0100 up."""
-    printable = list(range(ord('!'), ord('~') + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
-    out, extra = {}, 0
-    for b in range(256):
-        if b in printable:
-            out[b] = chr(b)
-        else:
-            out[b] = chr(0x100 + extra)
-            extra += 1
-    return [out[b] for b in range(256)]
 
 
 def main(path):
@@ -36,6 +25,24 @@ def main(path):
 
     def w(*shape, std=0.3):
         return (rng.standard_normal(shape) * std).astype(np.float32)
+
+    # norm weights are 1 plus a float32 draw, added in float32 (not RandomTensors' float64 sum: the
+    # committed fixture and its llama-quantize copies were made this way)
+    tensors = {"token_embd.weight": w(N_VOCAB, N_EMBD, std=1.0)}
+    for l in range(N_LAYER):
+        p = f"blk.{l}."
+        tensors[p + "attn_norm.weight"] = 1 + w(N_EMBD, std=0.1)
+        tensors[p + "attn_q.weight"] = w(N_HEAD * HEAD_DIM, N_EMBD)
+        tensors[p + "attn_k.weight"] = w(N_HEAD_KV * HEAD_DIM, N_EMBD)
+        tensors[p + "attn_v.weight"] = w(N_HEAD_KV * HEAD_DIM, N_EMBD)
+        tensors[p + "attn_output.weight"] = w(N_EMBD, N_HEAD * HEAD_DIM)
+        tensors[p + "ffn_norm.weight"] = 1 + w(N_EMBD, std=0.1)
+        tensors[p + "ffn_gate_inp.weight"] = w(N_EXPERT, N_EMBD, std=0.5)
+        tensors[p + "ffn_gate_exps.weight"] = w(N_EXPERT, N_FF, N_EMBD)
+        tensors[p + "ffn_up_exps.weight"] = w(N_EXPERT, N_FF, N_EMBD)
+        tensors[p + "ffn_down_exps.weight"] = w(N_EXPERT, N_EMBD, N_FF)
+    tensors["output_norm.weight"] = 1 + w(N_EMBD, std=0.1)
+    tensors["output.weight"] = w(N_VOCAB, N_EMBD, std=1.0)
 
     g = gguf.GGUFWriter(path, "llama")
     g.add_name("behemoth-random-moe")
@@ -51,37 +58,8 @@ def main(path):
     g.add_expert_count(N_EXPERT)
     g.add_expert_used_count(N_EXPERT_USED)
     g.add_file_type(0)
-
-    g.add_tokenizer_model("gpt2")
-    g.add_tokenizer_pre("llama-bpe")
-    # llama.cpp needs at least one merge (gguf-py drops an empty list): two spaces make one token.
-    space = byte_symbols()[32]
-    g.add_token_list(byte_symbols() + ["<|end_of_text|>", space + space])
-    g.add_token_types([1] * 256 + [3, 1])
-    g.add_token_merges([space + " " + space])
-    g.add_eos_token_id(256)
-    g.add_add_bos_token(False)
-
-    g.add_tensor("token_embd.weight", w(N_VOCAB, N_EMBD, std=1.0))
-    for l in range(N_LAYER):
-        p = f"blk.{l}."
-        g.add_tensor(p + "attn_norm.weight", (1 + w(N_EMBD, std=0.1)))
-        g.add_tensor(p + "attn_q.weight", w(N_HEAD * HEAD_DIM, N_EMBD))
-        g.add_tensor(p + "attn_k.weight", w(N_HEAD_KV * HEAD_DIM, N_EMBD))
-        g.add_tensor(p + "attn_v.weight", w(N_HEAD_KV * HEAD_DIM, N_EMBD))
-        g.add_tensor(p + "attn_output.weight", w(N_EMBD, N_HEAD * HEAD_DIM))
-        g.add_tensor(p + "ffn_norm.weight", (1 + w(N_EMBD, std=0.1)))
-        g.add_tensor(p + "ffn_gate_inp.weight", w(N_EXPERT, N_EMBD, std=0.5))
-        g.add_tensor(p + "ffn_gate_exps.weight", w(N_EXPERT, N_FF, N_EMBD))
-        g.add_tensor(p + "ffn_up_exps.weight", w(N_EXPERT, N_FF, N_EMBD))
-        g.add_tensor(p + "ffn_down_exps.weight", w(N_EXPERT, N_EMBD, N_FF))
-    g.add_tensor("output_norm.weight", (1 + w(N_EMBD, std=0.1)))
-    g.add_tensor("output.weight", w(N_VOCAB, N_EMBD, std=1.0))
-
-    g.write_header_to_file()
-    g.write_kv_data_to_file()
-    g.write_tensors_to_file()
-    g.close()
+    add_byte_vocabulary(g, "llama-bpe", "<|end_of_text|>")
+    write_gguf(g, tensors)
 
 
 if __name__ == "__main__":

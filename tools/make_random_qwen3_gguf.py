@@ -14,64 +14,40 @@ The reference forward is written here in float64 numpy from Hugging Face modelin
 definitions: pre-norm RMSNorm, q/k RMSNorm per head before RoPE (rotate_half), grouped-query causal
 attention scaled by 1/sqrt(head_dim), SwiGLU MLP, final norm, tied head.
 """
-import json
 import sys
 
 import numpy as np
 import gguf
 
-from make_random_moe_gguf import byte_symbols
+from gguf_fixtures import (RandomTensors, add_byte_vocabulary, causal_attention, logit_rows, rms_norm,
+                           rope_rotate_half, swiglu, write_gguf, write_json_beside)
 
 N_VOCAB, N_EMBD, N_LAYER, N_HEAD, N_HEAD_KV, HEAD_DIM, N_FF, N_CTX = 258, 32, 2, 4, 2, 16, 64, 64
 ROPE_THETA, EPS = 1e6, float(np.float32(1e-6))  # the reference uses the FLOAT32 value the file holds
 TOKENS = [72, 101, 108, 108, 111, 32, 113, 119, 101, 110, 51, 33]
 
 
-def rms(x, w):
-    return x / np.sqrt((x * x).mean(-1, keepdims=True) + EPS) * w
-
-
-def rope(x):
-    """x [T, heads, hd]: rotate_half RoPE at positions 0..T-1."""
-    t, half = x.shape[0], HEAD_DIM // 2
-    angles = np.arange(t)[:, None] * ROPE_THETA ** (-np.arange(half) * 2.0 / HEAD_DIM)[None, :]
-    cos, sin = np.cos(angles)[:, None, :], np.sin(angles)[:, None, :]
-    a, b = x[..., :half], x[..., half:]
-    return np.concatenate([a * cos - b * sin, a * sin + b * cos], -1)
-
-
 def forward(t, tokens):
+    inv_freq = ROPE_THETA ** (-np.arange(HEAD_DIM // 2) * 2.0 / HEAD_DIM)
     x = t["token_embd.weight"][tokens]
     n = len(tokens)
-    causal = np.tril(np.ones((n, n), dtype=bool))
     for l in range(N_LAYER):
         p = f"blk.{l}."
-        h = rms(x, t[p + "attn_norm.weight"])
+        h = rms_norm(x, EPS, t[p + "attn_norm.weight"])
         q = (h @ t[p + "attn_q.weight"].T).reshape(n, N_HEAD, HEAD_DIM)
         k = (h @ t[p + "attn_k.weight"].T).reshape(n, N_HEAD_KV, HEAD_DIM)
         v = (h @ t[p + "attn_v.weight"].T).reshape(n, N_HEAD_KV, HEAD_DIM)
-        q, k = rope(rms(q, t[p + "attn_q_norm.weight"])), rope(rms(k, t[p + "attn_k_norm.weight"]))
-        group = N_HEAD // N_HEAD_KV
-        out = np.zeros((n, N_HEAD, HEAD_DIM))
-        for head in range(N_HEAD):
-            scores = q[:, head] @ k[:, head // group].T / np.sqrt(HEAD_DIM)
-            scores = np.where(causal, scores, -np.inf)
-            weights = np.exp(scores - scores.max(-1, keepdims=True))
-            out[:, head] = (weights / weights.sum(-1, keepdims=True)) @ v[:, head // group]
-        x = x + out.reshape(n, -1) @ t[p + "attn_output.weight"].T
-        h = rms(x, t[p + "ffn_norm.weight"])
-        gate, up = h @ t[p + "ffn_gate.weight"].T, h @ t[p + "ffn_up.weight"].T
-        x = x + (gate / (1 + np.exp(-gate)) * up) @ t[p + "ffn_down.weight"].T
-    return rms(x, t["output_norm.weight"]) @ t["token_embd.weight"].T
+        q = rope_rotate_half(rms_norm(q, EPS, t[p + "attn_q_norm.weight"]), inv_freq)
+        k = rope_rotate_half(rms_norm(k, EPS, t[p + "attn_k_norm.weight"]), inv_freq)
+        x = x + causal_attention(q, k, v).reshape(n, -1) @ t[p + "attn_output.weight"].T
+        h = rms_norm(x, EPS, t[p + "ffn_norm.weight"])
+        x = x + swiglu(h, t[p + "ffn_gate.weight"], t[p + "ffn_up.weight"], t[p + "ffn_down.weight"])
+    return rms_norm(x, EPS, t["output_norm.weight"]) @ t["token_embd.weight"].T
 
 
 def main(path):
-    rng = np.random.default_rng(2025)
-    tensors = {}
-
-    def add(name, *shape, std=0.3, around=0.0):
-        tensors[name] = (around + rng.standard_normal(shape) * std).astype(np.float32)
-
+    tensors = RandomTensors(np.random.default_rng(2025))
+    add = tensors.add
     add("token_embd.weight", N_VOCAB, N_EMBD, std=1.0)
     for l in range(N_LAYER):
         p = f"blk.{l}."
@@ -101,25 +77,11 @@ def main(path):
     g.add_rope_freq_base(ROPE_THETA)
     g.add_layer_norm_rms_eps(EPS)
     g.add_file_type(0)
-    g.add_tokenizer_model("gpt2")
-    g.add_tokenizer_pre("qwen2")
-    space = byte_symbols()[32]
-    g.add_token_list(byte_symbols() + ["<|endoftext|>", space + space])
-    g.add_token_types([1] * 256 + [3, 1])
-    g.add_token_merges([space + " " + space])
-    g.add_eos_token_id(256)
-    g.add_add_bos_token(False)
-    for name, value in tensors.items():
-        g.add_tensor(name, value)
-    g.write_header_to_file()
-    g.write_kv_data_to_file()
-    g.write_tensors_to_file()
-    g.close()
+    add_byte_vocabulary(g, "qwen2", "<|endoftext|>")
+    write_gguf(g, tensors)
 
     logits = forward({n: v.astype(np.float64) for n, v in tensors.items()}, np.array(TOKENS))
-    with open(path.removesuffix(".gguf") + ".json", "w") as f:
-        json.dump({"tokens": TOKENS, "logits": [[round(float(v), 7) for v in row] for row in logits]}, f)
-        f.write("\n")
+    write_json_beside(path, {"tokens": TOKENS, "logits": logit_rows(logits)})
     print("wrote", path, "and its logits; max |logit|", float(np.abs(logits).max()))
 
 
