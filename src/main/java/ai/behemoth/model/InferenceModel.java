@@ -305,21 +305,15 @@ public final class InferenceModel implements AutoCloseable {
             float scale = weightOnInput ? slotWeight[a] : 1f;
             for (int i = 0; i < dim; i++) expertIn[dst + i] = scale * normed[src + i];
         }
-        // SwiGLU of every chosen expert (and the shared one): all gate and up products in one job, all down products in another.
+        // SwiGLU of every chosen expert (and the shared one): all gate and up products with their activation in one job, all down products in another.
         int he = config.expertHidden(), sh = w.sharedGate() == null ? 0 : w.sharedGate().rows();
         for (int e = 0; e < experts; e++) {
             int start = expertStart[e], count = expertStart[e + 1] - start;
             if (count == 0) continue;
-            products.add(expertGate[layer][e], expertIn, start * dim, count, expertHidden1, start * he);
-            products.add(expertUp[layer][e], expertIn, start * dim, count, expertHidden2, start * he);
+            products.addSwiGlu(expertGate[layer][e], expertUp[layer][e], expertIn, start * dim, count, expertHidden1, start * he, expertHidden2, start * he);
         }
-        if (sh > 0) {
-            products.add(w.sharedGate(), normed, 0, n, hidden1, 0);
-            products.add(w.sharedUp(), normed, 0, n, hidden2, 0);
-        }
+        if (sh > 0) products.addSwiGlu(w.sharedGate(), w.sharedUp(), normed, 0, n, hidden1, 0, hidden2, 0);
         products.run();
-        siluTimes(expertHidden1, expertHidden2, n * topK * he);
-        siluTimes(hidden1, hidden2, n * sh);
         for (int e = 0; e < experts; e++) {
             int start = expertStart[e], count = expertStart[e + 1] - start;
             if (count > 0) products.add(expertDown[layer][e], expertHidden1, start * he, count, expertOut, start * dim);
@@ -345,7 +339,7 @@ public final class InferenceModel implements AutoCloseable {
         int experts = config.experts(), topK = config.topK(), row = t * experts, slot = t * topK;
         float[] scores = scratch(experts);
         if (config.router() == ModelConfig.Router.SIGMOID) {
-            for (int e = 0; e < experts; e++) scores[e] = sigmoid(routerLogits[row + e]);
+            for (int e = 0; e < experts; e++) scores[e] = MatrixProducts.sigmoid(routerLogits[row + e]);
         } else {
             float max = Float.NEGATIVE_INFINITY;
             for (int e = 0; e < experts; e++) max = Math.max(max, routerLogits[row + e]);
@@ -358,19 +352,9 @@ public final class InferenceModel implements AutoCloseable {
 
     /** A dense feed-forward layer: {@code ffnOut[n, D] = down·(silu(gate·normed) ⊙ up·normed)}. */
     private void swiGlu(Matrix gate, Matrix up, Matrix down, int n) {
-        products.add(gate, normed, 0, n, hidden1, 0);
-        products.add(up, normed, 0, n, hidden2, 0);
+        products.addSwiGlu(gate, up, normed, 0, n, hidden1, 0, hidden2, 0);
         products.run();
-        siluTimes(hidden1, hidden2, n * gate.rows());
         down.multiply(hidden1, 0, n, ffnOut, 0);
-    }
-
-    /** {@code h1[i] = silu(h1[i])·h2[i]} for i < n. */
-    private static void siluTimes(float[] h1, float[] h2, int n) {
-        for (int i = 0; i < n; i++) {
-            float g = h1[i];
-            h1[i] = g * sigmoid(g) * h2[i];
-        }
     }
 
     private void rmsNorm(float[] out, float[] in, float[] w, int n, int d) {
@@ -420,10 +404,6 @@ public final class InferenceModel implements AutoCloseable {
 
     private static void addInto(float[] acc, float[] add, int n) {
         for (int i = 0; i < n; i++) acc[i] += add[i];
-    }
-
-    private static float sigmoid(float v) {
-        return 1f / (1f + (float) Math.exp(-v));
     }
 
     @Override

@@ -71,12 +71,22 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
         return (rows + FEW_ROWS_BLOCK - 1) / FEW_ROWS_BLOCK;
     }
 
+    /** The first weight row of row block {@code b}. */
+    int fewRowFirst(int b) {
+        return b * FEW_ROWS_BLOCK;
+    }
+
+    /** How many weight rows row block {@code b} holds (the last may hold fewer). */
+    int fewRowCount(int b) {
+        return Math.min(rows, fewRowFirst(b) + FEW_ROWS_BLOCK) - fewRowFirst(b);
+    }
+
     /**
      * Block {@code b} of {@link #multiply} with few input rows (decode): the block's weight rows against
      * each input row in turn through {@link Quant#dotRows} (a second input row finds them in L1).
      */
     void multiplyFewRows(int b, float[] x, int xOff, int n, float[] out, int outOff) {
-        int first = b * FEW_ROWS_BLOCK, count = Math.min(rows, first + FEW_ROWS_BLOCK) - first;
+        int first = fewRowFirst(b), count = fewRowCount(b);
         for (int t = 0; t < n; t++)
             Quant.dotRows(type, data, first * rowBytes(), rowBytes(), count, x, xOff + t * cols, cols, out, outOff + t * rows + first);
     }

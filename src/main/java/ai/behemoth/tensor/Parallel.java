@@ -12,9 +12,10 @@ import java.util.function.IntConsumer;
  * outputs gives the same bits whatever the thread count.
  *
  * <p>The pool is {@code threads - 1} persistent daemon workers plus the calling thread, which
- * always takes part: indices are claimed from a shared counter in chunks (about eight per thread,
- * so per-row bodies do not pay an atomic operation each), so a worker that the operating system is
- * slow to schedule delays little, and a call never waits for a worker to start.
+ * always takes part: indices are claimed from a shared counter in chunks that shrink as the range
+ * runs out (large first, so per-row bodies do not pay an atomic operation each; small last, so the
+ * threads finish together), so a worker that the operating system is slow to schedule delays
+ * little, and a call never waits for a worker to start.
  * Idle workers spin briefly (training issues calls back to back) and then park.
  *
  * <p>A call made while the pool is busy (from inside a body, or from a second outside thread) runs
@@ -57,7 +58,7 @@ public final class Parallel {
             return;
         }
         try {
-            p.run(new Job(n, Math.max(1, n / (8 * threads)), body, ++p.jobs));
+            p.run(new Job(n, Math.max(1, n / (128 * threads)), 4 * threads, body, ++p.jobs));
         } finally {
             p.busy.set(false);
         }
@@ -78,26 +79,35 @@ public final class Parallel {
         private static final AtomicIntegerFieldUpdater<Job> DONE = AtomicIntegerFieldUpdater.newUpdater(Job.class, "done");
 
         final int n;
-        final int chunk;
+        final int minChunk;
+        final int shares;
         final IntConsumer body;
         final long id;
-        volatile long next; // long: claims past the end must not wrap around
+        volatile long next;
         volatile int done;
         volatile Throwable failure;
         volatile Thread waiter; // the caller, once it has parked waiting for stragglers
 
-        Job(int n, int chunk, IntConsumer body, long id) {
+        Job(int n, int minChunk, int shares, IntConsumer body, long id) {
             this.n = n;
-            this.chunk = chunk;
+            this.minChunk = minChunk;
+            this.shares = shares;
             this.body = body;
             this.id = id;
         }
 
-        /** Claims and runs indices until none are left; returns how many this thread ran. */
+        /**
+         * Claims and runs indices until none are left; returns how many this thread ran. Each claim
+         * takes a share of what is left ({@code 1 / (4·threads)} of it, at least {@code minChunk}),
+         * so the first claims are large and the last ones small: a thread that finds nothing left
+         * waits at most for one small claim of the others, not for an eighth of its share.
+         */
         int work() {
             int ran = 0;
-            for (long start; (start = NEXT.getAndAdd(this, chunk)) < n; ) {
-                int from = (int) start, to = Math.min(n, from + chunk);
+            for (long start; (start = next) < n; ) {
+                int size = Math.max(minChunk, (int) ((n - start) / shares));
+                if (!NEXT.compareAndSet(this, start, start + size)) continue;
+                int from = (int) start, to = (int) Math.min(n, start + size);
                 ran += to - from;
                 if (failure != null) continue; // after a failure the rest are only counted off
                 try {

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -49,6 +50,37 @@ class MatrixProductsTest {
                 job.run();
                 for (int p = 0; p < 3; p++)
                     assertThat(together[p]).as("product %s, %d threads", ms[p].name(), threads).isEqualTo(alone[p]);
+            }
+        } finally {
+            Parallel.setThreads(threadsBefore);
+        }
+    }
+
+    @Test
+    void aSwiGluPairGivesSiluOfGateTimesUpOfTheProductsAloneBitForBit() {
+        SplittableRandom random = new SplittableRandom(11);
+        int threadsBefore = Parallel.threads();
+        try (Arena arena = Arena.ofShared()) {
+            // 37 rows: a last row block of 5; 1 and 2 input rows take the row-block path, 5 the many-row path.
+            Matrix gate = matrix(arena, "gate", GgmlType.Q4_0, 37, 64, random);
+            Matrix up = matrix(arena, "up", GgmlType.Q8_0, 37, 64, random);
+            for (int n : new int[]{1, 2, 5}) {
+                float[] x = new float[n * 64 + 3];
+                for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
+                float[] g = new float[n * 37], u = new float[n * 37], expected = new float[n * 37 + 2];
+                gate.multiply(x, 3, n, g, 0);
+                up.multiply(x, 3, n, u, 0);
+                for (int i = 0; i < g.length; i++) // the scalar reference: silu(g)·u = g·sigmoid(g)·u
+                    expected[2 + i] = g[i] * (1f / (1f + (float) Math.exp(-g[i]))) * u[i];
+                for (int threads : new int[]{1, 2, 3}) {
+                    Parallel.setThreads(threads);
+                    float[] h = new float[expected.length], upOut = new float[n * 37 + 1];
+                    MatrixProducts job = new MatrixProducts(2);
+                    job.addSwiGlu(gate, up, x, 3, n, h, 2, upOut, 1);
+                    job.run();
+                    assertThat(h).as("%d input rows, %d threads", n, threads).isEqualTo(expected);
+                    assertThat(Arrays.copyOfRange(upOut, 1, upOut.length)).as("up, %d input rows, %d threads", n, threads).isEqualTo(u);
+                }
             }
         } finally {
             Parallel.setThreads(threadsBefore);
