@@ -64,15 +64,7 @@ class GgufVocabularyTest {
     @Test
     void qwen2PreTokenizerSplitsDigitsOneByOne() throws IOException {
         BpeTokenizer trained = BpeTokenizer.train(BundledCorpus.shakespeare().substring(0, 20_000) + " 1234 2024 365 12 ".repeat(50), 400);
-        GgufWriter w = new GgufWriter();
-        GgufVocabulary.write(trained, 400, w);
-        w.put("tokenizer.ggml.pre", GgufValue.string("qwen2"));
-        Path file = tmp.resolve("qwen2.gguf");
-        w.write(file);
-        Tokenizer qwen;
-        try (GgufFile f = GgufFile.open(file)) {
-            qwen = GgufVocabulary.read(f);
-        }
+        Tokenizer qwen = Llama4PreTokenizerTest.readWithPre(trained, "qwen2", tmp);
         String text = "In 2024, 12345 men paid £1,000.50 for ١٢٣ and Ⅻ items. " + RandomText.generate(new Random(9), 300);
         java.util.regex.Matcher m = QWEN2.matcher(text);
         java.util.List<Integer> expected = new java.util.ArrayList<>();

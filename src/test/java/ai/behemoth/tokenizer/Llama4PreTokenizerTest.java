@@ -69,15 +69,7 @@ class Llama4PreTokenizerTest {
     void ggufVocabularyNamedLlama4EncodesTheLlama4Pieces() throws Exception {
         // trained (under Llama 3's split) on "McDonald" often enough to merge across the case change Llama 4 splits at
         BpeTokenizer trained = BpeTokenizer.train(BundledCorpus.shakespeare().substring(0, 20_000) + " McDonald".repeat(100), 420);
-        GgufWriter w = new GgufWriter();
-        GgufVocabulary.write(trained, 420, w);
-        w.put("tokenizer.ggml.pre", GgufValue.string("llama4"));
-        Path file = tmp.resolve("llama4.gguf");
-        w.write(file);
-        Tokenizer llama4;
-        try (GgufFile f = GgufFile.open(file)) {
-            llama4 = GgufVocabulary.read(f);
-        }
+        Tokenizer llama4 = read(trained, "llama4");
         for (JsonNode c : cases().get("cases")) {
             String text = c.get("text").asText();
             List<Integer> expected = new ArrayList<>();
@@ -106,10 +98,15 @@ class Llama4PreTokenizerTest {
     }
 
     private Tokenizer read(BpeTokenizer trained, String pre) throws IOException {
+        return readWithPre(trained, pre, tmp);
+    }
+
+    /** {@code trained}'s vocabulary written to a GGUF in {@code dir} that names the pre-tokenizer {@code pre}, and read back. */
+    static Tokenizer readWithPre(BpeTokenizer trained, String pre, Path dir) throws IOException {
         GgufWriter w = new GgufWriter();
         GgufVocabulary.write(trained, trained.vocabSize(), w);
         w.put("tokenizer.ggml.pre", GgufValue.string(pre));
-        Path file = tmp.resolve(pre + ".gguf");
+        Path file = dir.resolve(pre + ".gguf");
         w.write(file);
         try (GgufFile f = GgufFile.open(file)) {
             return GgufVocabulary.read(f);
