@@ -159,9 +159,10 @@ public final class GgufWeights {
             Matrix m = new Matrix(name, t.type(), file.tensorData(t), allRows, cols);
             boolean convert = quantize != null && quantize != t.type();
             if (permuteHeadDim == 0) return convert ? CheckpointWeights.convert(m, quantize, arena, file.path()) : m;
-            // The reordered copy is kept, or only converted from and then freed; the file's pages are released either way.
+            // The reordered copy is kept (mapped, see MappedCopy), or only converted from and then freed;
+            // the file's pages are released either way.
             try (Arena scratch = convert ? Arena.ofShared() : null) {
-                Matrix permuted = permuted(m, permuteHeadDim, convert ? scratch : arena);
+                Matrix permuted = permuted(m, permuteHeadDim, scratch);
                 if (m.data().isMapped()) m.data().unload();
                 return convert ? CheckpointWeights.convert(permuted, quantize, arena, file.path()) : permuted;
             }
@@ -202,11 +203,12 @@ public final class GgufWeights {
                 if (inPlace) {
                     data = file.data().asSlice(parts[0].offset(), experts * bytes);
                 } else {
-                    data = (convert ? scratch : arena).allocate(experts * bytes, 64);
+                    List<MemorySegment> segments = new ArrayList<>();
+                    for (int x = 0; x < experts; x++) segments.add(file.tensorData(parts[x]));
+                    data = convert ? scratch.allocate(experts * bytes, 64) : MappedCopy.of(segments, arena, stacked);
                     for (int x = 0; x < experts; x++) {
-                        MemorySegment part = file.tensorData(parts[x]);
-                        data.asSlice(x * bytes, bytes).copyFrom(part);
-                        if (part.isMapped()) part.unload();
+                        if (convert) data.asSlice(x * bytes, bytes).copyFrom(segments.get(x));
+                        if (segments.get(x).isMapped()) segments.get(x).unload();
                     }
                 }
                 Matrix m = new Matrix(stacked, parts[0].type(), data, rows * experts, cols);
@@ -214,12 +216,21 @@ public final class GgufWeights {
             }
         }
 
-        /** {@code m}'s rows in Behemoth's order, in a buffer of {@code arena}. */
-        private static Matrix permuted(Matrix m, int headDim, Arena arena) {
+        /**
+         * {@code m}'s rows in Behemoth's order: a copy to keep mapped in the model's arena ({@link MappedCopy}),
+         * or, when {@code scratch} is given, a buffer of it that is only converted from.
+         */
+        private Matrix permuted(Matrix m, int headDim, Arena scratch) throws IOException {
             long rowBytes = m.rowBytes();
-            MemorySegment out = arena.allocate(rowBytes * m.rows(), 64);
-            for (int o = 0; o < m.rows(); o++)
-                out.asSlice(o * rowBytes, rowBytes).copyFrom(m.data().asSlice(GgufArchitecture.storedRow(o, headDim) * rowBytes, rowBytes));
+            List<MemorySegment> rows = new ArrayList<>(m.rows());
+            for (int o = 0; o < m.rows(); o++) rows.add(m.data().asSlice(GgufArchitecture.storedRow(o, headDim) * rowBytes, rowBytes));
+            MemorySegment out;
+            if (scratch == null) {
+                out = MappedCopy.of(rows, arena, m.name());
+            } else {
+                out = scratch.allocate(rowBytes * m.rows(), 64);
+                for (int o = 0; o < m.rows(); o++) out.asSlice(o * rowBytes, rowBytes).copyFrom(rows.get(o));
+            }
             return new Matrix(m.name(), m.type(), out, m.rows(), m.cols());
         }
 
