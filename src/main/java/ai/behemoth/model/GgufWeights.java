@@ -158,11 +158,10 @@ public final class GgufWeights {
             int allRows = (int) t.rows();
             Matrix m = new Matrix(name, t.type(), file.tensorData(t), allRows, cols);
             boolean convert = quantize != null && quantize != t.type();
-            if (permuteHeadDim == 0) return convert ? CheckpointWeights.convert(m, quantize, arena, file.path()) : m;
-            // The reordered copy is kept (mapped, see MappedCopy), or only converted from and then freed;
-            // the file's pages are released either way.
+            if (permuteHeadDim == 0) return convert ? CheckpointWeights.convert(m, quantize, arena, file.path()) : kept(m);
+            // The reordered copy is kept, or only converted from and then freed; the file's pages are released either way.
             try (Arena scratch = convert ? Arena.ofShared() : null) {
-                Matrix permuted = permuted(m, permuteHeadDim, scratch);
+                Matrix permuted = permuted(m, permuteHeadDim, convert ? scratch : quantize != null ? arena : null);
                 if (m.data().isMapped()) m.data().unload();
                 return convert ? CheckpointWeights.convert(permuted, quantize, arena, file.path()) : permuted;
             }
@@ -205,30 +204,45 @@ public final class GgufWeights {
                 } else {
                     List<MemorySegment> segments = new ArrayList<>();
                     for (int x = 0; x < experts; x++) segments.add(file.tensorData(parts[x]));
-                    data = convert ? scratch.allocate(experts * bytes, 64) : MappedCopy.of(segments, arena, stacked);
+                    boolean nativeCopy = quantize != null;
+                    data = nativeCopy ? (convert ? scratch : arena).allocate(experts * bytes, 64) : MappedCopy.of(segments, arena, stacked);
                     for (int x = 0; x < experts; x++) {
-                        if (convert) data.asSlice(x * bytes, bytes).copyFrom(segments.get(x));
+                        if (nativeCopy) data.asSlice(x * bytes, bytes).copyFrom(segments.get(x));
                         if (segments.get(x).isMapped()) segments.get(x).unload();
                     }
                 }
                 Matrix m = new Matrix(stacked, parts[0].type(), data, rows * experts, cols);
-                return convert ? CheckpointWeights.convert(m, quantize, arena, file.path()) : m;
+                return convert ? CheckpointWeights.convert(m, quantize, arena, file.path()) : inPlace ? kept(m) : m;
             }
         }
 
         /**
-         * {@code m}'s rows in Behemoth's order: a copy to keep mapped in the model's arena ({@link MappedCopy}),
-         * or, when {@code scratch} is given, a buffer of it that is only converted from.
+         * A matrix used as stored: the file's mapping itself, or, when matrices are converted on load,
+         * a copy in native memory like the converted ones (the file's pages released). Either way the
+         * kernels see one kind of memory segment: with mapped and native weights mixed in one model,
+         * C2 compiles the Vector API loads of the decode kernels into slow paths (see {@link MappedCopy}).
          */
-        private Matrix permuted(Matrix m, int headDim, Arena scratch) throws IOException {
+        private Matrix kept(Matrix m) {
+            if (quantize == null) return m;
+            MemorySegment copy = arena.allocate(m.data().byteSize(), 64);
+            copy.copyFrom(m.data());
+            if (m.data().isMapped()) m.data().unload();
+            return new Matrix(m.name(), m.type(), copy, m.rows(), m.cols());
+        }
+
+        /**
+         * {@code m}'s rows in Behemoth's order: in a buffer of {@code target}, or, when it is null, a
+         * mapped copy kept in the model's arena ({@link MappedCopy}).
+         */
+        private Matrix permuted(Matrix m, int headDim, Arena target) throws IOException {
             long rowBytes = m.rowBytes();
             List<MemorySegment> rows = new ArrayList<>(m.rows());
             for (int o = 0; o < m.rows(); o++) rows.add(m.data().asSlice(GgufArchitecture.storedRow(o, headDim) * rowBytes, rowBytes));
             MemorySegment out;
-            if (scratch == null) {
+            if (target == null) {
                 out = MappedCopy.of(rows, arena, m.name());
             } else {
-                out = scratch.allocate(rowBytes * m.rows(), 64);
+                out = target.allocate(rowBytes * m.rows(), 64);
                 for (int o = 0; o < m.rows(); o++) out.asSlice(o * rowBytes, rowBytes).copyFrom(rows.get(o));
             }
             return new Matrix(m.name(), m.type(), out, m.rows(), m.cols());
