@@ -296,7 +296,9 @@ public final class Quant {
         FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
         for (int r = 0; r < count; r++) {
             long off = first + r * stride;
-            // even blocks into acc0, odd ones into acc1: two chains of dependent FMAs instead of one
+            // even blocks into acc0, odd ones into acc1: two chains of dependent FMAs instead of one.
+            // The quant bytes are zero-extended into int lanes, so the high nibble is one logical shift
+            // (x86 has no byte shift) with no mask after it.
             FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
             int blocks = n / 32, b = 0;
             for (; b + 2 <= blocks; b += 2) {
@@ -305,12 +307,12 @@ public final class Quant {
                 float d0 = QuantScalar.half(seg, at), d1 = QuantScalar.half(seg, at + 18);
                 FloatVector sum0 = FloatVector.zero(F), sum1 = sum0;
                 for (int k = 0; k < 16; k += L) {
-                    IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, seg, at + 2 + k, LE).castShape(I, 0);
-                    IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, seg, at + 20 + k, LE).castShape(I, 0);
+                    IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, seg, at + 2 + k, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                    IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, seg, at + 20 + k, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                     sum0 = ((FloatVector) q0.and(15).sub(8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + k), sum0);
                     sum1 = ((FloatVector) q1.and(15).sub(8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + 32 + k), sum1);
-                    sum0 = ((FloatVector) q0.lanewise(VectorOperators.ASHR, 4).and(15).sub(8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + 16 + k), sum0);
-                    sum1 = ((FloatVector) q1.lanewise(VectorOperators.ASHR, 4).and(15).sub(8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + 48 + k), sum1);
+                    sum0 = ((FloatVector) q0.lanewise(VectorOperators.LSHR, 4).sub(8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + 16 + k), sum0);
+                    sum1 = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 4).sub(8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + 48 + k), sum1);
                 }
                 acc0 = sum0.fma(FloatVector.broadcast(F, d0), acc0);
                 acc1 = sum1.fma(FloatVector.broadcast(F, d1), acc1);
@@ -320,9 +322,9 @@ public final class Quant {
                 int xi = xOff + 32 * b;
                 FloatVector sum0 = FloatVector.zero(F);
                 for (int k = 0; k < 16; k += L) {
-                    IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, seg, at + 2 + k, LE).castShape(I, 0);
+                    IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, seg, at + 2 + k, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                     sum0 = ((FloatVector) q0.and(15).sub(8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + k), sum0);
-                    sum0 = ((FloatVector) q0.lanewise(VectorOperators.ASHR, 4).and(15).sub(8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + 16 + k), sum0);
+                    sum0 = ((FloatVector) q0.lanewise(VectorOperators.LSHR, 4).sub(8).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + 16 + k), sum0);
                 }
                 acc0 = sum0.fma(FloatVector.broadcast(F, QuantScalar.half(seg, at)), acc0);
             }
@@ -338,9 +340,9 @@ public final class Quant {
             float d = QuantScalar.half(seg, at);
             int o = outOff + 32 * b;
             for (int k = 0; k < 16; k += L) {
-                ByteVector q = ByteVector.fromMemorySegment(B, seg, at + 2 + k, LE);
-                ((FloatVector) q.and((byte) 15).sub((byte) 8).castShape(F, 0)).mul(d).intoArray(out, o + k);
-                ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).castShape(F, 0)).mul(d).intoArray(out, o + 16 + k);
+                IntVector q = (IntVector) ByteVector.fromMemorySegment(B, seg, at + 2 + k, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                ((FloatVector) q.and(15).sub(8).castShape(F, 0)).mul(d).intoArray(out, o + k);
+                ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub(8).castShape(F, 0)).mul(d).intoArray(out, o + 16 + k);
             }
         }
     }
