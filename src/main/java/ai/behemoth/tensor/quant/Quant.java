@@ -66,6 +66,7 @@ public final class Quant {
     public static void dotRows(GgmlType type, MemorySegment seg, long off, long stride, int rows, float[] x, int xOff, int n,
                                float[] out, int outOff) {
         type.rowBytes(n);
+        float[] sums = type == GgmlType.Q4_K || type == GgmlType.Q5_K ? subBlockSums(x, xOff, n) : null;
         for (int r = 0; r < rows; r += 4) {
             int count = Math.min(4, rows - r), at = outOff + r;
             long first = off + r * stride;
@@ -75,11 +76,36 @@ public final class Quant {
                 case BF16 -> dot4BF16(seg, first, stride, count, x, xOff, n, out, at);
                 case Q8_0 -> dot4Q8_0(seg, first, stride, count, x, xOff, n, out, at);
                 case Q4_0 -> dot4Q4_0(seg, first, stride, count, x, xOff, n, out, at);
-                case Q4_K -> dot4Q4_K(seg, first, stride, count, x, xOff, n, out, at);
-                case Q5_K -> dot4Q5_K(seg, first, stride, count, x, xOff, n, out, at);
+                case Q4_K -> dot4Q4_K(seg, first, stride, count, x, xOff, n, sums, out, at);
+                case Q5_K -> dot4Q5_K(seg, first, stride, count, x, xOff, n, sums, out, at);
                 case Q6_K -> dot4Q6_K(seg, first, stride, count, x, xOff, n, out, at);
             }
         }
+    }
+
+    private static final ThreadLocal<float[]> SUB_BLOCK_SUMS = ThreadLocal.withInitial(() -> new float[0]);
+
+    /**
+     * Σ x over each sub-block of 32 values of {@code x[xOff, xOff + n)} (n a multiple of 128), into a
+     * per-thread array reused from call to call. The K-quants' minimum term, −dmin·m·Σ a per
+     * sub-block, is the same sum for every row, so it is taken once per call rather than once per row.
+     */
+    private static float[] subBlockSums(float[] x, int xOff, int n) {
+        float[] sums = SUB_BLOCK_SUMS.get();
+        if (sums.length < n / 32) SUB_BLOCK_SUMS.set(sums = new float[n / 32]);
+        for (int s = 0; s < n / 32; s += 4) {
+            int at = xOff + 32 * s;
+            FloatVector s0 = FloatVector.fromArray(F, x, at), s1 = FloatVector.fromArray(F, x, at + 32);
+            FloatVector s2 = FloatVector.fromArray(F, x, at + 64), s3 = FloatVector.fromArray(F, x, at + 96);
+            for (int k = L; k < 32; k += L) {
+                s0 = s0.add(FloatVector.fromArray(F, x, at + k));
+                s1 = s1.add(FloatVector.fromArray(F, x, at + 32 + k));
+                s2 = s2.add(FloatVector.fromArray(F, x, at + 64 + k));
+                s3 = s3.add(FloatVector.fromArray(F, x, at + 96 + k));
+            }
+            sum4(s0, s1, s2, s3, sums, s, 4);
+        }
+        return sums;
     }
 
     // Lane-sum tree of sum4: swap the halves of a vector, then its quarters, then lanes 2 and 1 apart within a quarter.
@@ -348,39 +374,45 @@ public final class Quant {
     }
 
     /**
-     * Q4_K: x = d·sc·q − dmin·m per sub-block of 32, so Σ x·a = d·sc·Σ q·a − dmin·m·Σ a; both sums
-     * are kept as vectors and folded in with their scalar factors. The 12 bytes of packed scales are
-     * read once per super-block as a long and an int.
+     * Q4_K: x = d·sc·q − dmin·m per sub-block of 32, so Σ x·a = d·sc·Σ q·a − dmin·m·Σ a. The q·a sums
+     * are vectors folded in with their scales; the Σ a come from {@link #subBlockSums}, and the
+     * minimum terms gather in a scalar added to lane 0 before the lane sums. The 12 bytes of packed
+     * scales are read once per super-block as a long and an int; the quant bytes are zero-extended
+     * into int lanes, so the high nibble is one logical shift.
      */
-    private static void dot4Q4_K(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] out, int outAt) {
+    private static void dot4Q4_K(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] sums,
+                                 float[] out, int outAt) {
         FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
         for (int r = 0; r < count; r++) {
             long off = first + r * stride;
-            FloatVector acc0 = FloatVector.zero(F), acc1 = acc0; // the q·a terms, the a terms: two FMA chains
+            FloatVector acc0 = FloatVector.zero(F), acc1 = acc0; // low and high nibbles: two FMA chains
+            float minimum = 0;
             for (int b = 0; b < n / 256; b++) {
                 long at = off + 144L * b, qs = at + 16;
                 float d = QuantScalar.half(seg, at), dmin = QuantScalar.half(seg, at + 2);
                 long scales = q4kScales(seg, at), mins = q4kMins(seg, at);
                 int xi = xOff + 256 * b;
+                float m = 0;
                 for (int j = 0; j < 4; j++) {
-                    FloatVector qaLow = FloatVector.zero(F), aLow = FloatVector.zero(F);
-                    FloatVector qaHigh = FloatVector.zero(F), aHigh = FloatVector.zero(F);
-                    for (int k = 0; k < 32; k += L) {
-                        IntVector q = (IntVector) ByteVector.fromMemorySegment(B, seg, qs + 32 * j + k, LE).castShape(I, 0);
-                        FloatVector a0 = FloatVector.fromArray(F, x, xi + 64 * j + k);
-                        FloatVector a1 = FloatVector.fromArray(F, x, xi + 64 * j + 32 + k);
-                        qaLow = ((FloatVector) q.and(15).castShape(F, 0)).fma(a0, qaLow);
-                        aLow = aLow.add(a0);
-                        qaHigh = ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(15).castShape(F, 0)).fma(a1, qaHigh);
-                        aHigh = aHigh.add(a1);
+                    FloatVector qaLow = FloatVector.zero(F), qaHigh = qaLow;
+                    for (int k = 0; k < 32; k += 2 * L) { // two vectors a turn: with 16 lanes, no loop for C2 to keep
+                        long qk = qs + 32 * j + k;
+                        int xk = xi + 64 * j + k;
+                        IntVector q = (IntVector) ByteVector.fromMemorySegment(B, seg, qk, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                        IntVector p = (IntVector) ByteVector.fromMemorySegment(B, seg, qk + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                        qaLow = ((FloatVector) q.and(15).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xk), qaLow);
+                        qaHigh = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xk + 32), qaHigh);
+                        qaLow = ((FloatVector) p.and(15).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xk + L), qaLow);
+                        qaHigh = ((FloatVector) p.lanewise(VectorOperators.LSHR, 4).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xk + 32 + L), qaHigh);
                     }
                     acc0 = qaLow.fma(FloatVector.broadcast(F, d * byteAt(scales, 2 * j)), acc0);
-                    acc1 = aLow.fma(FloatVector.broadcast(F, -dmin * byteAt(mins, 2 * j)), acc1);
-                    acc0 = qaHigh.fma(FloatVector.broadcast(F, d * byteAt(scales, 2 * j + 1)), acc0);
-                    acc1 = aHigh.fma(FloatVector.broadcast(F, -dmin * byteAt(mins, 2 * j + 1)), acc1);
+                    acc1 = qaHigh.fma(FloatVector.broadcast(F, d * byteAt(scales, 2 * j + 1)), acc1);
+                    m = Math.fma(byteAt(mins, 2 * j), sums[8 * b + 2 * j], m);
+                    m = Math.fma(byteAt(mins, 2 * j + 1), sums[8 * b + 2 * j + 1], m);
                 }
+                minimum = Math.fma(-dmin, m, minimum);
             }
-            FloatVector acc = acc0.add(acc1);
+            FloatVector acc = acc0.add(acc1).add(FloatVector.zero(F).withLane(0, minimum));
             if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
         }
         sum4(row0, row1, row2, row3, out, outAt, count);
@@ -495,44 +527,43 @@ public final class Quant {
     // ---- Q5_K (read only: llama.cpp's Q4_K_M puts attn_output of 8-expert models in Q5_K, Q5_K_M most tensors)
 
     /**
-     * Q5_K on the {@code count} (1..4) rows at {@code first + r·stride}: as Q4_K, Σ x·a =
-     * d·sc·Σ q·a − dmin·m·Σ a per sub-block, with q = nibble + 16·(its bit of qh). Value l of the 64
-     * values of pair j takes bit 2j (low nibble, first sub-block) or 2j+1 (high nibble) of qh[l]; the
-     * qh bytes are sign-extended into int lanes, so each bit is shifted down and masked with 1.
+     * Q5_K on the {@code count} (1..4) rows at {@code first + r·stride}: as Q4_K ({@link #dot4Q4_K}),
+     * with q = nibble + 16·(its bit of qh). Value l of the 64 values of pair j takes bit 2j (low
+     * nibble, first sub-block) or 2j+1 (high nibble) of qh[l]; the bytes are zero-extended into int
+     * lanes, so the high nibble is one shift and each bit of qh a shift and a mask.
      */
-    private static void dot4Q5_K(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] out, int outAt) {
+    private static void dot4Q5_K(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] sums,
+                                 float[] out, int outAt) {
         FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
         for (int r = 0; r < count; r++) {
             long off = first + r * stride;
-            FloatVector acc0 = FloatVector.zero(F), acc1 = acc0; // the q·a terms, the a terms: two FMA chains
+            FloatVector acc0 = FloatVector.zero(F), acc1 = acc0; // low and high nibbles: two FMA chains
+            float minimum = 0;
             for (int b = 0; b < n / 256; b++) {
                 long at = off + 176L * b, qh = at + 16, qs = at + 48;
                 float d = QuantScalar.half(seg, at), dmin = QuantScalar.half(seg, at + 2);
+                long scales = q4kScales(seg, at), mins = q4kMins(seg, at);
                 int xi = xOff + 256 * b;
+                float m = 0;
                 for (int j = 0; j < 4; j++) {
-                    float scaleLow = d * QuantScalar.q4kScale(seg, at + 4, 2 * j), scaleHigh = d * QuantScalar.q4kScale(seg, at + 4, 2 * j + 1);
-                    float minLow = -dmin * QuantScalar.q4kMin(seg, at + 4, 2 * j), minHigh = -dmin * QuantScalar.q4kMin(seg, at + 4, 2 * j + 1);
-                    FloatVector qaLow = FloatVector.zero(F), aLow = FloatVector.zero(F);
-                    FloatVector qaHigh = FloatVector.zero(F), aHigh = FloatVector.zero(F);
+                    FloatVector qaLow = FloatVector.zero(F), qaHigh = qaLow;
                     for (int k = 0; k < 32; k += L) {
-                        IntVector q = (IntVector) ByteVector.fromMemorySegment(B, seg, qs + 32 * j + k, LE).castShape(I, 0);
-                        IntVector h = ((IntVector) ByteVector.fromMemorySegment(B, seg, qh + k, LE).castShape(I, 0)).lanewise(VectorOperators.ASHR, 2 * j);
+                        IntVector q = (IntVector) ByteVector.fromMemorySegment(B, seg, qs + 32 * j + k, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                        IntVector h = ((IntVector) ByteVector.fromMemorySegment(B, seg, qh + k, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0))
+                                .lanewise(VectorOperators.LSHR, 2 * j);
                         IntVector q5Low = q.and(15).or(h.and(1).lanewise(VectorOperators.LSHL, 4));
-                        IntVector q5High = q.lanewise(VectorOperators.ASHR, 4).and(15).or(h.and(2).lanewise(VectorOperators.LSHL, 3));
-                        FloatVector a0 = FloatVector.fromArray(F, x, xi + 64 * j + k);
-                        FloatVector a1 = FloatVector.fromArray(F, x, xi + 64 * j + 32 + k);
-                        qaLow = ((FloatVector) q5Low.castShape(F, 0)).fma(a0, qaLow);
-                        aLow = aLow.add(a0);
-                        qaHigh = ((FloatVector) q5High.castShape(F, 0)).fma(a1, qaHigh);
-                        aHigh = aHigh.add(a1);
+                        IntVector q5High = q.lanewise(VectorOperators.LSHR, 4).or(h.and(2).lanewise(VectorOperators.LSHL, 3));
+                        qaLow = ((FloatVector) q5Low.castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + 64 * j + k), qaLow);
+                        qaHigh = ((FloatVector) q5High.castShape(F, 0)).fma(FloatVector.fromArray(F, x, xi + 64 * j + 32 + k), qaHigh);
                     }
-                    acc0 = qaLow.fma(FloatVector.broadcast(F, scaleLow), acc0);
-                    acc1 = aLow.fma(FloatVector.broadcast(F, minLow), acc1);
-                    acc0 = qaHigh.fma(FloatVector.broadcast(F, scaleHigh), acc0);
-                    acc1 = aHigh.fma(FloatVector.broadcast(F, minHigh), acc1);
+                    acc0 = qaLow.fma(FloatVector.broadcast(F, d * byteAt(scales, 2 * j)), acc0);
+                    acc1 = qaHigh.fma(FloatVector.broadcast(F, d * byteAt(scales, 2 * j + 1)), acc1);
+                    m = Math.fma(byteAt(mins, 2 * j), sums[8 * b + 2 * j], m);
+                    m = Math.fma(byteAt(mins, 2 * j + 1), sums[8 * b + 2 * j + 1], m);
                 }
+                minimum = Math.fma(-dmin, m, minimum);
             }
-            FloatVector acc = acc0.add(acc1);
+            FloatVector acc = acc0.add(acc1).add(FloatVector.zero(F).withLane(0, minimum));
             if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
         }
         sum4(row0, row1, row2, row3, out, outAt, count);
