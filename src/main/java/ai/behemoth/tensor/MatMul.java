@@ -150,7 +150,14 @@ public final class MatMul {
                     int src = bOff + (j0 + jj) * ldb;
                     for (int p = 0; p < k; p++) packedB[base + p * w + jj] = b[src + p];
                 }
-            } else { // B(p, j) = b[p·ldb + j]: row pieces
+            } else if (cols == NR) { // B(p, j) = b[p·ldb + j]: row pieces, a whole panel's four vectors per depth
+                for (int p = 0, src = bOff + j0, dst = base; p < k; p++, src += ldb, dst += NR) {
+                    FloatVector.fromArray(S, b, src).intoArray(packedB, dst);
+                    FloatVector.fromArray(S, b, src + VL).intoArray(packedB, dst + VL);
+                    FloatVector.fromArray(S, b, src + 2 * VL).intoArray(packedB, dst + 2 * VL);
+                    FloatVector.fromArray(S, b, src + 3 * VL).intoArray(packedB, dst + 3 * VL);
+                }
+            } else { // row pieces of a last, narrower panel
                 for (int p = 0; p < k; p++) System.arraycopy(b, bOff + p * ldb + j0, packedB, base + p * w, cols);
             }
             if (cols < w) {
