@@ -163,11 +163,8 @@ final class FlashAttention {
         int kOff = rows0 + qDim + kvh * hd, vOff = rows0 + qDim + kvHeads * hd + kvh * hd;
         transpose(qkv, kOff, S, w.keysT, T, Tp, hd);
         transpose(qkv, vOff, S, w.valuesT, T, Tp, hd);
-        for (int t = 0; t < T; t++) {
-            Arrays.fill(dqkv, kOff + t * S, kOff + t * S + hd, 0f);
-            Arrays.fill(dqkv, vOff + t * S, vOff + t * S + hd, 0f);
-        }
         for (int h = kvh * group; h < (kvh + 1) * group; h++) {
+            boolean addKv = h > kvh * group; // the first query head writes every dk, dv row (each key sees its own query)
             int qOff = rows0 + h * hd, oOff = b * T * qDim + h * hd, lse0 = (b * heads + h) * T;
             for (int t = 0; t < T; t++) w.rowDot[t] = dot(dOut, oOff + t * qDim, out, oOff + t * qDim, hd);
             for (int j0 = 0; j0 < T; j0 += KEY_BLOCK) {
@@ -187,8 +184,8 @@ final class FlashAttention {
                 }
                 for (int k0 = 0; k0 < cols; k0 += R) { // dk += dSᵀ·q and dv += Pᵀ·dOut over the rows t ≥ the key
                     int keys = Math.min(R, cols - k0);
-                    tile(w.acc, dqkv, kOff + (j0 + k0) * S, S, true, w.dScores, k0, 1, KEY_BLOCK, qkv, qOff + j0 * S, S, keys, hd, k0, count);
-                    tile(w.acc, dqkv, vOff + (j0 + k0) * S, S, true, w.scores, k0, 1, KEY_BLOCK, dOut, oOff + j0 * qDim, qDim, keys, hd, k0, count);
+                    tile(w.acc, dqkv, kOff + (j0 + k0) * S, S, addKv, w.dScores, k0, 1, KEY_BLOCK, qkv, qOff + j0 * S, S, keys, hd, k0, count);
+                    tile(w.acc, dqkv, vOff + (j0 + k0) * S, S, addKv, w.scores, k0, 1, KEY_BLOCK, dOut, oOff + j0 * qDim, qDim, keys, hd, k0, count);
                 }
             }
         }
