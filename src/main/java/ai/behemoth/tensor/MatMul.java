@@ -150,7 +150,14 @@ public final class MatMul {
                     int src = bOff + (j0 + jj) * ldb;
                     for (int p = 0; p < k; p++) packedB[base + p * w + jj] = b[src + p];
                 }
-            } else { // B(p, j) = b[p·ldb + j]: row pieces
+            } else if (cols == NR) { // B(p, j) = b[p·ldb + j]: row pieces, a whole panel's four vectors per depth
+                for (int p = 0, src = bOff + j0, dst = base; p < k; p++, src += ldb, dst += NR) {
+                    FloatVector.fromArray(S, b, src).intoArray(packedB, dst);
+                    FloatVector.fromArray(S, b, src + VL).intoArray(packedB, dst + VL);
+                    FloatVector.fromArray(S, b, src + 2 * VL).intoArray(packedB, dst + 2 * VL);
+                    FloatVector.fromArray(S, b, src + 3 * VL).intoArray(packedB, dst + 3 * VL);
+                }
+            } else { // row pieces of a last, narrower panel
                 for (int p = 0; p < k; p++) System.arraycopy(b, bOff + p * ldb + j0, packedB, base + p * w, cols);
             }
             if (cols < w) {
@@ -213,8 +220,12 @@ public final class MatMul {
                     for (int c0 = 0; c0 < cols; c0 += NR) {
                         int j = j0 + c0;
                         int w = panelWidth(n, j), bBase = (j / NR) * NR * k + k0 * w;
+                        if (w == NR && !add && valid == MR && cols - c0 >= NR) { // a whole tile, nothing to add: straight to the output
+                            kernel(src, aBase, rs, ds, packedB, bBase, kc, out, outOff + i * ldOut + j, ldOut);
+                            continue;
+                        }
                         if (w == NR) {
-                            kernel(src, aBase, rs, ds, packedB, bBase, kc, scratch.tile);
+                            kernel(src, aBase, rs, ds, packedB, bBase, kc, scratch.tile, 0, NR);
                         } else {
                             halfKernel(src, aBase, rs, ds, packedB, bBase, kc, scratch.tile);
                         }
@@ -244,10 +255,12 @@ public final class MatMul {
 
     /**
      * The register tile: tile[MR, NR] = A[MR, kc] · Bpanel[kc, NR] with sixteen accumulators, where
-     * A(r, p) = a[aBase + r·rs + p·ds]; then {@link #flush} moves it to the output. Keeping the output
-     * handling out of this method keeps it small enough for the JIT to hold every vector in a register.
+     * A(r, p) = a[aBase + r·rs + p·ds], stored with rows {@code ldt} apart from {@code tOff}: into the
+     * scratch tile, which {@link #flush} then moves (or adds) to the output, or straight into the output
+     * when a whole tile overwrites it. Keeping the adds and partial tiles out of this method keeps it
+     * small enough for the JIT to hold every vector in a register.
      */
-    private static void kernel(float[] a, int aBase, int rs, int ds, float[] pb, int bBase, int kc, float[] tile) {
+    private static void kernel(float[] a, int aBase, int rs, int ds, float[] pb, int bBase, int kc, float[] tile, int tOff, int ldt) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
         FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
         FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
@@ -267,10 +280,11 @@ public final class MatMul {
             x = FloatVector.broadcast(S, a[ao + 3 * rs]);
             c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
         }
-        c00.intoArray(tile, 0); c01.intoArray(tile, VL); c02.intoArray(tile, 2 * VL); c03.intoArray(tile, 3 * VL);
-        c10.intoArray(tile, NR); c11.intoArray(tile, NR + VL); c12.intoArray(tile, NR + 2 * VL); c13.intoArray(tile, NR + 3 * VL);
-        c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + VL); c22.intoArray(tile, 2 * NR + 2 * VL); c23.intoArray(tile, 2 * NR + 3 * VL);
-        c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + VL); c32.intoArray(tile, 3 * NR + 2 * VL); c33.intoArray(tile, 3 * NR + 3 * VL);
+        int t0 = tOff, t1 = t0 + ldt, t2 = t1 + ldt, t3 = t2 + ldt;
+        c00.intoArray(tile, t0); c01.intoArray(tile, t0 + VL); c02.intoArray(tile, t0 + 2 * VL); c03.intoArray(tile, t0 + 3 * VL);
+        c10.intoArray(tile, t1); c11.intoArray(tile, t1 + VL); c12.intoArray(tile, t1 + 2 * VL); c13.intoArray(tile, t1 + 3 * VL);
+        c20.intoArray(tile, t2); c21.intoArray(tile, t2 + VL); c22.intoArray(tile, t2 + 2 * VL); c23.intoArray(tile, t2 + 3 * VL);
+        c30.intoArray(tile, t3); c31.intoArray(tile, t3 + VL); c32.intoArray(tile, t3 + 2 * VL); c33.intoArray(tile, t3 + 3 * VL);
     }
 
     /** The register tile for a half-width panel: tile[MR, NR/2] with eight accumulators (rows still NR apart). */

@@ -24,8 +24,12 @@ import java.util.function.IntConsumer;
 public final class Parallel {
     private Parallel() {}
 
-    /** How long an idle worker, or a caller waiting for the last indices, spins before it parks. */
-    private static final long SPIN_NANOS = 50_000;
+    /**
+     * How long an idle worker, or a caller waiting for the last indices, spins before it parks. Long
+     * enough to span the gaps of a training step (a serial piece between two calls, a thread waiting
+     * for the other's last expert), where a park and its wake-up would delay the next call.
+     */
+    private static final long SPIN_NANOS = 200_000;
 
     private static volatile int threads = Runtime.getRuntime().availableProcessors();
     private static volatile Pool pool; // created on first use; replaced under Parallel.class

@@ -126,15 +126,16 @@ final class FlashAttention {
         int off = r * KEY_BLOCK, covered = padded(n);
         FloatVector maxes = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         for (int j = 0; j < covered; j += L) {
-            VectorMask<Float> live = F.indexInRange(j, n).andNot(F.indexInRange(j, from));
-            maxes = maxes.max(FloatVector.fromArray(F, x, off + j).blend(Float.NEGATIVE_INFINITY, live.not()));
+            FloatVector v = FloatVector.fromArray(F, x, off + j);
+            if (j < from || j + L > n) v = v.blend(Float.NEGATIVE_INFINITY, live(j, from, n).not());
+            maxes = maxes.max(v);
         }
         float tileMax = maxes.reduceLanes(VectorOperators.MAX); // exact in any order
         float old = first ? Float.NEGATIVE_INFINITY : w.rowMax[r], max = Math.max(old, tileMax);
         FloatVector sums = FloatVector.zero(F);
         for (int j = 0; j < covered; j += L) {
-            VectorMask<Float> live = F.indexInRange(j, n).andNot(F.indexInRange(j, from));
-            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, x, off + j).sub(max).mul(scale)).blend(0f, live.not());
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, x, off + j).sub(max).mul(scale));
+            if (j < from || j + L > n) e = e.blend(0f, live(j, from, n).not());
             sums = sums.add(e);
             e.intoArray(x, off + j);
         }
@@ -162,11 +163,8 @@ final class FlashAttention {
         int kOff = rows0 + qDim + kvh * hd, vOff = rows0 + qDim + kvHeads * hd + kvh * hd;
         transpose(qkv, kOff, S, w.keysT, T, Tp, hd);
         transpose(qkv, vOff, S, w.valuesT, T, Tp, hd);
-        for (int t = 0; t < T; t++) {
-            Arrays.fill(dqkv, kOff + t * S, kOff + t * S + hd, 0f);
-            Arrays.fill(dqkv, vOff + t * S, vOff + t * S + hd, 0f);
-        }
         for (int h = kvh * group; h < (kvh + 1) * group; h++) {
+            boolean addKv = h > kvh * group; // the first query head writes every dk, dv row (each key sees its own query)
             int qOff = rows0 + h * hd, oOff = b * T * qDim + h * hd, lse0 = (b * heads + h) * T;
             for (int t = 0; t < T; t++) w.rowDot[t] = dot(dOut, oOff + t * qDim, out, oOff + t * qDim, hd);
             for (int j0 = 0; j0 < T; j0 += KEY_BLOCK) {
@@ -186,8 +184,8 @@ final class FlashAttention {
                 }
                 for (int k0 = 0; k0 < cols; k0 += R) { // dk += dSᵀ·q and dv += Pᵀ·dOut over the rows t ≥ the key
                     int keys = Math.min(R, cols - k0);
-                    tile(w.acc, dqkv, kOff + (j0 + k0) * S, S, true, w.dScores, k0, 1, KEY_BLOCK, qkv, qOff + j0 * S, S, keys, hd, k0, count);
-                    tile(w.acc, dqkv, vOff + (j0 + k0) * S, S, true, w.scores, k0, 1, KEY_BLOCK, dOut, oOff + j0 * qDim, qDim, keys, hd, k0, count);
+                    tile(w.acc, dqkv, kOff + (j0 + k0) * S, S, addKv, w.dScores, k0, 1, KEY_BLOCK, qkv, qOff + j0 * S, S, keys, hd, k0, count);
+                    tile(w.acc, dqkv, vOff + (j0 + k0) * S, S, addKv, w.scores, k0, 1, KEY_BLOCK, dOut, oOff + j0 * qDim, qDim, keys, hd, k0, count);
                 }
             }
         }
@@ -202,8 +200,8 @@ final class FlashAttention {
         float[] p = w.scores, d = w.dScores;
         int covered = padded(n);
         for (int j = 0; j < covered; j += L) {
-            VectorMask<Float> live = F.indexInRange(j, n).andNot(F.indexInRange(j, from));
-            FloatVector pv = VectorMath.exp(FloatVector.fromArray(F, p, off + j).mul(scale).sub(lse)).blend(0f, live.not());
+            FloatVector pv = VectorMath.exp(FloatVector.fromArray(F, p, off + j).mul(scale).sub(lse));
+            if (j < from || j + L > n) pv = pv.blend(0f, live(j, from, n).not());
             pv.intoArray(p, off + j);
             pv.mul(FloatVector.fromArray(F, d, off + j).sub(rowDot)).mul(scale).intoArray(d, off + j);
         }
@@ -211,6 +209,11 @@ final class FlashAttention {
             Arrays.fill(p, off + covered, off + cols, 0f);
             Arrays.fill(d, off + covered, off + cols, 0f);
         }
+    }
+
+    /** The lanes of the vector at column j that lie in [from, n); built only for the vectors that cross an edge. */
+    private static VectorMask<Float> live(int j, int from, int n) {
+        return F.indexInRange(j, n).andNot(F.indexInRange(j, from));
     }
 
     private static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
@@ -316,6 +319,19 @@ final class FlashAttention {
      * to keep every vector in a register.
      */
     private static void flush(float[] acc, float[] c, int cOff, int ldc, boolean add, int rows, int n) {
+        if (n >= 2 * L) { // whole vectors: no masks to build
+            for (int r = 0; r < rows; r++) {
+                int o = cOff + r * ldc, t = r * 2 * L;
+                FloatVector v0 = FloatVector.fromArray(F, acc, t), v1 = FloatVector.fromArray(F, acc, t + L);
+                if (add) {
+                    v0 = v0.add(FloatVector.fromArray(F, c, o));
+                    v1 = v1.add(FloatVector.fromArray(F, c, o + L));
+                }
+                v0.intoArray(c, o);
+                v1.intoArray(c, o + L);
+            }
+            return;
+        }
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < n && j < 2 * L; j += L) {
                 VectorMask<Float> m = F.indexInRange(j, n);
@@ -328,10 +344,19 @@ final class FlashAttention {
 
     /** {@code dst[d·Tp + t] = src[srcOff + t·stride + d]} for one head over T rows; zero for t in [T, Tp). */
     private static void transpose(float[] src, int srcOff, int stride, float[] dst, int T, int Tp, int hd) {
-        for (int d = 0; d < hd; d++) {
-            int row = d * Tp;
-            for (int t = 0; t < T; t++) dst[row + t] = src[srcOff + t * stride + d];
-            Arrays.fill(dst, row + T, row + Tp, 0f);
+        int d = 0;
+        for (; d + 4 <= hd; d += 4) { // four destination rows at a time: a quarter of the strided passes over the source
+            int r0 = d * Tp, r1 = r0 + Tp, r2 = r1 + Tp, r3 = r2 + Tp;
+            for (int t = 0, s = srcOff + d; t < T; t++, s += stride) {
+                dst[r0 + t] = src[s];
+                dst[r1 + t] = src[s + 1];
+                dst[r2 + t] = src[s + 2];
+                dst[r3 + t] = src[s + 3];
+            }
         }
+        for (; d < hd; d++) {
+            for (int t = 0; t < T; t++) dst[d * Tp + t] = src[srcOff + t * stride + d];
+        }
+        for (d = 0; d < hd; d++) Arrays.fill(dst, d * Tp + T, d * Tp + Tp, 0f);
     }
 }

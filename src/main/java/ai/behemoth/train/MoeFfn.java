@@ -4,6 +4,7 @@ import ai.behemoth.model.ModelConfig;
 import ai.behemoth.tensor.Parallel;
 
 import java.util.Arrays;
+import java.util.function.IntConsumer;
 
 /**
  * A mixture-of-experts feed-forward block (router, top-k, routed SwiGLU experts, optional shared
@@ -30,6 +31,7 @@ public final class MoeFfn implements FeedForward {
     // Dispatch: assignment a = t·k + j (token t, slot j) sits at row slotRow[a] of the sorted blocks.
     private final int[] expertStart;    // [E + 1]: first sorted row of each expert
     private final int[] nextRow;        // [E]: counting-sort cursor
+    private final int[] byLoad;         // [E]: the experts, most rows first (ties by index)
     private final int[] slotRow;        // [n·k]
     private final int[] rowSlot;        // [n·k]
     private final float[] expertIn;     // [n·k, D]: gathered rows (scaled by the weight on input)
@@ -72,6 +74,7 @@ public final class MoeFfn implements FeedForward {
         input = new float[Math.multiplyExact(maxTokens, dim)];
         expertStart = new int[experts + 1];
         nextRow = new int[experts];
+        byLoad = new int[experts];
         slotRow = new int[rows];
         rowSlot = new int[rows];
         expertIn = new float[Math.multiplyExact(rows, dim)];
@@ -109,12 +112,7 @@ public final class MoeFfn implements FeedForward {
                 for (int i = 0; i < dim; i++) expertIn[dst + i] = w * input[src + i];
             }
         });
-        for (int e = 0; e < experts; e++) {
-            int start = expertStart[e], count = expertStart[e + 1] - start;
-            if (count == 0) continue;
-            SwiGlu.forward(params, expertWeights[e], expertIn, start * dim, count,
-                    gate, up, act, start * expertHidden, expertOut, start * dim, false);
-        }
+        forEachExpert(rows, this::expertForward);
         if (sharedWeights != null)
             SwiGlu.forward(params, sharedWeights, input, 0, n, sharedGate, sharedUp, sharedAct, 0, out, 0, false);
         else
@@ -144,6 +142,43 @@ public final class MoeFfn implements FeedForward {
             slotRow[a] = r;
             rowSlot[r] = a;
         }
+        // Insertion sort of the experts by falling row count: the largest are handed out first.
+        for (int i = 0; i < experts; i++) {
+            int e = i, j = i;
+            for (; j > 0 && counts[byLoad[j - 1]] < counts[e]; j--) byLoad[j] = byLoad[j - 1];
+            byLoad[j] = e;
+        }
+    }
+
+    /**
+     * Runs {@code body} for every expert, most rows first. When no expert holds more than one thread's
+     * share of the {@code rows}, the experts are spread over the threads whole (each one's products run
+     * on the thread that took it): one hand-off per expert instead of several per product, which on
+     * small experts cost more than the imbalance. Otherwise they run one after another, each product
+     * spread over the threads. Each expert writes only its own rows and gradients: the same bits either way.
+     */
+    private void forEachExpert(int rows, IntConsumer body) {
+        int largest = expertStart[byLoad[0] + 1] - expertStart[byLoad[0]];
+        if ((long) largest * Parallel.threads() <= rows) {
+            Parallel.forRange(experts, i -> body.accept(byLoad[i]));
+        } else {
+            for (int i = 0; i < experts; i++) body.accept(byLoad[i]);
+        }
+    }
+
+    private void expertForward(int e) {
+        int start = expertStart[e], count = expertStart[e + 1] - start;
+        if (count == 0) return;
+        SwiGlu.forward(params, expertWeights[e], expertIn, start * dim, count,
+                gate, up, act, start * expertHidden, expertOut, start * dim, false);
+    }
+
+    private void expertBackward(int e) {
+        int start = expertStart[e], count = expertStart[e + 1] - start;
+        if (count == 0) return;
+        SwiGlu.backward(params, grads, expertWeights[e], expertIn, start * dim, count,
+                gate, up, act, start * expertHidden, expertOut, start * dim, dExpertIn, start * dim, false,
+                dGate, dUp);
     }
 
     /** Also adds the gradients of auxAlpha·aux and zLoss·z with respect to the router logits. */
@@ -171,13 +206,7 @@ public final class MoeFfn implements FeedForward {
                 }
             }
         });
-        for (int e = 0; e < experts; e++) {
-            int start = expertStart[e], count = expertStart[e + 1] - start;
-            if (count == 0) continue;
-            SwiGlu.backward(params, grads, expertWeights[e], expertIn, start * dim, count,
-                    gate, up, act, start * expertHidden, expertOut, start * dim, dExpertIn, start * dim, false,
-                    dGate, dUp);
-        }
+        forEachExpert(n * topK, this::expertBackward);
         if (sharedWeights != null)
             SwiGlu.backward(params, grads, sharedWeights, input, 0, n, sharedGate, sharedUp, sharedAct, 0,
                     dOut, 0, dx, 0, false, sharedDGate, sharedDUp);

@@ -33,6 +33,11 @@ class FlashAttentionTest {
     }
 
     @Test
+    void headWidthNotAMultipleOfFour() { // the key and value transposes copy four dimensions at a time, then the rest
+        check(2, 2, 1, 6, 21);
+    }
+
+    @Test
     void threeKeyTilesWithGqa() {
         check(1, 2, 1, 8, 260);
     }

@@ -53,12 +53,53 @@ class MoeDeterminismTest {
         assertThat(first.grads()).as("backward produced gradients").isNotEqualTo(new float[first.grads().length]);
     }
 
+    /**
+     * Two threads run balanced experts whole, one per thread, but an expert holding more than one
+     * thread's share of the rows one after another with its products spread: both give the bits of
+     * one thread. Top-1 routing over 600 tokens, so that the products are large enough to be spread;
+     * a selection bias of 100 on expert 0 sends every token there.
+     */
+    @Test
+    void balancedAndDominatedRoutingGiveTheOneThreadBitsOnTwoThreads() {
+        int n = 600, threads = Parallel.threads();
+        for (float bias : new float[]{0f, 100f}) {
+            ModelConfig config = MoeFixtures.config(D, 4, 1, 24, 0, Router.SOFTMAX, RouterWeight.OUTPUT, false);
+            ParameterLayout layout = new ParameterLayout(config);
+            Random random = new Random(7);
+            float[] params = MoeFixtures.gaussian(random, layout.size(), 0.2);
+            float[] x = MoeFixtures.gaussian(random, n * D, 1), dOut = MoeFixtures.gaussian(random, n * D, 1);
+            Balance balance = new Balance(Balance.Mode.AUX_FREE, 0, 0.001, 0.001);
+            Run[] runs = new Run[2];
+            try {
+                for (int t = 1; t <= 2; t++) {
+                    Parallel.setThreads(t);
+                    float[] grads = new float[layout.size()];
+                    MoeFfn moe = new MoeFfn(config, layout, 0, balance, params, grads, n);
+                    moe.bias()[0] = bias;
+                    runs[t - 1] = run(moe, grads, x, dOut, n);
+                }
+            } finally {
+                Parallel.setThreads(threads);
+            }
+            long most = Arrays.stream(runs[0].stats().counts()).max().orElseThrow();
+            if (bias > 0) assertThat(most).as("every token on expert 0").isEqualTo(n);
+            else assertThat(2 * most).as("no expert above one thread's share").isLessThanOrEqualTo(n);
+            assertThat(runs[1].out()).isEqualTo(runs[0].out());
+            assertThat(runs[1].dx()).isEqualTo(runs[0].dx());
+            assertThat(runs[1].grads()).isEqualTo(runs[0].grads());
+        }
+    }
+
     /** One forward and backward from zeroed gradients; returns copies of everything it produced. */
     private static Run run(MoeFfn moe, float[] grads, float[] x, float[] dOut) {
+        return run(moe, grads, x, dOut, N);
+    }
+
+    private static Run run(MoeFfn moe, float[] grads, float[] x, float[] dOut, int n) {
         Arrays.fill(grads, 0);
-        float[] out = new float[N * D], dx = new float[N * D];
-        moe.forward(x, out, N);
-        moe.backward(dOut, dx, N);
+        float[] out = new float[n * D], dx = new float[n * D];
+        moe.forward(x, out, n);
+        moe.backward(dOut, dx, n);
         return new Run(out, dx, grads.clone(), moe.stats());
     }
 }
