@@ -1,28 +1,35 @@
 package ai.behemoth.model;
 
 import ai.behemoth.tensor.Parallel;
+import ai.behemoth.tensor.quant.QuantMatMul;
 
 import java.util.function.IntConsumer;
 
 /**
- * Independent linear-layer products run together: {@code out = x·Wᵀ} for each product added, as
- * {@link Matrix#multiply} computes it. Those with few input rows (decode: wq, wk and wv of one
- * token; the gate and up matrices of every chosen expert) share one parallel job, split into the
- * row blocks of all their matrices, so a token waits at one barrier instead of one per matrix and
- * an expert with a single row still spreads over every thread. Products with more input rows run
- * one after another through {@link Matrix#multiply}. No product may read another's output.
- * A SwiGLU pair ({@link #addSwiGlu}) is one product whose blocks compute a block of gate rows, the
+ * Independent linear-layer products run together: {@code out = x·Wᵀ} for each product added, with the
+ * bits of {@link Matrix#multiply}. All products share one parallel job, so the caller waits at one
+ * barrier per job (two when some products have many input rows) instead of two per matrix, and a
+ * matrix with few rows still spreads over every thread. Products with few input rows (decode: wq, wk
+ * and wv of one token; the gate and up matrices of every chosen expert) are split into the row blocks
+ * of {@link Matrix#multiplyFewRows}; those with many (prefill: an expert's share of a prompt chunk)
+ * into the row groups of {@link QuantMatMul#multiplyRowGroup}, their input rows packed first, in a
+ * job of their own, once for all the products that read the same rows (wq, wk and wv; gate and up).
+ * No product may read another's output.
+ * A SwiGLU pair ({@link #addSwiGlu}) is one product whose tasks compute a block of gate rows, the
  * same block of up rows, and then {@code silu(gate)·up} of that block, so the activation runs inside
  * the parallel job instead of on the calling thread between jobs.
- * Reused from call to call: adding and running allocate nothing.
+ * Reused from call to call: adding and running allocate nothing once the packing buffer has grown.
  */
 final class MatrixProducts {
     private final Matrix[] matrix, up; // up: null but for a SwiGLU pair
     private final float[][] in, out, upOut;
     private final int[] inOff, inRows, outOff, upOutOff;
-    private final int[] firstBlock; // [size + 1]: the job's block index where each few-row product starts
+    private final int[] firstBlock; // [size + 1]: the job's task index where each product starts
+    private final int[] packedAt; // many-row products: where their packed input rows start in packed
+    private final int[] firstPanel; // [size + 1]: the pack job's task index where each product's panels start (none when it reuses another's)
+    private float[] packed = new float[0];
     private int size;
-    private final IntConsumer block = this::runBlock;
+    private final IntConsumer block = this::runBlock, pack = this::packPanel;
 
     MatrixProducts(int capacity) {
         matrix = new Matrix[capacity];
@@ -35,6 +42,8 @@ final class MatrixProducts {
         outOff = new int[capacity];
         upOutOff = new int[capacity];
         firstBlock = new int[capacity + 1];
+        packedAt = new int[capacity];
+        firstPanel = new int[capacity + 1];
     }
 
     /** Adds {@code out[outOff + t·rows + r] = W[r]·x[xOff + t·cols]} for the {@code n} input rows; {@link #run} computes it. */
@@ -65,37 +74,77 @@ final class MatrixProducts {
 
     /** Computes every product added since the last run, then forgets them. */
     void run() {
-        int blocks = 0;
+        int blocks = 0, panels = 0, packedSize = 0;
         for (int p = 0; p < size; p++) {
             firstBlock[p] = blocks;
-            if (Matrix.fewRows(inRows[p])) {
+            firstPanel[p] = panels;
+            int n = inRows[p];
+            if (Matrix.fewRows(n)) {
                 blocks += matrix[p].fewRowBlocks();
+                continue;
+            }
+            blocks += QuantMatMul.rowGroups(matrix[p].rows());
+            int same = samePackedInput(p);
+            if (same >= 0) {
+                packedAt[p] = packedAt[same];
             } else {
-                matrix[p].multiply(in[p], inOff[p], inRows[p], out[p], outOff[p]);
-                if (up[p] != null) {
-                    up[p].multiply(in[p], inOff[p], inRows[p], upOut[p], upOutOff[p]);
-                    siluTimes(out[p], outOff[p], upOut[p], upOutOff[p], inRows[p] * matrix[p].rows());
-                }
+                packedAt[p] = packedSize;
+                packedSize += QuantMatMul.packedSize(n, matrix[p].cols());
+                panels += QuantMatMul.panels(n);
             }
         }
         firstBlock[size] = blocks;
+        firstPanel[size] = panels;
+        if (packed.length < packedSize) packed = new float[packedSize];
         try {
+            Parallel.forRange(panels, pack);
             Parallel.forRange(blocks, block);
         } finally {
             size = 0;
         }
     }
 
-    /** Block {@code b} of the job: a block of the few-row product it falls in (the others span no blocks). */
-    private void runBlock(int b) {
+    /** An earlier many-row product of the job that reads the same input rows as product {@code p}, or -1. */
+    private int samePackedInput(int p) {
+        for (int q = 0; q < p; q++)
+            if (!Matrix.fewRows(inRows[q]) && in[q] == in[p] && inOff[q] == inOff[p] && inRows[q] == inRows[p]
+                    && matrix[q].cols() == matrix[p].cols()) return q;
+        return -1;
+    }
+
+    /** The product that task {@code i} of a job falls in, given where each product's tasks start. */
+    private int productOf(int i, int[] first) {
         int p = 0;
-        while (b >= firstBlock[p + 1]) p++;
-        int block = b - firstBlock[p];
-        matrix[p].multiplyFewRows(block, in[p], inOff[p], inRows[p], out[p], outOff[p]);
-        if (up[p] == null) return;
-        up[p].multiplyFewRows(block, in[p], inOff[p], inRows[p], upOut[p], upOutOff[p]);
-        int rows = matrix[p].rows(), first = matrix[p].fewRowFirst(block), count = matrix[p].fewRowCount(block);
-        for (int t = 0; t < inRows[p]; t++)
+        while (i >= first[p + 1]) p++;
+        return p;
+    }
+
+    /** Pack task {@code i}: a panel of a many-row product's input rows. */
+    private void packPanel(int i) {
+        int p = productOf(i, firstPanel);
+        QuantMatMul.packPanel(in[p], inOff[p], inRows[p], matrix[p].cols(), i - firstPanel[p], packed, packedAt[p]);
+    }
+
+    /** Task {@code b} of the job: a row block (few input rows) or row group (many) of the product it falls in. */
+    private void runBlock(int b) {
+        int p = productOf(b, firstBlock), block = b - firstBlock[p], n = inRows[p];
+        Matrix gate = matrix[p];
+        int rows = gate.rows(), first, count;
+        if (Matrix.fewRows(n)) {
+            gate.multiplyFewRows(block, in[p], inOff[p], n, out[p], outOff[p]);
+            if (up[p] == null) return;
+            up[p].multiplyFewRows(block, in[p], inOff[p], n, upOut[p], upOutOff[p]);
+            first = gate.fewRowFirst(block);
+            count = gate.fewRowCount(block);
+        } else {
+            QuantMatMul.multiplyRowGroup(gate.type(), gate.data(), rows, gate.cols(), packed, packedAt[p], n, block, out[p], outOff[p]);
+            if (up[p] == null) return;
+            Matrix u = up[p];
+            QuantMatMul.multiplyRowGroup(u.type(), u.data(), rows, u.cols(), packed, packedAt[p], n, block, upOut[p], upOutOff[p]);
+            first = block * QuantMatMul.MR;
+            count = Math.min(rows - first, QuantMatMul.MR);
+        }
+        for (int t = 0; t < n; t++)
             siluTimes(out[p], outOff[p] + t * rows + first, upOut[p], upOutOff[p] + t * rows + first, count);
     }
 

@@ -57,14 +57,51 @@ class MatrixProductsTest {
     }
 
     @Test
+    void manyRowProductsThatShareTheirInputRowsEqualEachProductAloneBitForBit() {
+        SplittableRandom random = new SplittableRandom(13);
+        int threadsBefore = Parallel.threads();
+        try (Arena arena = Arena.ofShared()) {
+            // wq, wk and wv of a prompt chunk read the same rows (packed once); an expert's rows follow at an offset of the
+            // same array and as many (packed apart), and a product of 2 rows in the same job takes the row-block path.
+            Matrix wq = matrix(arena, "wq", GgmlType.Q8_0, 40, 64, random);
+            Matrix wk = matrix(arena, "wk", GgmlType.Q4_0, 13, 64, random);
+            Matrix wv = matrix(arena, "wv", GgmlType.F32, 21, 64, random);
+            Matrix expert = matrix(arena, "expert", GgmlType.Q4_0, 9, 64, random);
+            Matrix[] ms = {wq, wk, wv, expert, wk};
+            int[] xOff = {5, 5, 5, 5 + 30 * 64, 5 + 50 * 64}, n = {30, 30, 30, 30, 2};
+            float[] x = new float[5 + 60 * 64];
+            for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
+            float[][] alone = new float[ms.length][];
+            for (int p = 0; p < ms.length; p++) {
+                alone[p] = new float[n[p] * ms[p].rows() + 3];
+                ms[p].multiply(x, xOff[p], n[p], alone[p], 3);
+            }
+            MatrixProducts job = new MatrixProducts(ms.length);
+            for (int threads : new int[]{1, 2, 3}) {
+                Parallel.setThreads(threads);
+                float[][] together = new float[ms.length][];
+                for (int p = 0; p < ms.length; p++) {
+                    together[p] = new float[alone[p].length];
+                    job.add(ms[p], x, xOff[p], n[p], together[p], 3);
+                }
+                job.run();
+                for (int p = 0; p < ms.length; p++)
+                    assertThat(together[p]).as("product %d (%s), %d threads", p, ms[p].name(), threads).isEqualTo(alone[p]);
+            }
+        } finally {
+            Parallel.setThreads(threadsBefore);
+        }
+    }
+
+    @Test
     void aSwiGluPairGivesSiluOfGateTimesUpOfTheProductsAloneBitForBit() {
         SplittableRandom random = new SplittableRandom(11);
         int threadsBefore = Parallel.threads();
         try (Arena arena = Arena.ofShared()) {
-            // 37 rows: a last row block of 5; 1 and 2 input rows take the row-block path, 5 the many-row path.
+            // 37 rows: a last row block of 5 and a last row group of 5; 1 and 2 input rows take the row-block path, 5 and 30 the many-row path.
             Matrix gate = matrix(arena, "gate", GgmlType.Q4_0, 37, 64, random);
             Matrix up = matrix(arena, "up", GgmlType.Q8_0, 37, 64, random);
-            for (int n : new int[]{1, 2, 5}) {
+            for (int n : new int[]{1, 2, 5, 30}) {
                 float[] x = new float[n * 64 + 3];
                 for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
                 float[] g = new float[n * 37], u = new float[n * 37], expected = new float[n * 37 + 2];

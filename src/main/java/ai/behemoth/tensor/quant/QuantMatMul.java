@@ -16,7 +16,9 @@ import java.util.Arrays;
  * <p>How: the input rows are packed once per call into panels of {@link #NT} rows (a last panel
  * packed one or two vectors wide when that covers it), and weight rows are taken {@link #MR} at a
  * time, one parallel task each: dequantised into floats once, then multiplied with every panel by
- * register-tiled kernels. The input rows lie in the vector lanes, so no output needs a horizontal
+ * register-tiled kernels. {@link #packPanel} and {@link #multiplyRowGroup} are those two kinds of
+ * task, public so that a caller can run the tasks of several products as one parallel job each (and
+ * pack the input rows once for all the products that read them). The input rows lie in the vector lanes, so no output needs a horizontal
  * sum and no weight is transposed; a few input rows (an expert of a mixture sees about sixteen per
  * 64-token prompt chunk) still fill the vectors. Each kernel step broadcasts one <em>pair</em> of
  * weights, W[r, p] and W[r, p+1], to every other lane, against a panel holding x[t, p] and
@@ -44,7 +46,7 @@ public final class QuantMatMul {
     private static final ValueLayout.OfDouble PAIR = ValueLayout.JAVA_DOUBLE_UNALIGNED;
     private static final int VL = S.length();
     /** Weight rows of a register tile, and of a task. */
-    static final int MR = 8;
+    public static final int MR = 8;
     /** Input rows per vector: VL/2 rows × a pair of depths. */
     private static final int TV = VL / 2;
     /** Input rows of a full panel: three vectors (a 4 × 3 tile of accumulators, run for each half of the weight rows). */
@@ -52,7 +54,7 @@ public final class QuantMatMul {
     /** Floats of a tile per weight row: the lanes of three vectors. */
     private static final int TILE_ROW = 3 * VL;
 
-    /** Per-thread buffers, grown on demand and reused: the packed input (caller only), a tile's dequantised weights (also as a segment), its results. */
+    /** Per-thread buffers, grown on demand and reused: the packed input of {@link #multiply} (caller only), a tile's dequantised weights (also as a segment), its results. */
     private static final class Scratch {
         float[] packedX = new float[0];
         float[] weights = new float[0];
@@ -64,31 +66,58 @@ public final class QuantMatMul {
 
     /**
      * {@code out[outOff + t·rows + r] = Σ_i W[r, i]·x[xOff + t·cols + i]} for {@code t < n}, {@code r < rows},
-     * W being {@code rows} rows of {@code cols} values of {@code type} from byte 0 of {@code data}.
+     * W being {@code rows} rows of {@code cols} values of {@code type} from byte 0 of {@code data}:
+     * {@link #packPanel} for every panel, then {@link #multiplyRowGroup} for every row group, each a parallel job.
      */
     public static void multiply(GgmlType type, MemorySegment data, int rows, int cols,
                                 float[] x, int xOff, int n, float[] out, int outOff) {
         if (rows <= 0 || n <= 0) return;
-        long rowBytes = type.rowBytes(cols);
-        int half = (cols + 1) / 2, panels = (n + NT - 1) / NT, panelSize = 2 * NT * half;
         Scratch caller = SCRATCH.get();
-        if (caller.packedX.length < panels * panelSize) caller.packedX = new float[panels * panelSize];
+        if (caller.packedX.length < packedSize(n, cols)) caller.packedX = new float[packedSize(n, cols)];
         float[] packedX = caller.packedX;
-        Parallel.forRange(panels, jp -> packPanel(x, xOff, n, cols, jp, packedX, jp * panelSize));
-        Parallel.forRange((rows + MR - 1) / MR, g -> {
-            Scratch scratch = SCRATCH.get();
-            int r0 = g * MR, valid = Math.min(MR, rows - r0);
-            MemorySegment w = dequantizeRows(type, data, rowBytes, r0, valid, cols, scratch);
-            for (int jp = 0; jp < panels; jp++) {
-                int t0 = jp * NT, width = panelWidth(n, t0), base = jp * panelSize;
-                if (width == 3 * TV) {
-                    kernel3(w, half, 0, packedX, base, scratch.tile);
-                    kernel3(w, half, 4, packedX, base, scratch.tile);
-                } else if (width == 2 * TV) kernel2(w, half, packedX, base, scratch.tile);
-                else kernel1(w, half, packedX, base, scratch.tile);
-                flush(scratch.tile, out, outOff + t0 * rows + r0, rows, valid, Math.min(width, n - t0));
-            }
-        });
+        Parallel.forRange(panels(n), jp -> packPanel(x, xOff, n, cols, jp, packedX, 0));
+        Parallel.forRange(rowGroups(rows), g -> multiplyRowGroup(type, data, rows, cols, packedX, 0, n, g, out, outOff));
+    }
+
+    /** How many panels (pack tasks) {@code n} input rows make. */
+    public static int panels(int n) {
+        return (n + NT - 1) / NT;
+    }
+
+    /** Floats that {@code n} input rows of {@code cols} depths take once packed. */
+    public static int packedSize(int n, int cols) {
+        return panels(n) * panelSize(cols);
+    }
+
+    private static int panelSize(int cols) {
+        return 2 * NT * ((cols + 1) / 2);
+    }
+
+    /** How many row groups (compute tasks of {@link #MR} weight rows) a matrix of {@code rows} rows makes. */
+    public static int rowGroups(int rows) {
+        return (rows + MR - 1) / MR;
+    }
+
+    /**
+     * Row group {@code g} of the product: {@code out[outOff + t·rows + r]} for weight rows
+     * {@code r ∈ [g·MR, g·MR + MR)} and every input row {@code t < n}, from the input rows packed
+     * at {@code packedX[packedOff..]} by {@link #packPanel}. The group's weight rows are dequantised
+     * once and multiplied with every panel.
+     */
+    public static void multiplyRowGroup(GgmlType type, MemorySegment data, int rows, int cols, float[] packedX, int packedOff,
+                                        int n, int g, float[] out, int outOff) {
+        Scratch scratch = SCRATCH.get();
+        int r0 = g * MR, valid = Math.min(MR, rows - r0), half = (cols + 1) / 2, panelSize = panelSize(cols);
+        MemorySegment w = dequantizeRows(type, data, type.rowBytes(cols), r0, valid, cols, scratch);
+        for (int jp = 0; jp < panels(n); jp++) {
+            int t0 = jp * NT, width = panelWidth(n, t0), base = packedOff + jp * panelSize;
+            if (width == 3 * TV) {
+                kernel3(w, half, 0, packedX, base, scratch.tile);
+                kernel3(w, half, 4, packedX, base, scratch.tile);
+            } else if (width == 2 * TV) kernel2(w, half, packedX, base, scratch.tile);
+            else kernel1(w, half, packedX, base, scratch.tile);
+            flush(scratch.tile, out, outOff + t0 * rows + r0, rows, valid, Math.min(width, n - t0));
+        }
     }
 
     /** The width of the panel starting at input row t0: NT, or one or two vectors' worth for a last panel that narrow. */
@@ -97,12 +126,13 @@ public final class QuantMatMul {
     }
 
     /**
-     * Packs input rows [jp·NT, jp·NT + w) (w the panel width) into pairs of depths: x[t, p] goes to
-     * packedX[base + (p/2)·2w + 2j + p%2] for row t = jp·NT + j, so that a vector holds x[·, p] and
-     * x[·, p+1] of w/2 rows side by side; zero beyond row n and at depth {@code cols} when it is odd.
+     * Packs panel {@code jp}, input rows [jp·NT, jp·NT + w) (w the panel width), into pairs of depths:
+     * x[t, p] goes to packedX[packedOff + jp·(panel size) + (p/2)·2w + 2j + p%2] for row t = jp·NT + j,
+     * so that a vector holds x[·, p] and x[·, p+1] of w/2 rows side by side; zero beyond row n and at
+     * depth {@code cols} when it is odd.
      */
-    private static void packPanel(float[] x, int xOff, int n, int cols, int jp, float[] packedX, int base) {
-        int t0 = jp * NT, w = panelWidth(n, t0), count = Math.min(w, n - t0), half = (cols + 1) / 2;
+    public static void packPanel(float[] x, int xOff, int n, int cols, int jp, float[] packedX, int packedOff) {
+        int base = packedOff + jp * panelSize(cols), t0 = jp * NT, w = panelWidth(n, t0), count = Math.min(w, n - t0), half = (cols + 1) / 2;
         for (int j = 0; j < w; j++) {
             int d = base + 2 * j;
             if (j >= count) {
