@@ -48,6 +48,8 @@ public final class InferenceModel implements AutoCloseable {
     private final long[][] expertTokens;
     /** The linear layers that can run at once (wq, wk, wv; every expert's gate and up; every expert's down), as one job. */
     private final MatrixProducts products;
+    /** Attention of a prompt chunk (rows of one sequence); decode steps and mixed batches attend one key at a time. */
+    private final PrefillAttention prefillAttention;
     /** The one-row batch of {@link #decode}, reused from token to token. */
     private final Batch decodeBatch;
 
@@ -114,6 +116,7 @@ public final class InferenceModel implements AutoCloseable {
         expertHidden1 = new float[slots * config.expertHidden()];
         expertHidden2 = new float[slots * config.expertHidden()];
         products = new MatrixProducts(Math.max(3, 2 * experts + 2));
+        prefillAttention = new PrefillAttention(heads, kvHeads, headDim);
         decodeBatch = newBatch();
     }
 
@@ -248,6 +251,11 @@ public final class InferenceModel implements AutoCloseable {
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(headDim));
         AttentionScope scope = AttentionScope.of(config, layer); // Llama 4: chunks on RoPE layers, temperature on NoPE layers
+        if (PrefillAttention.applies(batch, n)) {
+            prefillAttention.attend(layer, batch, n, q, att, scope, scale);
+            w.wo().multiply(att, 0, n, proj, 0);
+            return;
+        }
         Parallel.forRange(n * heads, task -> {
             int r = task / heads, h = task % heads, kvh = h / group, pos = batch.position[r], first = scope.firstKey(pos);
             Sequence s = batch.sequence[r];
