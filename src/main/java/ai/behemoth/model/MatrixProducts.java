@@ -12,16 +12,18 @@ import java.util.function.IntConsumer;
 /**
  * Independent linear-layer products run together: {@code out = x·Wᵀ} for each product added, with the
  * bits of {@link Matrix#multiply}. All products share one parallel job, so the caller waits at one
- * barrier per job (two when some products have many input rows) instead of two per matrix, and a
+ * barrier per job (two or three when some products have many input rows) instead of two per matrix, and a
  * matrix with few rows still spreads over every thread. Products with few input rows (decode: wq, wk
  * and wv of one token; the gate and up matrices of every chosen expert) are split into the row blocks
  * of {@link Matrix#multiplyFewRows}; those with many (prefill: an expert's share of a prompt chunk)
  * into the row groups of {@link QuantMatMul#multiplyRowGroup}, their input rows packed first, in a
  * job of their own, once for all the products that read the same rows (wq, wk and wv; gate and up).
  * No product may read another's output.
- * A SwiGLU pair ({@link #addSwiGlu}) is one product whose tasks compute a block of gate rows, the
- * same block of up rows, and then {@code silu(gate)·up} of that block, so the activation runs inside
- * the parallel job instead of on the calling thread between jobs.
+ * A SwiGLU pair ({@link #addSwiGlu}) is one product whose tasks compute a block of gate rows and the
+ * same block of up rows; with few input rows the task then takes {@code silu(gate)·up} of its block,
+ * with many a third job takes it over stretches of whole vectors (a row group holds runs of only
+ * {@link QuantMatMul#MR} outputs, and masked vector stores at the end of an array took a slow path):
+ * either way the activation runs on every thread, not on the calling thread between jobs.
  * Reused from call to call: adding and running allocate nothing once the packing buffer has grown.
  */
 final class MatrixProducts {
@@ -34,7 +36,10 @@ final class MatrixProducts {
     private final int[] firstPanel; // [size + 1]: the pack job's task index where each product's panels start (none when it reuses another's)
     private float[] packed = new float[0];
     private int size;
-    private final IntConsumer block = this::runBlock, pack = this::packPanel;
+    private final int[] firstChunk; // [size + 1]: the activation job's task index where each many-row SwiGLU pair's chunks start
+    /** Outputs per activation task. */
+    private static final int ACTIVATION_CHUNK = 4096;
+    private final IntConsumer block = this::runBlock, pack = this::packPanel, activation = this::activate;
 
     MatrixProducts(int capacity) {
         matrix = new Matrix[capacity];
@@ -49,6 +54,7 @@ final class MatrixProducts {
         firstBlock = new int[capacity + 1];
         packedAt = new int[capacity];
         firstPanel = new int[capacity + 1];
+        firstChunk = new int[capacity + 1];
     }
 
     /** Adds {@code out[outOff + t·rows + r] = W[r]·x[xOff + t·cols]} for the {@code n} input rows; {@link #run} computes it. */
@@ -79,16 +85,18 @@ final class MatrixProducts {
 
     /** Computes every product added since the last run, then forgets them. */
     void run() {
-        int blocks = 0, panels = 0, packedSize = 0;
+        int blocks = 0, panels = 0, packedSize = 0, chunks = 0;
         for (int p = 0; p < size; p++) {
             firstBlock[p] = blocks;
             firstPanel[p] = panels;
+            firstChunk[p] = chunks;
             int n = inRows[p];
             if (Matrix.fewRows(n)) {
                 blocks += matrix[p].fewRowBlocks();
                 continue;
             }
             blocks += QuantMatMul.rowGroups(matrix[p].rows());
+            if (up[p] != null) chunks += (n * matrix[p].rows() + ACTIVATION_CHUNK - 1) / ACTIVATION_CHUNK;
             int same = samePackedInput(p);
             if (same >= 0) {
                 packedAt[p] = packedAt[same];
@@ -100,10 +108,12 @@ final class MatrixProducts {
         }
         firstBlock[size] = blocks;
         firstPanel[size] = panels;
+        firstChunk[size] = chunks;
         if (packed.length < packedSize) packed = new float[packedSize];
         try {
             Parallel.forRange(panels, pack);
             Parallel.forRange(blocks, block);
+            Parallel.forRange(chunks, activation);
         } finally {
             size = 0;
         }
@@ -141,16 +151,23 @@ final class MatrixProducts {
             up[p].multiplyFewRows(block, in[p], inOff[p], n, upOut[p], upOutOff[p]);
             first = gate.fewRowFirst(block);
             count = gate.fewRowCount(block);
-        } else {
+        } else { // the activation follows in a job of its own, on whole vectors (a row group's outputs are runs of MR values)
             QuantMatMul.multiplyRowGroup(gate.type(), gate.data(), rows, gate.cols(), packed, packedAt[p], n, block, out[p], outOff[p]);
-            if (up[p] == null) return;
-            Matrix u = up[p];
-            QuantMatMul.multiplyRowGroup(u.type(), u.data(), rows, u.cols(), packed, packedAt[p], n, block, upOut[p], upOutOff[p]);
-            first = block * QuantMatMul.MR;
-            count = Math.min(rows - first, QuantMatMul.MR);
+            if (up[p] != null) {
+                Matrix u = up[p];
+                QuantMatMul.multiplyRowGroup(u.type(), u.data(), rows, u.cols(), packed, packedAt[p], n, block, upOut[p], upOutOff[p]);
+            }
+            return;
         }
         for (int t = 0; t < n; t++)
             siluTimes(out[p], outOff[p] + t * rows + first, upOut[p], upOutOff[p] + t * rows + first, count);
+    }
+
+    /** Activation task {@code i}: {@link #siluTimes} over a stretch of {@link #ACTIVATION_CHUNK} outputs of a many-row SwiGLU pair. */
+    private void activate(int i) {
+        int p = productOf(i, firstChunk), from = (i - firstChunk[p]) * ACTIVATION_CHUNK;
+        int count = Math.min(ACTIVATION_CHUNK, inRows[p] * matrix[p].rows() - from);
+        siluTimes(out[p], outOff[p] + from, upOut[p], upOutOff[p] + from, count);
     }
 
     /**
