@@ -136,4 +136,61 @@ class MatrixProductsTest {
             Parallel.setThreads(threadsBefore);
         }
     }
+
+    /**
+     * Several SwiGLU pairs (many and few input rows, over one activation task of outputs) and a plain
+     * product in one job, as the experts of a layer: each against its products run alone.
+     */
+    @Test
+    void swiGluPairsOfManyAndFewRowsInOneJobMatchTheirProductsAlone() {
+        SplittableRandom random = new SplittableRandom(19);
+        int threadsBefore = Parallel.threads();
+        try (Arena arena = Arena.ofShared()) {
+            Matrix[] gates = new Matrix[3], ups = new Matrix[3];
+            for (int e = 0; e < 3; e++) {
+                gates[e] = matrix(arena, "gate" + e, GgmlType.Q8_0, 1100 + 3 * e, 64, random); // over one activation chunk of outputs
+                ups[e] = matrix(arena, "up" + e, GgmlType.Q4_0, 1100 + 3 * e, 64, random);
+            }
+            Matrix plain = matrix(arena, "plain", GgmlType.F32, 19, 64, random);
+            int[] n = {9, 2, 17};
+            float[] x = new float[64 * 40];
+            for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
+            float[][] alone = new float[4][], aloneUp = new float[3][];
+            for (int e = 0; e < 3; e++) { // the products alone; the activation in double
+                alone[e] = new float[n[e] * gates[e].rows()];
+                aloneUp[e] = new float[alone[e].length];
+                gates[e].multiply(x, 64 * e, n[e], alone[e], 0);
+                ups[e].multiply(x, 64 * e, n[e], aloneUp[e], 0);
+            }
+            alone[3] = new float[6 * 19];
+            plain.multiply(x, 64, 6, alone[3], 0);
+            MatrixProducts job = new MatrixProducts(4);
+            float[][] first = new float[3][];
+            for (int threads : new int[]{1, 2, 3}) {
+                Parallel.setThreads(threads);
+                float[][] h = new float[4][], u = new float[3][];
+                for (int e = 0; e < 3; e++) {
+                    h[e] = new float[alone[e].length];
+                    u[e] = new float[alone[e].length];
+                    job.addSwiGlu(gates[e], ups[e], x, 64 * e, n[e], h[e], 0, u[e], 0);
+                }
+                h[3] = new float[alone[3].length];
+                job.add(plain, x, 64, 6, h[3], 0);
+                job.run();
+                assertThat(h[3]).as("plain product, %d threads", threads).isEqualTo(alone[3]);
+                for (int e = 0; e < 3; e++) {
+                    assertThat(u[e]).as("up %d, %d threads", e, threads).isEqualTo(aloneUp[e]);
+                    for (int i = 0; i < h[e].length; i++) {
+                        double g = alone[e][i], expected = g / (1 + Math.exp(-g)) * aloneUp[e][i];
+                        assertThat((double) h[e][i]).as("pair %d value %d, %d threads", e, i, threads)
+                                .isCloseTo(expected, within(6e-7 * Math.abs(expected) + 1e-30));
+                    }
+                    if (first[e] == null) first[e] = h[e];
+                    assertThat(h[e]).as("pair %d, %d threads against 1", e, threads).isEqualTo(first[e]);
+                }
+            }
+        } finally {
+            Parallel.setThreads(threadsBefore);
+        }
+    }
 }
