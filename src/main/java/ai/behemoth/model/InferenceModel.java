@@ -23,6 +23,8 @@ import java.util.List;
  * one product over its rows. Products that do not depend on each other (wq, wk and wv; the gate and
  * up of every chosen expert; their down) are handed to the thread pool together
  * ({@link MatrixProducts}), so a decode step waits at a few barriers per layer, not one per matrix.
+ * A prompt chunk (rows of one sequence) attends through {@link PrefillAttention}, 16 keys per vector;
+ * a decode step, or a batch of several sequences, one key at a time.
  * Buffers are allocated once for {@link #maxRows()} rows; one forward runs at a time (the method is
  * synchronized).
  */
