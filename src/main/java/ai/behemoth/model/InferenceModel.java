@@ -367,8 +367,10 @@ public final class InferenceModel implements AutoCloseable {
         down.multiply(hidden1, 0, n, ffnOut, 0);
     }
 
+    /** RMSNorm of {@code n} rows; a prompt chunk's rows spread over the threads (a row's sum of squares is one serial chain). */
     private void rmsNorm(float[] out, float[] in, float[] w, int n, int d) {
-        for (int r = 0; r < n; r++) rmsNormRow(out, r * d, in, r * d, w, d);
+        if (n == 1) rmsNormRow(out, 0, in, 0, w, d);
+        else Parallel.forRange(n, r -> rmsNormRow(out, r * d, in, r * d, w, d));
     }
 
     /** {@code y = x·rsqrt(mean(x²) + eps)·w}; weightless when {@code w} is null. */
