@@ -28,6 +28,8 @@ import java.util.Arrays;
 final class PrefillAttention {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
+    /** Lane i holds i. */
+    private static final FloatVector LANE = FloatVector.zero(F).addIndex(1);
 
     private final int heads, kvHeads, headDim, qDim, kvDim;
     /** The keys of positions [lo, lo + span), transposed: [kvHeads·headDim, span], zero beyond the last position. */
@@ -92,7 +94,31 @@ final class PrefillAttention {
         for (int d = 0; d < headDim; d++) scores[qs + d] = q[qo + d] * qScale;
         int b0 = first / L * L, b1 = last / L * L + L; // the blocks of L keys that hold first..last
         FloatVector maxima = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-        for (int b = b0; b < b1; b += L) {
+        int b = b0;
+        for (; b + L < b1; b += 2 * L) { // two blocks of keys at once, so that each broadcast of q[d] feeds two multiply-adds
+            FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, e0 = c0, e1 = c0, e2 = c0, e3 = c0;
+            int k = kvCol * span + b, d = 0;
+            for (; d + 4 <= headDim; d += 4, k += 4 * span) {
+                FloatVector q0 = FloatVector.broadcast(F, scores[qs + d]), q1 = FloatVector.broadcast(F, scores[qs + d + 1]);
+                FloatVector q2 = FloatVector.broadcast(F, scores[qs + d + 2]), q3 = FloatVector.broadcast(F, scores[qs + d + 3]);
+                c0 = FloatVector.fromArray(F, kt, k).fma(q0, c0);
+                e0 = FloatVector.fromArray(F, kt, k + L).fma(q0, e0);
+                c1 = FloatVector.fromArray(F, kt, k + span).fma(q1, c1);
+                e1 = FloatVector.fromArray(F, kt, k + span + L).fma(q1, e1);
+                c2 = FloatVector.fromArray(F, kt, k + 2 * span).fma(q2, c2);
+                e2 = FloatVector.fromArray(F, kt, k + 2 * span + L).fma(q2, e2);
+                c3 = FloatVector.fromArray(F, kt, k + 3 * span).fma(q3, c3);
+                e3 = FloatVector.fromArray(F, kt, k + 3 * span + L).fma(q3, e3);
+            }
+            for (; d < headDim; d++, k += span) {
+                FloatVector qd = FloatVector.broadcast(F, scores[qs + d]);
+                c0 = FloatVector.fromArray(F, kt, k).fma(qd, c0);
+                e0 = FloatVector.fromArray(F, kt, k + L).fma(qd, e0);
+            }
+            maxima = keepScores(c0.add(c1).add(c2.add(c3)), scores, b, first, last, maxima);
+            maxima = keepScores(e0.add(e1).add(e2.add(e3)), scores, b + L, first, last, maxima);
+        }
+        if (b < b1) { // a last block alone, its sums in the same order
             FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
             int k = kvCol * span + b, d = 0;
             for (; d + 4 <= headDim; d += 4, k += 4 * span) {
@@ -102,13 +128,11 @@ final class PrefillAttention {
                 c3 = FloatVector.fromArray(F, kt, k + 3 * span).fma(FloatVector.broadcast(F, scores[qs + d + 3]), c3);
             }
             for (; d < headDim; d++, k += span) c0 = FloatVector.fromArray(F, kt, k).fma(FloatVector.broadcast(F, scores[qs + d]), c0);
-            FloatVector score = c0.add(c1).add(c2.add(c3));
-            score.intoArray(scores, b);
-            maxima = maxima.max(score.blend(Float.NEGATIVE_INFINITY, seen(b, first, last).not()));
+            maxima = keepScores(c0.add(c1).add(c2.add(c3)), scores, b, first, last, maxima);
         }
         float max = maxima.reduceLanes(VectorOperators.MAX); // exact in any order
         FloatVector sums = FloatVector.zero(F);
-        for (int b = b0; b < b1; b += L) {
+        for (b = b0; b < b1; b += L) {
             FloatVector e = VectorMath.exp(FloatVector.fromArray(F, scores, b).sub(max)).blend(0f, seen(b, first, last).not());
             e.intoArray(scores, b);
             sums = sums.add(e);
@@ -127,9 +151,15 @@ final class PrefillAttention {
         }
     }
 
-    /** The lanes of the block of keys from {@code b} that lie in {@code first..last}. */
+    /** Stores the scores of the block of keys from {@code b}; returns {@code maxima} raised by those of keys {@code first..last}. */
+    private static FloatVector keepScores(FloatVector score, float[] scores, int b, int first, int last, FloatVector maxima) {
+        score.intoArray(scores, b);
+        return maxima.max(score.blend(Float.NEGATIVE_INFINITY, seen(b, first, last).not()));
+    }
+
+    /** The lanes of the block of keys from {@code b} that lie in {@code first..last} (lane i is key b + i). */
     private static VectorMask<Float> seen(int b, int first, int last) {
-        return F.indexInRange(b - first, last + 1 - first);
+        return LANE.compare(VectorOperators.GE, first - b).and(LANE.compare(VectorOperators.LE, last - b));
     }
 
     private static float[] scratch(int size) {
