@@ -23,6 +23,8 @@ import java.util.List;
  * one product over its rows. Products that do not depend on each other (wq, wk and wv; the gate and
  * up of every chosen expert; their down) are handed to the thread pool together
  * ({@link MatrixProducts}), so a decode step waits at a few barriers per layer, not one per matrix.
+ * A prompt chunk (rows of one sequence) attends through {@link PrefillAttention}, 16 keys per vector;
+ * a decode step, or a batch of several sequences, one key at a time.
  * Buffers are allocated once for {@link #maxRows()} rows; one forward runs at a time (the method is
  * synchronized).
  */
@@ -48,6 +50,8 @@ public final class InferenceModel implements AutoCloseable {
     private final long[][] expertTokens;
     /** The linear layers that can run at once (wq, wk, wv; every expert's gate and up; every expert's down), as one job. */
     private final MatrixProducts products;
+    /** Attention of a prompt chunk (rows of one sequence); decode steps and mixed batches attend one key at a time. */
+    private final PrefillAttention prefillAttention;
     /** The one-row batch of {@link #decode}, reused from token to token. */
     private final Batch decodeBatch;
 
@@ -114,6 +118,7 @@ public final class InferenceModel implements AutoCloseable {
         expertHidden1 = new float[slots * config.expertHidden()];
         expertHidden2 = new float[slots * config.expertHidden()];
         products = new MatrixProducts(Math.max(3, 2 * experts + 2));
+        prefillAttention = new PrefillAttention(heads, kvHeads, headDim);
         decodeBatch = newBatch();
     }
 
@@ -248,6 +253,11 @@ public final class InferenceModel implements AutoCloseable {
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(headDim));
         AttentionScope scope = AttentionScope.of(config, layer); // Llama 4: chunks on RoPE layers, temperature on NoPE layers
+        if (PrefillAttention.applies(batch, n)) {
+            prefillAttention.attend(layer, batch, n, q, att, scope, scale);
+            w.wo().multiply(att, 0, n, proj, 0);
+            return;
+        }
         Parallel.forRange(n * heads, task -> {
             int r = task / heads, h = task % heads, kvh = h / group, pos = batch.position[r], first = scope.firstKey(pos);
             Sequence s = batch.sequence[r];
@@ -357,8 +367,10 @@ public final class InferenceModel implements AutoCloseable {
         down.multiply(hidden1, 0, n, ffnOut, 0);
     }
 
+    /** RMSNorm of {@code n} rows; a prompt chunk's rows spread over the threads (a row's sum of squares is one serial chain). */
     private void rmsNorm(float[] out, float[] in, float[] w, int n, int d) {
-        for (int r = 0; r < n; r++) rmsNormRow(out, r * d, in, r * d, w, d);
+        if (n == 1) rmsNormRow(out, 0, in, 0, w, d);
+        else Parallel.forRange(n, r -> rmsNormRow(out, r * d, in, r * d, w, d));
     }
 
     /** {@code y = x·rsqrt(mean(x²) + eps)·w}; weightless when {@code w} is null. */

@@ -1,28 +1,45 @@
 package ai.behemoth.model;
 
 import ai.behemoth.tensor.Parallel;
+import ai.behemoth.tensor.quant.QuantMatMul;
+import ai.behemoth.train.SwiGlu;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.util.function.IntConsumer;
 
 /**
- * Independent linear-layer products run together: {@code out = x·Wᵀ} for each product added, as
- * {@link Matrix#multiply} computes it. Those with few input rows (decode: wq, wk and wv of one
- * token; the gate and up matrices of every chosen expert) share one parallel job, split into the
- * row blocks of all their matrices, so a token waits at one barrier instead of one per matrix and
- * an expert with a single row still spreads over every thread. Products with more input rows run
- * one after another through {@link Matrix#multiply}. No product may read another's output.
- * A SwiGLU pair ({@link #addSwiGlu}) is one product whose blocks compute a block of gate rows, the
- * same block of up rows, and then {@code silu(gate)·up} of that block, so the activation runs inside
- * the parallel job instead of on the calling thread between jobs.
- * Reused from call to call: adding and running allocate nothing.
+ * Independent linear-layer products run together: {@code out = x·Wᵀ} for each product added, with the
+ * bits of {@link Matrix#multiply}. All products share one parallel job, so the caller waits at one
+ * barrier per job (two or three when some products have many input rows) instead of two per matrix, and a
+ * matrix with few rows still spreads over every thread. Products with few input rows (decode: wq, wk
+ * and wv of one token; the gate and up matrices of every chosen expert) are split into the row blocks
+ * of {@link Matrix#multiplyFewRows}; those with many (prefill: an expert's share of a prompt chunk)
+ * into the row groups of {@link QuantMatMul#multiplyRowGroup}, their input rows packed first, in a
+ * job of their own, once for all the products that read the same rows (wq, wk and wv; gate and up).
+ * No product may read another's output.
+ * A SwiGLU pair ({@link #addSwiGlu}) is one product whose tasks compute a block of gate rows and the
+ * same block of up rows; with few input rows the task then takes {@code silu(gate)·up} of its block,
+ * with many a third job takes it over stretches of whole vectors (a row group holds runs of only
+ * {@link QuantMatMul#MR} outputs, and masked vector stores at the end of an array took a slow path):
+ * either way the activation runs on every thread, not on the calling thread between jobs.
+ * Reused from call to call: adding and running allocate nothing once the packing buffer has grown.
  */
 final class MatrixProducts {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private final Matrix[] matrix, up; // up: null but for a SwiGLU pair
     private final float[][] in, out, upOut;
     private final int[] inOff, inRows, outOff, upOutOff;
-    private final int[] firstBlock; // [size + 1]: the job's block index where each few-row product starts
+    private final int[] firstBlock; // [size + 1]: the job's task index where each product starts
+    private final int[] packedAt; // many-row products: where their packed input rows start in packed
+    private final int[] firstPanel; // [size + 1]: the pack job's task index where each product's panels start (none when it reuses another's)
+    private float[] packed = new float[0];
     private int size;
-    private final IntConsumer block = this::runBlock;
+    private final int[] firstChunk; // [size + 1]: the activation job's task index where each many-row SwiGLU pair's chunks start
+    /** Outputs per activation task. */
+    private static final int ACTIVATION_CHUNK = 4096;
+    private final IntConsumer block = this::runBlock, pack = this::packPanel, activation = this::activate;
 
     MatrixProducts(int capacity) {
         matrix = new Matrix[capacity];
@@ -35,6 +52,9 @@ final class MatrixProducts {
         outOff = new int[capacity];
         upOutOff = new int[capacity];
         firstBlock = new int[capacity + 1];
+        packedAt = new int[capacity];
+        firstPanel = new int[capacity + 1];
+        firstChunk = new int[capacity + 1];
     }
 
     /** Adds {@code out[outOff + t·rows + r] = W[r]·x[xOff + t·cols]} for the {@code n} input rows; {@link #run} computes it. */
@@ -65,45 +85,102 @@ final class MatrixProducts {
 
     /** Computes every product added since the last run, then forgets them. */
     void run() {
-        int blocks = 0;
+        int blocks = 0, panels = 0, packedSize = 0, chunks = 0;
         for (int p = 0; p < size; p++) {
             firstBlock[p] = blocks;
-            if (Matrix.fewRows(inRows[p])) {
+            firstPanel[p] = panels;
+            firstChunk[p] = chunks;
+            int n = inRows[p];
+            if (Matrix.fewRows(n)) {
                 blocks += matrix[p].fewRowBlocks();
+                continue;
+            }
+            blocks += QuantMatMul.rowGroups(matrix[p].rows());
+            if (up[p] != null) chunks += (n * matrix[p].rows() + ACTIVATION_CHUNK - 1) / ACTIVATION_CHUNK;
+            int same = samePackedInput(p);
+            if (same >= 0) {
+                packedAt[p] = packedAt[same];
             } else {
-                matrix[p].multiply(in[p], inOff[p], inRows[p], out[p], outOff[p]);
-                if (up[p] != null) {
-                    up[p].multiply(in[p], inOff[p], inRows[p], upOut[p], upOutOff[p]);
-                    siluTimes(out[p], outOff[p], upOut[p], upOutOff[p], inRows[p] * matrix[p].rows());
-                }
+                packedAt[p] = packedSize;
+                packedSize += QuantMatMul.packedSize(n, matrix[p].cols());
+                panels += QuantMatMul.panels(n);
             }
         }
         firstBlock[size] = blocks;
+        firstPanel[size] = panels;
+        firstChunk[size] = chunks;
+        if (packed.length < packedSize) packed = new float[packedSize];
         try {
+            Parallel.forRange(panels, pack);
             Parallel.forRange(blocks, block);
+            Parallel.forRange(chunks, activation);
         } finally {
             size = 0;
         }
     }
 
-    /** Block {@code b} of the job: a block of the few-row product it falls in (the others span no blocks). */
-    private void runBlock(int b) {
+    /** An earlier many-row product of the job that reads the same input rows as product {@code p}, or -1. */
+    private int samePackedInput(int p) {
+        for (int q = 0; q < p; q++)
+            if (!Matrix.fewRows(inRows[q]) && in[q] == in[p] && inOff[q] == inOff[p] && inRows[q] == inRows[p]
+                    && matrix[q].cols() == matrix[p].cols()) return q;
+        return -1;
+    }
+
+    /** The product that task {@code i} of a job falls in, given where each product's tasks start. */
+    private int productOf(int i, int[] first) {
         int p = 0;
-        while (b >= firstBlock[p + 1]) p++;
-        int block = b - firstBlock[p];
-        matrix[p].multiplyFewRows(block, in[p], inOff[p], inRows[p], out[p], outOff[p]);
-        if (up[p] == null) return;
-        up[p].multiplyFewRows(block, in[p], inOff[p], inRows[p], upOut[p], upOutOff[p]);
-        int rows = matrix[p].rows(), first = matrix[p].fewRowFirst(block), count = matrix[p].fewRowCount(block);
-        for (int t = 0; t < inRows[p]; t++)
+        while (i >= first[p + 1]) p++;
+        return p;
+    }
+
+    /** Pack task {@code i}: a panel of a many-row product's input rows. */
+    private void packPanel(int i) {
+        int p = productOf(i, firstPanel);
+        QuantMatMul.packPanel(in[p], inOff[p], inRows[p], matrix[p].cols(), i - firstPanel[p], packed, packedAt[p]);
+    }
+
+    /** Task {@code b} of the job: a row block (few input rows) or row group (many) of the product it falls in. */
+    private void runBlock(int b) {
+        int p = productOf(b, firstBlock), block = b - firstBlock[p], n = inRows[p];
+        Matrix gate = matrix[p];
+        int rows = gate.rows(), first, count;
+        if (Matrix.fewRows(n)) {
+            gate.multiplyFewRows(block, in[p], inOff[p], n, out[p], outOff[p]);
+            if (up[p] == null) return;
+            up[p].multiplyFewRows(block, in[p], inOff[p], n, upOut[p], upOutOff[p]);
+            first = gate.fewRowFirst(block);
+            count = gate.fewRowCount(block);
+        } else { // the activation follows in a job of its own, on whole vectors (a row group's outputs are runs of MR values)
+            QuantMatMul.multiplyRowGroup(gate.type(), gate.data(), rows, gate.cols(), packed, packedAt[p], n, block, out[p], outOff[p]);
+            if (up[p] != null) {
+                Matrix u = up[p];
+                QuantMatMul.multiplyRowGroup(u.type(), u.data(), rows, u.cols(), packed, packedAt[p], n, block, upOut[p], upOutOff[p]);
+            }
+            return;
+        }
+        for (int t = 0; t < n; t++)
             siluTimes(out[p], outOff[p] + t * rows + first, upOut[p], upOutOff[p] + t * rows + first, count);
     }
 
-    /** {@code h[hOff + i] = silu(h[hOff + i])·u[uOff + i]} for i < n. */
+    /** Activation task {@code i}: {@link #siluTimes} over a stretch of {@link #ACTIVATION_CHUNK} outputs of a many-row SwiGLU pair. */
+    private void activate(int i) {
+        int p = productOf(i, firstChunk), from = (i - firstChunk[p]) * ACTIVATION_CHUNK;
+        int count = Math.min(ACTIVATION_CHUNK, inRows[p] * matrix[p].rows() - from);
+        siluTimes(out[p], outOff[p] + from, upOut[p], upOutOff[p] + from, count);
+    }
+
+    /**
+     * {@code h[hOff + i] = g·σ(g)·u[uOff + i]} for i < n, g = h[hOff + i], on vectors with the
+     * sigmoid of training ({@link SwiGlu#sigmoid(FloatVector)}: a scalar {@code Math.exp} per value
+     * cost about 5% of a prefill), masked for the last few values: every value gets the bits of the
+     * same lane operations, whatever block it falls in, so prefill and decode agree.
+     */
     static void siluTimes(float[] h, int hOff, float[] u, int uOff, int n) {
-        for (int i = 0; i < n; i++) {
-            float g = h[hOff + i];
-            h[hOff + i] = g * sigmoid(g) * u[uOff + i];
+        for (int i = 0; i < n; i += F.length()) {
+            VectorMask<Float> live = F.indexInRange(i, n);
+            FloatVector g = FloatVector.fromArray(F, h, hOff + i, live);
+            g.mul(SwiGlu.sigmoid(g)).mul(FloatVector.fromArray(F, u, uOff + i, live)).intoArray(h, hOff + i, live);
         }
     }
 

@@ -88,7 +88,7 @@ public final class SwiGlu {
     }
 
     /** σ(g) = 1/(1 + e^−g), from e^−|g| so that the exponential never overflows. */
-    static FloatVector sigmoid(FloatVector g) {
+    public static FloatVector sigmoid(FloatVector g) {
         FloatVector e = VectorMath.exp(g.abs().neg()), positive = FloatVector.broadcast(F, 1f).div(e.add(1f));
         return positive.blend(e.mul(positive), g.lt(0f));
     }

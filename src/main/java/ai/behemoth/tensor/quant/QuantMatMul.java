@@ -16,7 +16,9 @@ import java.util.Arrays;
  * <p>How: the input rows are packed once per call into panels of {@link #NT} rows (a last panel
  * packed one or two vectors wide when that covers it), and weight rows are taken {@link #MR} at a
  * time, one parallel task each: dequantised into floats once, then multiplied with every panel by
- * register-tiled kernels. The input rows lie in the vector lanes, so no output needs a horizontal
+ * register-tiled kernels. {@link #packPanel} and {@link #multiplyRowGroup} are those two kinds of
+ * task, public so that a caller can run the tasks of several products as one parallel job each (and
+ * pack the input rows once for all the products that read them). The input rows lie in the vector lanes, so no output needs a horizontal
  * sum and no weight is transposed; a few input rows (an expert of a mixture sees about sixteen per
  * 64-token prompt chunk) still fill the vectors. Each kernel step broadcasts one <em>pair</em> of
  * weights, W[r, p] and W[r, p+1], to every other lane, against a panel holding x[t, p] and
@@ -44,7 +46,7 @@ public final class QuantMatMul {
     private static final ValueLayout.OfDouble PAIR = ValueLayout.JAVA_DOUBLE_UNALIGNED;
     private static final int VL = S.length();
     /** Weight rows of a register tile, and of a task. */
-    static final int MR = 8;
+    public static final int MR = 8;
     /** Input rows per vector: VL/2 rows × a pair of depths. */
     private static final int TV = VL / 2;
     /** Input rows of a full panel: three vectors (a 4 × 3 tile of accumulators, run for each half of the weight rows). */
@@ -52,7 +54,7 @@ public final class QuantMatMul {
     /** Floats of a tile per weight row: the lanes of three vectors. */
     private static final int TILE_ROW = 3 * VL;
 
-    /** Per-thread buffers, grown on demand and reused: the packed input (caller only), a tile's dequantised weights (also as a segment), its results. */
+    /** Per-thread buffers, grown on demand and reused: the packed input of {@link #multiply} (caller only), a tile's dequantised weights (also as a segment), its results. */
     private static final class Scratch {
         float[] packedX = new float[0];
         float[] weights = new float[0];
@@ -64,31 +66,58 @@ public final class QuantMatMul {
 
     /**
      * {@code out[outOff + t·rows + r] = Σ_i W[r, i]·x[xOff + t·cols + i]} for {@code t < n}, {@code r < rows},
-     * W being {@code rows} rows of {@code cols} values of {@code type} from byte 0 of {@code data}.
+     * W being {@code rows} rows of {@code cols} values of {@code type} from byte 0 of {@code data}:
+     * {@link #packPanel} for every panel, then {@link #multiplyRowGroup} for every row group, each a parallel job.
      */
     public static void multiply(GgmlType type, MemorySegment data, int rows, int cols,
                                 float[] x, int xOff, int n, float[] out, int outOff) {
         if (rows <= 0 || n <= 0) return;
-        long rowBytes = type.rowBytes(cols);
-        int half = (cols + 1) / 2, panels = (n + NT - 1) / NT, panelSize = 2 * NT * half;
         Scratch caller = SCRATCH.get();
-        if (caller.packedX.length < panels * panelSize) caller.packedX = new float[panels * panelSize];
+        if (caller.packedX.length < packedSize(n, cols)) caller.packedX = new float[packedSize(n, cols)];
         float[] packedX = caller.packedX;
-        Parallel.forRange(panels, jp -> packPanel(x, xOff, n, cols, jp, packedX, jp * panelSize));
-        Parallel.forRange((rows + MR - 1) / MR, g -> {
-            Scratch scratch = SCRATCH.get();
-            int r0 = g * MR, valid = Math.min(MR, rows - r0);
-            MemorySegment w = dequantizeRows(type, data, rowBytes, r0, valid, cols, scratch);
-            for (int jp = 0; jp < panels; jp++) {
-                int t0 = jp * NT, width = panelWidth(n, t0), base = jp * panelSize;
-                if (width == 3 * TV) {
-                    kernel3(w, half, 0, packedX, base, scratch.tile);
-                    kernel3(w, half, 4, packedX, base, scratch.tile);
-                } else if (width == 2 * TV) kernel2(w, half, packedX, base, scratch.tile);
-                else kernel1(w, half, packedX, base, scratch.tile);
-                flush(scratch.tile, out, outOff + t0 * rows + r0, rows, valid, Math.min(width, n - t0));
-            }
-        });
+        Parallel.forRange(panels(n), jp -> packPanel(x, xOff, n, cols, jp, packedX, 0));
+        Parallel.forRange(rowGroups(rows), g -> multiplyRowGroup(type, data, rows, cols, packedX, 0, n, g, out, outOff));
+    }
+
+    /** How many panels (pack tasks) {@code n} input rows make. */
+    public static int panels(int n) {
+        return (n + NT - 1) / NT;
+    }
+
+    /** Floats that {@code n} input rows of {@code cols} depths take once packed. */
+    public static int packedSize(int n, int cols) {
+        return panels(n) * panelSize(cols);
+    }
+
+    private static int panelSize(int cols) {
+        return 2 * NT * ((cols + 1) / 2);
+    }
+
+    /** How many row groups (compute tasks of {@link #MR} weight rows) a matrix of {@code rows} rows makes. */
+    public static int rowGroups(int rows) {
+        return (rows + MR - 1) / MR;
+    }
+
+    /**
+     * Row group {@code g} of the product: {@code out[outOff + t·rows + r]} for weight rows
+     * {@code r ∈ [g·MR, g·MR + MR)} and every input row {@code t < n}, from the input rows packed
+     * at {@code packedX[packedOff..]} by {@link #packPanel}. The group's weight rows are dequantised
+     * once and multiplied with every panel.
+     */
+    public static void multiplyRowGroup(GgmlType type, MemorySegment data, int rows, int cols, float[] packedX, int packedOff,
+                                        int n, int g, float[] out, int outOff) {
+        Scratch scratch = SCRATCH.get();
+        int r0 = g * MR, valid = Math.min(MR, rows - r0), half = (cols + 1) / 2, panelSize = panelSize(cols);
+        MemorySegment w = dequantizeRows(type, data, type.rowBytes(cols), r0, valid, cols, scratch);
+        for (int jp = 0; jp < panels(n); jp++) {
+            int t0 = jp * NT, width = panelWidth(n, t0), base = packedOff + jp * panelSize;
+            if (width == 3 * TV) {
+                kernel3(w, half, 0, packedX, base, scratch.tile);
+                kernel3(w, half, 4, packedX, base, scratch.tile);
+            } else if (width == 2 * TV) kernel2(w, half, packedX, base, scratch.tile);
+            else kernel1(w, half, packedX, base, scratch.tile);
+            flush(scratch.tile, out, outOff + t0 * rows + r0, rows, valid, Math.min(width, n - t0));
+        }
     }
 
     /** The width of the panel starting at input row t0: NT, or one or two vectors' worth for a last panel that narrow. */
@@ -97,14 +126,20 @@ public final class QuantMatMul {
     }
 
     /**
-     * Packs input rows [jp·NT, jp·NT + w) (w the panel width) into pairs of depths: x[t, p] goes to
-     * packedX[base + (p/2)·2w + 2j + p%2] for row t = jp·NT + j, so that a vector holds x[·, p] and
-     * x[·, p+1] of w/2 rows side by side; zero beyond row n and at depth {@code cols} when it is odd.
+     * Packs panel {@code jp}, input rows [jp·NT, jp·NT + w) (w the panel width), into pairs of depths:
+     * x[t, p] goes to packedX[packedOff + jp·(panel size) + (p/2)·2w + 2j + p%2] for row t = jp·NT + j,
+     * so that a vector holds x[·, p] and x[·, p+1] of w/2 rows side by side; zero beyond row n and at
+     * depth {@code cols} when it is odd.
      */
-    private static void packPanel(float[] x, int xOff, int n, int cols, int jp, float[] packedX, int base) {
-        int t0 = jp * NT, w = panelWidth(n, t0), count = Math.min(w, n - t0), half = (cols + 1) / 2;
+    public static void packPanel(float[] x, int xOff, int n, int cols, int jp, float[] packedX, int packedOff) {
+        int base = packedOff + jp * panelSize(cols), t0 = jp * NT, w = panelWidth(n, t0), count = Math.min(w, n - t0), half = (cols + 1) / 2;
+        // Blocks of 8 whole rows × 8 whole pairs as 8×8 transposes of pairs (five times faster); the rest, and other vector widths, a pair at a time.
+        int blockRows = TV == 8 ? count / 8 * 8 : 0, blockPairs = TV == 8 ? cols / 2 / 8 * 8 : 0;
+        for (int j0 = 0; j0 < blockRows; j0 += 8)
+            for (int q0 = 0; q0 < blockPairs; q0 += 8)
+                transpose8(x, xOff + (t0 + j0) * cols + 2 * q0, cols, packedX, base + q0 * 2 * w + 2 * j0, 2 * w);
         for (int j = 0; j < w; j++) {
-            int d = base + 2 * j;
+            int q0 = j < blockRows ? blockPairs : 0, d = base + 2 * j + q0 * 2 * w;
             if (j >= count) {
                 for (int q = 0; q < half; q++, d += 2 * w) {
                     packedX[d] = 0f;
@@ -112,7 +147,7 @@ public final class QuantMatMul {
                 }
                 continue;
             }
-            int src = xOff + (t0 + j) * cols, p = 0;
+            int src = xOff + (t0 + j) * cols, p = 2 * q0;
             for (; p + 1 < cols; p += 2, d += 2 * w) {
                 packedX[d] = x[src + p];
                 packedX[d + 1] = x[src + p + 1];
@@ -122,6 +157,51 @@ public final class QuantMatMul {
                 packedX[d + 1] = 0f;
             }
         }
+    }
+
+    /** Two-vector lane selections of the 8×8 transpose: for distance d = 1, 2, 4, the lanes of the first and of the second result. */
+    private static final DoubleVector[] TRANSPOSE = transposeSelections();
+
+    private static DoubleVector[] transposeSelections() {
+        if (PAIRS.length() != 8) return new DoubleVector[0];
+        DoubleVector[] s = new DoubleVector[6];
+        for (int d = 1, k = 0; d < 8; d *= 2) {
+            double[] first = new double[8], second = new double[8];
+            for (int l = 0; l < 8; l++) { // index i < 8: lane i of the first source; 8 + i: lane i of the second
+                first[l] = (l & d) == 0 ? l : 8 + l - d;
+                second[l] = (l & d) == 0 ? l + d : 8 + l;
+            }
+            s[k++] = DoubleVector.fromArray(PAIRS, first, 0);
+            s[k++] = DoubleVector.fromArray(PAIRS, second, 0);
+        }
+        return s;
+    }
+
+    /**
+     * With 8 pairs per vector: 8 rows of 8 pairs, row i from x[src + i·cols], transposed, so that
+     * pair q of the 8 rows lands side by side at out[dst + q·dstStride ..+16): three rounds that swap
+     * the off-diagonal halves of the 2×2, 4×4 and 8×8 blocks.
+     */
+    private static void transpose8(float[] x, int src, int cols, float[] out, int dst, int dstStride) {
+        DoubleVector a1 = TRANSPOSE[0], b1 = TRANSPOSE[1], a2 = TRANSPOSE[2], b2 = TRANSPOSE[3], a4 = TRANSPOSE[4], b4 = TRANSPOSE[5];
+        DoubleVector v0 = FloatVector.fromArray(S, x, src).reinterpretAsDoubles(), v1 = FloatVector.fromArray(S, x, src + cols).reinterpretAsDoubles();
+        DoubleVector v2 = FloatVector.fromArray(S, x, src + 2 * cols).reinterpretAsDoubles(), v3 = FloatVector.fromArray(S, x, src + 3 * cols).reinterpretAsDoubles();
+        DoubleVector v4 = FloatVector.fromArray(S, x, src + 4 * cols).reinterpretAsDoubles(), v5 = FloatVector.fromArray(S, x, src + 5 * cols).reinterpretAsDoubles();
+        DoubleVector v6 = FloatVector.fromArray(S, x, src + 6 * cols).reinterpretAsDoubles(), v7 = FloatVector.fromArray(S, x, src + 7 * cols).reinterpretAsDoubles();
+        DoubleVector t0 = a1.selectFrom(v0, v1), t1 = b1.selectFrom(v0, v1), t2 = a1.selectFrom(v2, v3), t3 = b1.selectFrom(v2, v3);
+        DoubleVector t4 = a1.selectFrom(v4, v5), t5 = b1.selectFrom(v4, v5), t6 = a1.selectFrom(v6, v7), t7 = b1.selectFrom(v6, v7);
+        v0 = a2.selectFrom(t0, t2); v2 = b2.selectFrom(t0, t2); v1 = a2.selectFrom(t1, t3); v3 = b2.selectFrom(t1, t3);
+        v4 = a2.selectFrom(t4, t6); v6 = b2.selectFrom(t4, t6); v5 = a2.selectFrom(t5, t7); v7 = b2.selectFrom(t5, t7);
+        t0 = a4.selectFrom(v0, v4); t4 = b4.selectFrom(v0, v4); t1 = a4.selectFrom(v1, v5); t5 = b4.selectFrom(v1, v5);
+        t2 = a4.selectFrom(v2, v6); t6 = b4.selectFrom(v2, v6); t3 = a4.selectFrom(v3, v7); t7 = b4.selectFrom(v3, v7);
+        t0.reinterpretAsFloats().intoArray(out, dst);
+        t1.reinterpretAsFloats().intoArray(out, dst + dstStride);
+        t2.reinterpretAsFloats().intoArray(out, dst + 2 * dstStride);
+        t3.reinterpretAsFloats().intoArray(out, dst + 3 * dstStride);
+        t4.reinterpretAsFloats().intoArray(out, dst + 4 * dstStride);
+        t5.reinterpretAsFloats().intoArray(out, dst + 5 * dstStride);
+        t6.reinterpretAsFloats().intoArray(out, dst + 6 * dstStride);
+        t7.reinterpretAsFloats().intoArray(out, dst + 7 * dstStride);
     }
 
     /**
