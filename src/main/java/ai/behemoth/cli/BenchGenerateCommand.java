@@ -44,9 +44,12 @@ public final class BenchGenerateCommand implements Callable<Integer> {
     int runs;
 
     // Warm-up is timed, not counted: a small model's few runs end before the JIT has compiled the
-    // kernels, more so on a busy machine.
+    // kernels, more so on a busy machine. And it lasts until two runs in a row take about the same
+    // time: a GGUF of several K-quant types (Q4_K_M) has a dozen kernels to compile, and its first
+    // runs took seconds each, so a fixed three seconds ended inside the JIT's work.
     @Option(names = "--warm-up", defaultValue = "3", paramLabel = "SECONDS",
-            description = "Untimed runs for at least this long first, so that the JIT has compiled the kernels (default ${DEFAULT-VALUE}).")
+            description = "Untimed runs for at least this long first, and then until two in a row take within 10%% of each other's time"
+                    + " (at most ten times as long), so that the JIT has compiled the kernels (default ${DEFAULT-VALUE}).")
     double warmUpSeconds;
 
     @CommandLine.Spec
@@ -70,8 +73,11 @@ public final class BenchGenerateCommand implements Callable<Integer> {
             int[] prompt = new SplittableRandom(1).ints(promptTokens, 0, vocab).toArray();
             double[] promptRate = new double[runs], genRate = new double[runs];
             Sequence seq = engine.newSequence();
-            long warmUpEnd = System.nanoTime() + (long) (warmUpSeconds * 1e9);
+            long warmUpStart = System.nanoTime();
+            long warmUpEnd = warmUpStart + (long) (warmUpSeconds * 1e9), warmUpLimit = warmUpStart + (long) (10 * warmUpSeconds * 1e9);
             int warmUps = 0;
+            long previous = Long.MAX_VALUE; // the last warm-up run's time
+            boolean settled = false;
             for (int run = 0; run < runs; ) {
                 seq.reset();
                 long t0 = System.nanoTime();
@@ -80,11 +86,14 @@ public final class BenchGenerateCommand implements Callable<Integer> {
                 for (int i = 0; i < genTokens; i++) logits = engine.decode(seq, argmax(logits));
                 long t2 = System.nanoTime();
                 double p = promptTokens * 1e9 / (t1 - t0), g = genTokens * 1e9 / (t2 - t1);
-                boolean warmUp = t0 < warmUpEnd; // a run that began inside the warm-up time is one of it
+                // a run that began inside the warm-up time is one of it, as is one that began before two runs agreed
+                boolean warmUp = t0 < warmUpEnd || (!settled && t0 < warmUpLimit);
                 out.printf("%s: prompt %.1f tokens/s, generation %.1f tokens/s%n", warmUp ? "warm-up" : "run " + (run + 1), p, g);
                 out.flush();
                 if (warmUp) {
                     warmUps++;
+                    settled = Math.abs(t2 - t0 - previous) <= 0.1 * previous;
+                    previous = t2 - t0;
                     continue;
                 }
                 promptRate[run] = p;
