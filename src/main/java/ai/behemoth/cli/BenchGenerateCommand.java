@@ -83,7 +83,7 @@ public final class BenchGenerateCommand implements Callable<Integer> {
                 long t0 = System.nanoTime();
                 float[] logits = engine.prefill(seq, prompt);
                 long t1 = System.nanoTime();
-                for (int i = 0; i < genTokens; i++) logits = engine.decode(seq, argmax(logits));
+                for (int i = 0; i < genTokens; i++) logits = engine.decode(seq, argmax(logits), logits);
                 long t2 = System.nanoTime();
                 double p = promptTokens * 1e9 / (t1 - t0), g = genTokens * 1e9 / (t2 - t1);
                 // a run that began inside the warm-up time is one of it, as is one that began before two runs agreed

@@ -89,7 +89,7 @@ public final class Generation implements Iterator<Token> {
             if (generated == options.maxTokens() || sequence.length() == sequence.capacity())
                 return end(FinishReason.LENGTH);
             long t0 = System.nanoTime();
-            logits = model.decode(sequence, context[length - 1]);
+            logits = model.decode(sequence, context[length - 1], logits); // the last step's array, refilled
             generateNanos += System.nanoTime() - t0;
         }
         if (cancelled) return end(FinishReason.CANCELLED);

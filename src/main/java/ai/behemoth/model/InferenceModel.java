@@ -176,12 +176,21 @@ public final class InferenceModel implements AutoCloseable {
         return last;
     }
 
-    /** Appends one token and returns the logits that follow it. */
-    public synchronized float[] decode(Sequence seq, int token) {
+    /** Appends one token and returns the logits that follow it (a fresh array). */
+    public float[] decode(Sequence seq, int token) {
+        return decode(seq, token, null);
+    }
+
+    /**
+     * Appends one token and writes the logits that follow it into {@code into} when it holds exactly
+     * V floats, else into a new array; returns the array written. A generation loop that passes its
+     * last logits back allocates nothing per token (a 128K vocabulary's copy is half a megabyte).
+     */
+    public synchronized float[] decode(Sequence seq, int token, float[] into) {
         decodeBatch.clear();
         decodeBatch.add(seq, token, true);
         forward(decodeBatch);
-        return decodeBatch.logits(0);
+        return decodeBatch.logits(0, into);
     }
 
     /** Runs every row of {@code batch}: fills the caches, advances the sequences, sets the wanted logits. */

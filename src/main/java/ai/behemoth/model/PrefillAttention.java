@@ -7,6 +7,9 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
+import static jdk.incubator.vector.VectorOperators.GT;
+import static jdk.incubator.vector.VectorOperators.LT;
+
 import java.util.Arrays;
 
 /**
@@ -35,7 +38,8 @@ final class PrefillAttention {
     /** The keys of positions [lo, lo + span), transposed: [kvHeads·headDim, span], zero beyond the last position. */
     private float[] keysT = new float[0];
 
-    private static final ThreadLocal<float[][]> SCORES = ThreadLocal.withInitial(() -> new float[1][0]);
+    /** Per thread: a query's scores (and its scaled query after them), and room for the lanes of one vector. */
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][]{new float[0], new float[L]});
 
     /** For {@code heads} query heads sharing {@code kvHeads} key/value heads (grouped-query), all {@code headDim} wide. */
     PrefillAttention(int heads, int kvHeads, int headDim) {
@@ -85,13 +89,26 @@ final class PrefillAttention {
 
     /**
      * One query: keys {@code first..last} (relative to the transposed block's first position
-     * {@code from}) of kv column {@code kvCol}; writes {@code att[qo..qo + headDim)}.
+     * {@code from}) of kv column {@code kvCol}; writes {@code att[qo..qo + headDim)}. One method per
+     * phase, no vector passed to or returned from a method of ours but {@link VectorMath#exp}, and the
+     * mask of a block's keys written out where it is used: C2 stops inlining once a method's graph is
+     * large, and a call it leaves allocates every vector that crosses it (about 30 MB/s in a steady
+     * prefill when the whole query was one method with its helpers).
      */
     private void attendOne(float[] q, int qo, float qScale, float[] kt, int span, int kvCol, int from,
                            int first, int last, float[] values, float[] att) {
-        float[] scores = scratch(span + headDim);
+        float[][] scratch = SCRATCH.get();
+        if (scratch[0].length < span + headDim) scratch[0] = new float[Math.max(span + headDim, 2 * scratch[0].length)];
+        float[] scores = scratch[0];
         int qs = span; // the scaled query lives after the scores
         for (int d = 0; d < headDim; d++) scores[qs + d] = q[qo + d] * qScale;
+        float max = score(scores, qs, kt, span, kvCol, first, last);
+        float inv = 1f / exponentiate(scores, first, last, max, scratch[1]);
+        mix(scores, inv, first, last, from, kvCol, values, att, qo);
+    }
+
+    /** Scores of keys {@code first..last} into {@code scores[first..last]} (and the rest of their blocks of L); returns their maximum. */
+    private float score(float[] scores, int qs, float[] kt, int span, int kvCol, int first, int last) {
         int b0 = first / L * L, b1 = last / L * L + L; // the blocks of L keys that hold first..last
         FloatVector maxima = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         int b = b0;
@@ -115,29 +132,51 @@ final class PrefillAttention {
                 c0 = FloatVector.fromArray(F, kt, k).fma(qd, c0);
                 e0 = FloatVector.fromArray(F, kt, k + L).fma(qd, e0);
             }
-            maxima = keepScores(c0.add(c1).add(c2.add(c3)), scores, b, first, last, maxima);
-            maxima = keepScores(e0.add(e1).add(e2.add(e3)), scores, b + L, first, last, maxima);
-        }
-        if (b < b1) { // a last block alone, its sums in the same order
-            FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
-            int k = kvCol * span + b, d = 0;
-            for (; d + 4 <= headDim; d += 4, k += 4 * span) {
-                c0 = FloatVector.fromArray(F, kt, k).fma(FloatVector.broadcast(F, scores[qs + d]), c0);
-                c1 = FloatVector.fromArray(F, kt, k + span).fma(FloatVector.broadcast(F, scores[qs + d + 1]), c1);
-                c2 = FloatVector.fromArray(F, kt, k + 2 * span).fma(FloatVector.broadcast(F, scores[qs + d + 2]), c2);
-                c3 = FloatVector.fromArray(F, kt, k + 3 * span).fma(FloatVector.broadcast(F, scores[qs + d + 3]), c3);
-            }
-            for (; d < headDim; d++, k += span) c0 = FloatVector.fromArray(F, kt, k).fma(FloatVector.broadcast(F, scores[qs + d]), c0);
-            maxima = keepScores(c0.add(c1).add(c2.add(c3)), scores, b, first, last, maxima);
+            FloatVector s0 = c0.add(c1).add(c2.add(c3)), s1 = e0.add(e1).add(e2.add(e3));
+            s0.intoArray(scores, b);
+            s1.intoArray(scores, b + L);
+            maxima = maxima.max(s0.blend(Float.NEGATIVE_INFINITY, LANE.compare(LT, first - b).or(LANE.compare(GT, last - b))));
+            maxima = maxima.max(s1.blend(Float.NEGATIVE_INFINITY, LANE.compare(LT, first - b - L).or(LANE.compare(GT, last - b - L))));
         }
         float max = maxima.reduceLanes(VectorOperators.MAX); // exact in any order
+        return b < b1 ? Math.max(max, scoreBlock(scores, qs, kt, span, kvCol, b, first, last)) : max;
+    }
+
+    /** {@link #score} of a last block of L keys from {@code b} alone, its sums in the same order. */
+    private float scoreBlock(float[] scores, int qs, float[] kt, int span, int kvCol, int b, int first, int last) {
+        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
+        int k = kvCol * span + b, d = 0;
+        for (; d + 4 <= headDim; d += 4, k += 4 * span) {
+            c0 = FloatVector.fromArray(F, kt, k).fma(FloatVector.broadcast(F, scores[qs + d]), c0);
+            c1 = FloatVector.fromArray(F, kt, k + span).fma(FloatVector.broadcast(F, scores[qs + d + 1]), c1);
+            c2 = FloatVector.fromArray(F, kt, k + 2 * span).fma(FloatVector.broadcast(F, scores[qs + d + 2]), c2);
+            c3 = FloatVector.fromArray(F, kt, k + 3 * span).fma(FloatVector.broadcast(F, scores[qs + d + 3]), c3);
+        }
+        for (; d < headDim; d++, k += span) c0 = FloatVector.fromArray(F, kt, k).fma(FloatVector.broadcast(F, scores[qs + d]), c0);
+        FloatVector s0 = c0.add(c1).add(c2.add(c3));
+        s0.intoArray(scores, b);
+        return s0.blend(Float.NEGATIVE_INFINITY, LANE.compare(LT, first - b).or(LANE.compare(GT, last - b))).reduceLanes(VectorOperators.MAX);
+    }
+
+    /** e^(score − max) in place over the blocks of keys {@code first..last}, zero beyond them; returns Σ e. */
+    private static float exponentiate(float[] scores, int first, int last, float max, float[] lanes) {
         FloatVector sums = FloatVector.zero(F);
-        for (b = b0; b < b1; b += L) {
-            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, scores, b).sub(max)).blend(0f, seen(b, first, last).not());
+        for (int b = first / L * L; b <= last; b += L) {
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, scores, b).sub(max))
+                    .blend(0f, LANE.compare(LT, first - b).or(LANE.compare(GT, last - b)));
             e.intoArray(scores, b);
             sums = sums.add(e);
         }
-        float inv = 1f / VectorMath.sumLanes(sums);
+        // Σ over lanes in lane order, as VectorMath.sumLanes, written out: a call here, late in a large
+        // inlined graph, was left a call, with its vector allocated
+        sums.intoArray(lanes, 0);
+        float sum = 0f;
+        for (int i = 0; i < L; i++) sum += lanes[i];
+        return sum;
+    }
+
+    /** {@code att[qo..qo + headDim) = (Σ_t e[t]·v[t])·inv} over keys {@code first..last} of kv column {@code kvCol}. */
+    private void mix(float[] scores, float inv, int first, int last, int from, int kvCol, float[] values, float[] att, int qo) {
         for (int j = 0; j < headDim; j += L) {
             VectorMask<Float> live = F.indexInRange(j, headDim);
             FloatVector even = FloatVector.zero(F), odd = even;
@@ -149,22 +188,5 @@ final class PrefillAttention {
             if (t == last) even = FloatVector.fromArray(F, values, v, live).fma(FloatVector.broadcast(F, scores[t]), even);
             even.add(odd).mul(inv).intoArray(att, qo + j, live);
         }
-    }
-
-    /** Stores the scores of the block of keys from {@code b}; returns {@code maxima} raised by those of keys {@code first..last}. */
-    private static FloatVector keepScores(FloatVector score, float[] scores, int b, int first, int last, FloatVector maxima) {
-        score.intoArray(scores, b);
-        return maxima.max(score.blend(Float.NEGATIVE_INFINITY, seen(b, first, last).not()));
-    }
-
-    /** The lanes of the block of keys from {@code b} that lie in {@code first..last} (lane i is key b + i). */
-    private static VectorMask<Float> seen(int b, int first, int last) {
-        return LANE.compare(VectorOperators.GE, first - b).and(LANE.compare(VectorOperators.LE, last - b));
-    }
-
-    private static float[] scratch(int size) {
-        float[][] holder = SCORES.get();
-        if (holder[0].length < size) holder[0] = new float[Math.max(size, 2 * holder[0].length)];
-        return holder[0];
     }
 }

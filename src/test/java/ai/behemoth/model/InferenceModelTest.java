@@ -328,6 +328,23 @@ class InferenceModelTest {
         }
     }
 
+    @Test
+    void decodeRefillsTheArrayItIsGiven() throws Exception {
+        ModelConfig config = TestCheckpoints.small("tiny");
+        TestCheckpoints.write(tmp.resolve("into"), config, 4);
+        try (InferenceModel model = new InferenceModel(CheckpointWeights.load(tmp.resolve("into"), null), 8)) {
+            Sequence a = model.newSequence(), b = model.newSequence();
+            float[] buffer = model.prefill(a, ids(2, 6));
+            model.prefill(b, ids(2, 6));
+            for (int token : new int[]{9, 4, 17}) {
+                float[] fresh = model.decode(b, token);
+                float[] refilled = model.decode(a, token, buffer);
+                assertThat(refilled).isSameAs(buffer).containsExactly(fresh);
+            }
+            assertThat(model.decode(a, 3, new float[1])).hasSize(config.vocabSize()); // not V floats: a new array
+        }
+    }
+
     private static int[] withTail(int[] tokens, int... tail) {
         int[] out = Arrays.copyOf(tokens, tokens.length + tail.length);
         System.arraycopy(tail, 0, out, tokens.length, tail.length);

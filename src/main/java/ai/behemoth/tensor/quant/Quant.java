@@ -13,6 +13,7 @@ import jdk.incubator.vector.VectorSpecies;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.stream.IntStream;
 
 /**
@@ -63,51 +64,72 @@ public final class Quant {
      * lane additions ({@link #sum4}) sums the four vectors. A last group of one to three rows is
      * summed with zero vectors in place of the missing rows, so a row's bits depend only on the row
      * and {@code x}, never on the rows computed with it (nor on how a caller splits the rows).
+     *
+     * <p>The kernels leave their four vectors in a per-thread array rather than pass them on: a
+     * kernel is a large method once compiled, C2 stops inlining in large methods, and a call left
+     * in place allocates every vector handed to it (2.6 GB/s of garbage in a Q4_K_M model's decode,
+     * when the lane sums were a call at the end of each kernel).
      */
     public static void dotRows(GgmlType type, MemorySegment seg, long off, long stride, int rows, float[] x, int xOff, int n,
                                float[] out, int outOff) {
         type.rowBytes(n);
-        float[] sums = type == GgmlType.Q4_K || type == GgmlType.Q5_K ? subBlockSums(x, xOff, n) : null;
+        Scratch scratch = SCRATCH.get();
+        float[] sums = type == GgmlType.Q4_K || type == GgmlType.Q5_K ? scratch.subBlockSums(x, xOff, n) : null;
+        float[] group = scratch.rows;
         for (int r = 0; r < rows; r += 4) {
-            int count = Math.min(4, rows - r), at = outOff + r;
+            int count = Math.min(4, rows - r);
             long first = off + r * stride;
+            if (count < 4) Arrays.fill(group, count * L, 4 * L, 0f);
             switch (type) {
-                case F32 -> dot4F32(seg, first, stride, count, x, xOff, n, out, at);
-                case F16 -> dot4F16(seg, first, stride, count, x, xOff, n, out, at);
-                case BF16 -> dot4BF16(seg, first, stride, count, x, xOff, n, out, at);
-                case Q8_0 -> dot4Q8_0(seg, first, stride, count, x, xOff, n, out, at);
-                case Q4_0 -> dot4Q4_0(seg, first, stride, count, x, xOff, n, out, at);
-                case Q4_K -> dot4Q4_K(seg, first, stride, count, x, xOff, n, sums, out, at);
-                case Q5_K -> dot4Q5_K(seg, first, stride, count, x, xOff, n, sums, out, at);
-                case Q6_K -> dot4Q6_K(seg, first, stride, count, x, xOff, n, out, at);
+                case F32 -> dot4F32(seg, first, stride, count, x, xOff, n, group);
+                case F16 -> dot4F16(seg, first, stride, count, x, xOff, n, group);
+                case BF16 -> dot4BF16(seg, first, stride, count, x, xOff, n, group);
+                case Q8_0 -> dot4Q8_0(seg, first, stride, count, x, xOff, n, group);
+                case Q4_0 -> dot4Q4_0(seg, first, stride, count, x, xOff, n, group);
+                case Q4_K -> dot4Q4_K(seg, first, stride, count, x, xOff, n, sums, group);
+                case Q5_K -> dot4Q5_K(seg, first, stride, count, x, xOff, n, sums, group);
+                case Q6_K -> dot4Q6_K(seg, first, stride, count, x, xOff, n, group);
             }
+            sum4(group, out, outOff + r, count);
+            if (type.blockSize == 1) addTails(type, seg, first, stride, count, x, xOff, n, out, outOff + r);
         }
     }
 
-    private static final ThreadLocal<float[]> SUB_BLOCK_SUMS = ThreadLocal.withInitial(() -> new float[0]);
+    /** Per-thread buffers of {@link #dotRows}, reused from call to call. */
+    private static final class Scratch {
+        /** Four rows' vectors of partial sums, one after another. */
+        final float[] rows = new float[4 * L];
+        /** Σ x over each sub-block of 32 values (the K-quants). */
+        float[] sums = new float[0];
 
-    /**
-     * Σ x over each sub-block of 32 values of {@code x[xOff, xOff + n)} (n a multiple of 128), into a
-     * per-thread array reused from call to call. The K-quants' minimum term, −dmin·m·Σ a per
-     * sub-block, is the same sum for every row, so it is taken once per call rather than once per row.
-     */
-    private static float[] subBlockSums(float[] x, int xOff, int n) {
-        float[] sums = SUB_BLOCK_SUMS.get();
-        if (sums.length < n / 32) SUB_BLOCK_SUMS.set(sums = new float[n / 32]);
-        for (int s = 0; s < n / 32; s += 4) {
-            int at = xOff + 32 * s;
-            FloatVector s0 = FloatVector.fromArray(F, x, at), s1 = FloatVector.fromArray(F, x, at + 32);
-            FloatVector s2 = FloatVector.fromArray(F, x, at + 64), s3 = FloatVector.fromArray(F, x, at + 96);
-            for (int k = L; k < 32; k += L) {
-                s0 = s0.add(FloatVector.fromArray(F, x, at + k));
-                s1 = s1.add(FloatVector.fromArray(F, x, at + 32 + k));
-                s2 = s2.add(FloatVector.fromArray(F, x, at + 64 + k));
-                s3 = s3.add(FloatVector.fromArray(F, x, at + 96 + k));
+        /**
+         * Σ x over each sub-block of 32 values of {@code x[xOff, xOff + n)} (n a multiple of 128). The
+         * K-quants' minimum term, −dmin·m·Σ a per sub-block, is the same sum for every row, so it is
+         * taken once per call rather than once per row.
+         */
+        float[] subBlockSums(float[] x, int xOff, int n) {
+            if (sums.length < n / 32) sums = new float[n / 32];
+            for (int s = 0; s < n / 32; s += 4) {
+                int at = xOff + 32 * s;
+                FloatVector s0 = FloatVector.fromArray(F, x, at), s1 = FloatVector.fromArray(F, x, at + 32);
+                FloatVector s2 = FloatVector.fromArray(F, x, at + 64), s3 = FloatVector.fromArray(F, x, at + 96);
+                for (int k = L; k < 32; k += L) {
+                    s0 = s0.add(FloatVector.fromArray(F, x, at + k));
+                    s1 = s1.add(FloatVector.fromArray(F, x, at + 32 + k));
+                    s2 = s2.add(FloatVector.fromArray(F, x, at + 64 + k));
+                    s3 = s3.add(FloatVector.fromArray(F, x, at + 96 + k));
+                }
+                s0.intoArray(rows, 0);
+                s1.intoArray(rows, L);
+                s2.intoArray(rows, 2 * L);
+                s3.intoArray(rows, 3 * L);
+                sum4(rows, sums, s, 4);
             }
-            sum4(s0, s1, s2, s3, sums, s, 4);
+            return sums;
         }
-        return sums;
     }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     // Lane-sum tree of sum4: swap the halves of a vector, then its quarters, then lanes 2 and 1 apart within a quarter.
     private static final VectorShuffle<Float> SWAP_HALVES = VectorShuffle.fromOp(F, i -> i ^ (L / 2));
@@ -119,16 +141,19 @@ public final class Quant {
     private static final int Q = L / 4;
 
     /**
-     * Sums the lanes of each of {@code a, b, c, d} into {@code out[at..at+count)} with a fixed tree of
-     * exact lane operations (blend, rearrange, add), the same compiled or interpreted. Lanes of different
-     * vectors never meet, so each sum is the same whatever the other three vectors hold:
+     * Sums the lanes of each of the four vectors {@code a, b, c, d} at {@code rows[0, 4L)} into
+     * {@code out[at..at+count)} with a fixed tree of exact lane operations (blend, rearrange, add),
+     * the same compiled or interpreted. Lanes of different vectors never meet, so each sum is the
+     * same whatever the other three vectors hold:
      * <pre>
      * ab = [a_lo + a_hi | b_hi + b_lo]          cd likewise
      * s  = quarters [a: ab0+ab1 | c: cd1+cd0 | b: ab2+ab3 | d: cd3+cd2]
      * each quarter of s summed to its first lane: + lanes 2 apart (16 lanes only), + lanes 1 apart
      * </pre>
      */
-    private static void sum4(FloatVector a, FloatVector b, FloatVector c, FloatVector d, float[] out, int at, int count) {
+    private static void sum4(float[] rows, float[] out, int at, int count) {
+        FloatVector a = FloatVector.fromArray(F, rows, 0), b = FloatVector.fromArray(F, rows, L);
+        FloatVector c = FloatVector.fromArray(F, rows, 2 * L), d = FloatVector.fromArray(F, rows, 3 * L);
         FloatVector ab = a.blend(b, UPPER_HALF).add(b.blend(a, UPPER_HALF).rearrange(SWAP_HALVES));
         FloatVector cd = c.blend(d, UPPER_HALF).add(d.blend(c, UPPER_HALF).rearrange(SWAP_HALVES));
         FloatVector s = ab.blend(cd, ODD_QUARTERS).add(cd.blend(ab, ODD_QUARTERS).rearrange(SWAP_QUARTERS));
@@ -191,8 +216,7 @@ public final class Quant {
     // Four rows at a time (see dotRows): 2·L values of a row per step, then each row's tail of fewer
     // than 2·L values through the scalar twin, added to its sum.
 
-    private static void dot4F32(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] out, int outAt) {
-        FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
+    private static void dot4F32(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] rows) {
         for (int r = 0; r < count; r++) {
             long off = first + r * stride;
             FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
@@ -202,14 +226,11 @@ public final class Quant {
                 acc1 = FloatVector.fromMemorySegment(F, seg, off + 4L * (i + L), LE).fma(FloatVector.fromArray(F, x, xOff + i + L), acc1);
             }
             FloatVector acc = acc0.add(acc1);
-            if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
+            acc.intoArray(rows, r * L);
         }
-        sum4(row0, row1, row2, row3, out, outAt, count);
-        addTails(GgmlType.F32, seg, first, stride, count, x, xOff, n, out, outAt);
     }
 
-    private static void dot4F16(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] out, int outAt) {
-        FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
+    private static void dot4F16(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] rows) {
         for (int r = 0; r < count; r++) {
             long off = first + r * stride;
             FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
@@ -219,14 +240,11 @@ public final class Quant {
                 acc1 = halfToFloat(ShortVector.fromMemorySegment(S, seg, off + 2L * (i + L), LE)).fma(FloatVector.fromArray(F, x, xOff + i + L), acc1);
             }
             FloatVector acc = acc0.add(acc1);
-            if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
+            acc.intoArray(rows, r * L);
         }
-        sum4(row0, row1, row2, row3, out, outAt, count);
-        addTails(GgmlType.F16, seg, first, stride, count, x, xOff, n, out, outAt);
     }
 
-    private static void dot4BF16(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] out, int outAt) {
-        FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
+    private static void dot4BF16(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] rows) {
         for (int r = 0; r < count; r++) {
             long off = first + r * stride;
             FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
@@ -236,10 +254,8 @@ public final class Quant {
                 acc1 = bf16ToFloat(ShortVector.fromMemorySegment(S, seg, off + 2L * (i + L), LE)).fma(FloatVector.fromArray(F, x, xOff + i + L), acc1);
             }
             FloatVector acc = acc0.add(acc1);
-            if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
+            acc.intoArray(rows, r * L);
         }
-        sum4(row0, row1, row2, row3, out, outAt, count);
-        addTails(GgmlType.BF16, seg, first, stride, count, x, xOff, n, out, outAt);
     }
 
     /** Adds the values past the last whole 2·L of each of the {@code count} rows, summed by the scalar twin, to the row's result. */
@@ -274,8 +290,7 @@ public final class Quant {
     // of their own: C2 inlines only so deep (MaxInlineLevel), and a Vector API call that lands past
     // that depth falls back to its plain-Java path, a hundred times slower.
 
-    private static void dot4Q8_0(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] out, int outAt) {
-        FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
+    private static void dot4Q8_0(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] rows) {
         for (int r = 0; r < count; r++) {
             long off = first + r * stride;
             // even blocks into acc0, odd ones into acc1: two chains of dependent FMAs instead of one
@@ -303,9 +318,8 @@ public final class Quant {
                 acc0 = sum0.fma(FloatVector.broadcast(F, QuantScalar.half(seg, at)), acc0);
             }
             FloatVector acc = acc0.add(acc1);
-            if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
+            acc.intoArray(rows, r * L);
         }
-        sum4(row0, row1, row2, row3, out, outAt, count);
     }
 
     private static void dequantizeQ8_0(MemorySegment seg, long off, float[] out, int outOff, int n) {
@@ -329,8 +343,7 @@ public final class Quant {
         return IntVector.fromArray(I, IntStream.range(0, 16).map(q -> Float.floatToRawIntBits(q + offset)).toArray(), 0);
     }
 
-    private static void dot4Q4_0(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] out, int outAt) {
-        FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
+    private static void dot4Q4_0(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] rows) {
         for (int r = 0; r < count; r++) {
             long off = first + r * stride;
             // even blocks into acc0, odd ones into acc1: two chains of dependent FMAs instead of one.
@@ -378,9 +391,8 @@ public final class Quant {
                 acc0 = sum0.fma(FloatVector.broadcast(F, QuantScalar.half(seg, at)), acc0);
             }
             FloatVector acc = acc0.add(acc1);
-            if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
+            acc.intoArray(rows, r * L);
         }
-        sum4(row0, row1, row2, row3, out, outAt, count);
     }
 
     private static void dequantizeQ4_0(MemorySegment seg, long off, float[] out, int outOff, int n) {
@@ -398,7 +410,7 @@ public final class Quant {
 
     /**
      * Q4_K: x = d·sc·q − dmin·m per sub-block of 32, so Σ x·a = d·sc·Σ q·a − dmin·m·Σ a. The q·a sums
-     * are vectors folded in with their scales; the Σ a come from {@link #subBlockSums}, and the
+     * are vectors folded in with their scales; the Σ a come from {@link Scratch#subBlockSums}, and the
      * minimum terms gather in a scalar added to lane 0 before the lane sums. One flat loop takes 128
      * values (four sub-blocks) a turn: the loop of four sub-block pairs inside a loop over
      * super-blocks that it replaces was left rolled by C2 (unrolled only with -XX:LoopUnrollLimit=120),
@@ -408,8 +420,7 @@ public final class Quant {
      * nibble becomes its float by a lane permutation of {@link #NIBBLE_VALUES}, as in {@link #dot4Q4_0}.
      */
     private static void dot4Q4_K(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] sums,
-                                 float[] out, int outAt) {
-        FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
+                                 float[] rows) {
         for (int r = 0; r < count; r++) {
             long off = first + r * stride;
             FloatVector acc0 = FloatVector.zero(F), acc1 = acc0; // low and high nibbles: two FMA chains
@@ -460,9 +471,8 @@ public final class Quant {
                 acc1 = raHigh.fma(FloatVector.broadcast(F, s3), acc1);
             }
             FloatVector acc = acc0.add(acc1).add(FloatVector.zero(F).withLane(0, minimum));
-            if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
+            acc.intoArray(rows, r * L);
         }
-        sum4(row0, row1, row2, row3, out, outAt, count);
     }
 
     /**
@@ -506,8 +516,7 @@ public final class Quant {
         }
     }
 
-    private static void dot4Q6_K(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] out, int outAt) {
-        FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
+    private static void dot4Q6_K(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] rows) {
         for (int r = 0; r < count; r++) {
             long off = first + r * stride;
             FloatVector acc0 = FloatVector.zero(F), acc1 = acc0; // values l, l+64 and l+32, l+96: two FMA chains
@@ -539,9 +548,8 @@ public final class Quant {
                 }
             }
             FloatVector acc = acc0.add(acc1);
-            if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
+            acc.intoArray(rows, r * L);
         }
-        sum4(row0, row1, row2, row3, out, outAt, count);
     }
 
     private static void dequantizeQ6_K(MemorySegment seg, long off, float[] out, int outOff, int n) {
@@ -579,8 +587,7 @@ public final class Quant {
      * lanes, so the high nibble is one shift and each bit of qh a shift and a mask.
      */
     private static void dot4Q5_K(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] sums,
-                                 float[] out, int outAt) {
-        FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
+                                 float[] rows) {
         for (int r = 0; r < count; r++) {
             long off = first + r * stride;
             FloatVector acc0 = FloatVector.zero(F), acc1 = acc0; // low and high nibbles: two FMA chains
@@ -610,9 +617,8 @@ public final class Quant {
                 minimum = Math.fma(-dmin, m, minimum);
             }
             FloatVector acc = acc0.add(acc1).add(FloatVector.zero(F).withLane(0, minimum));
-            if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
+            acc.intoArray(rows, r * L);
         }
-        sum4(row0, row1, row2, row3, out, outAt, count);
     }
 
     private static void dequantizeQ5_K(MemorySegment seg, long off, float[] out, int outOff, int n) {
