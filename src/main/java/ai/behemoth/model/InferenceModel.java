@@ -40,6 +40,8 @@ public final class InferenceModel implements AutoCloseable {
     private static final int INITIAL_ROPE_POSITIONS = 256;
     private float[] ropeCos = new float[0], ropeSin = new float[0]; // [positions tabulated, hd/2]
     private final Matrix[][] expertGate, expertUp, expertDown; // [layer][expert], null on dense layers
+    /** Each layer's keys and query scale (Llama 4: chunks on RoPE layers, temperature on NoPE layers). */
+    private final AttentionScope[] scopes;
 
     // activations, [maxRows, ·]
     private final float[] x, normed, q, k, v, att, proj, ffnOut, hidden1, hidden2, logitRows;
@@ -74,6 +76,8 @@ public final class InferenceModel implements AutoCloseable {
         expertGate = new Matrix[layers][];
         expertUp = new Matrix[layers][];
         expertDown = new Matrix[layers][];
+        scopes = new AttentionScope[layers];
+        for (int l = 0; l < layers; l++) scopes[l] = AttentionScope.of(config, l);
         int ffnWidth = 0;
         for (int l = 0; l < layers; l++) {
             LayerWeights w = weights.layers().get(l);
@@ -261,7 +265,7 @@ public final class InferenceModel implements AutoCloseable {
         }
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(headDim));
-        AttentionScope scope = AttentionScope.of(config, layer); // Llama 4: chunks on RoPE layers, temperature on NoPE layers
+        AttentionScope scope = scopes[layer];
         if (PrefillAttention.applies(batch, n)) {
             prefillAttention.attend(layer, batch, n, q, att, scope, scale);
             w.wo().multiply(att, 0, n, proj, 0);

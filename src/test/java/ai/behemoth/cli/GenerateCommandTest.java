@@ -138,10 +138,12 @@ class GenerateCommandTest {
                 "--warm-up", "0");
         assertThat(r.code()).as(r.err()).isZero();
         List<String> lines = r.out().lines().toList();
-        assertThat(lines).hasSize(4); // no warm-up asked: two runs, the memory, the JSON
+        assertThat(lines).hasSize(5); // no warm-up asked: two runs, the allocation, the memory, the JSON
         assertThat(lines.get(0)).startsWith("run 1: prompt ");
-        assertThat(lines.get(2)).startsWith("memory: ");
-        JsonNode json = new ObjectMapper().readTree(lines.get(3));
+        assertThat(lines.get(2)).startsWith("allocated: ").endsWith(" bytes per token, all threads, over the timed runs");
+        assertThat(lines.get(3)).startsWith("memory: ");
+        JsonNode json = new ObjectMapper().readTree(lines.get(4));
+        assertThat(json.get("allocated_bytes_per_token").asDouble()).isPositive(); // two cold runs: the JIT has not compiled the kernels
         assertThat(json.get("warm_up_runs").asInt()).isZero();
         assertThat(json.get("gen_tokens_per_s_min").asDouble())
                 .isLessThanOrEqualTo(json.get("gen_tokens_per_s_median").asDouble())
