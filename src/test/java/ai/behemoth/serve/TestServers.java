@@ -25,6 +25,14 @@ final class TestServers {
         if (model == null) {
             try {
                 Path dir = Files.createTempDirectory("behemoth-serve-test");
+                // mapped by the model until the JVM exits, so removed then
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    try {
+                        ai.behemoth.train.CheckpointTestAccess.deleteTree(dir);
+                    } catch (IOException ignored) {
+                        // a temporary folder left behind
+                    }
+                }));
                 ModelConfig small = TestCheckpoints.small("mixtral");
                 TestCheckpoints.write(dir, small, 11);
                 // The weights do not depend on the context; a long one (written after, so that the training
