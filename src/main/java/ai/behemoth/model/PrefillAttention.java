@@ -7,8 +7,6 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-import static jdk.incubator.vector.VectorOperators.GT;
-import static jdk.incubator.vector.VectorOperators.LT;
 
 import java.util.Arrays;
 
@@ -31,8 +29,6 @@ import java.util.Arrays;
 final class PrefillAttention {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
-    /** Lane i holds i. */
-    private static final FloatVector LANE = FloatVector.zero(F).addIndex(1);
 
     private final int heads, kvHeads, headDim, qDim, kvDim;
     /** The keys of positions [lo, lo + span), transposed: [kvHeads·headDim, span], zero beyond the last position. */
@@ -90,10 +86,11 @@ final class PrefillAttention {
     /**
      * One query: keys {@code first..last} (relative to the transposed block's first position
      * {@code from}) of kv column {@code kvCol}; writes {@code att[qo..qo + headDim)}. One method per
-     * phase, no vector passed to or returned from a method of ours but {@link VectorMath#exp}, and the
-     * mask of a block's keys written out where it is used: C2 stops inlining once a method's graph is
-     * large, and a call it leaves allocates every vector that crosses it (about 30 MB/s in a steady
-     * prefill when the whole query was one method with its helpers).
+     * phase, none passing a vector to a method of ours but {@link VectorMath#exp}, and no masks: the
+     * keys of the first and last blocks that lie outside {@code first..last} are set in the scores
+     * array instead. C2 stops inlining once a method's graph is large, and a call it leaves allocates
+     * every vector that crosses it (about 30 MB/s in a steady prefill when the whole query was one
+     * method with helpers for its masks).
      */
     private void attendOne(float[] q, int qo, float qScale, float[] kt, int span, int kvCol, int from,
                            int first, int last, float[] values, float[] att) {
@@ -107,10 +104,12 @@ final class PrefillAttention {
         mix(scores, inv, first, last, from, kvCol, values, att, qo);
     }
 
-    /** Scores of keys {@code first..last} into {@code scores[first..last]} (and the rest of their blocks of L); returns their maximum. */
+    /**
+     * The scores of every key of the blocks of L that hold {@code first..last} into {@code scores},
+     * −∞ for those outside {@code first..last}; returns the maximum.
+     */
     private float score(float[] scores, int qs, float[] kt, int span, int kvCol, int first, int last) {
-        int b0 = first / L * L, b1 = last / L * L + L; // the blocks of L keys that hold first..last
-        FloatVector maxima = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        int b0 = first / L * L, b1 = last / L * L + L;
         int b = b0;
         for (; b + L < b1; b += 2 * L) { // two blocks of keys at once, so that each broadcast of q[d] feeds two multiply-adds
             FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, e0 = c0, e1 = c0, e2 = c0, e3 = c0;
@@ -132,43 +131,38 @@ final class PrefillAttention {
                 c0 = FloatVector.fromArray(F, kt, k).fma(qd, c0);
                 e0 = FloatVector.fromArray(F, kt, k + L).fma(qd, e0);
             }
-            FloatVector s0 = c0.add(c1).add(c2.add(c3)), s1 = e0.add(e1).add(e2.add(e3));
-            s0.intoArray(scores, b);
-            s1.intoArray(scores, b + L);
-            maxima = maxima.max(s0.blend(Float.NEGATIVE_INFINITY, LANE.compare(LT, first - b).or(LANE.compare(GT, last - b))));
-            maxima = maxima.max(s1.blend(Float.NEGATIVE_INFINITY, LANE.compare(LT, first - b - L).or(LANE.compare(GT, last - b - L))));
+            c0.add(c1).add(c2.add(c3)).intoArray(scores, b);
+            e0.add(e1).add(e2.add(e3)).intoArray(scores, b + L);
         }
-        float max = maxima.reduceLanes(VectorOperators.MAX); // exact in any order
-        return b < b1 ? Math.max(max, scoreBlock(scores, qs, kt, span, kvCol, b, first, last)) : max;
+        if (b < b1) { // a last block alone, its sums in the same order
+            FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
+            int k = kvCol * span + b, d = 0;
+            for (; d + 4 <= headDim; d += 4, k += 4 * span) {
+                c0 = FloatVector.fromArray(F, kt, k).fma(FloatVector.broadcast(F, scores[qs + d]), c0);
+                c1 = FloatVector.fromArray(F, kt, k + span).fma(FloatVector.broadcast(F, scores[qs + d + 1]), c1);
+                c2 = FloatVector.fromArray(F, kt, k + 2 * span).fma(FloatVector.broadcast(F, scores[qs + d + 2]), c2);
+                c3 = FloatVector.fromArray(F, kt, k + 3 * span).fma(FloatVector.broadcast(F, scores[qs + d + 3]), c3);
+            }
+            for (; d < headDim; d++, k += span) c0 = FloatVector.fromArray(F, kt, k).fma(FloatVector.broadcast(F, scores[qs + d]), c0);
+            c0.add(c1).add(c2.add(c3)).intoArray(scores, b);
+        }
+        Arrays.fill(scores, b0, first, Float.NEGATIVE_INFINITY);
+        Arrays.fill(scores, last + 1, b1, Float.NEGATIVE_INFINITY);
+        FloatVector maxima = FloatVector.fromArray(F, scores, b0);
+        for (b = b0 + L; b < b1; b += L) maxima = maxima.max(FloatVector.fromArray(F, scores, b));
+        return maxima.reduceLanes(VectorOperators.MAX); // exact in any order
     }
 
-    /** {@link #score} of a last block of L keys from {@code b} alone, its sums in the same order. */
-    private float scoreBlock(float[] scores, int qs, float[] kt, int span, int kvCol, int b, int first, int last) {
-        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
-        int k = kvCol * span + b, d = 0;
-        for (; d + 4 <= headDim; d += 4, k += 4 * span) {
-            c0 = FloatVector.fromArray(F, kt, k).fma(FloatVector.broadcast(F, scores[qs + d]), c0);
-            c1 = FloatVector.fromArray(F, kt, k + span).fma(FloatVector.broadcast(F, scores[qs + d + 1]), c1);
-            c2 = FloatVector.fromArray(F, kt, k + 2 * span).fma(FloatVector.broadcast(F, scores[qs + d + 2]), c2);
-            c3 = FloatVector.fromArray(F, kt, k + 3 * span).fma(FloatVector.broadcast(F, scores[qs + d + 3]), c3);
-        }
-        for (; d < headDim; d++, k += span) c0 = FloatVector.fromArray(F, kt, k).fma(FloatVector.broadcast(F, scores[qs + d]), c0);
-        FloatVector s0 = c0.add(c1).add(c2.add(c3));
-        s0.intoArray(scores, b);
-        return s0.blend(Float.NEGATIVE_INFINITY, LANE.compare(LT, first - b).or(LANE.compare(GT, last - b))).reduceLanes(VectorOperators.MAX);
-    }
-
-    /** e^(score − max) in place over the blocks of keys {@code first..last}, zero beyond them; returns Σ e. */
+    /** e^(score − max) in place over the blocks that hold keys {@code first..last}, zero outside them; returns Σ e. */
     private static float exponentiate(float[] scores, int first, int last, float max, float[] lanes) {
+        int b0 = first / L * L, b1 = last / L * L + L;
+        for (int b = b0; b < b1; b += L) VectorMath.exp(FloatVector.fromArray(F, scores, b).sub(max)).intoArray(scores, b);
+        Arrays.fill(scores, b0, first, 0f); // exp(−∞) gave VectorMath.exp's floor, not zero
+        Arrays.fill(scores, last + 1, b1, 0f);
         FloatVector sums = FloatVector.zero(F);
-        for (int b = first / L * L; b <= last; b += L) {
-            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, scores, b).sub(max))
-                    .blend(0f, LANE.compare(LT, first - b).or(LANE.compare(GT, last - b)));
-            e.intoArray(scores, b);
-            sums = sums.add(e);
-        }
-        // Σ over lanes in lane order, as VectorMath.sumLanes, written out: a call here, late in a large
-        // inlined graph, was left a call, with its vector allocated
+        for (int b = b0; b < b1; b += L) sums = sums.add(FloatVector.fromArray(F, scores, b));
+        // Σ over lanes in lane order, as VectorMath.sumLanes, but written out: a call left in place here
+        // (where exp is inlined before it) allocated its vector
         sums.intoArray(lanes, 0);
         float sum = 0f;
         for (int i = 0; i < L; i++) sum += lanes[i];

@@ -65,37 +65,41 @@ public final class Quant {
      * summed with zero vectors in place of the missing rows, so a row's bits depend only on the row
      * and {@code x}, never on the rows computed with it (nor on how a caller splits the rows).
      *
-     * <p>The kernels leave their four vectors in a per-thread array rather than pass them on: a
-     * kernel is a large method once compiled, C2 stops inlining in large methods, and a call left
-     * in place allocates every vector handed to it (2.6 GB/s of garbage in a Q4_K_M model's decode,
-     * when the lane sums were a call at the end of each kernel).
+     * <p>The K-quant kernels leave their four vectors in a per-thread array for this method to sum:
+     * they are large methods once compiled, C2 stops inlining in large methods, and the call to
+     * {@link #sum4} it left at their end allocated every vector handed to it (2.6 GB/s of garbage in
+     * a Q4_K_M model's decode). The other kernels are small enough to sum their own vectors, and
+     * faster so: a vector stored and loaded straight back costs a store-forwarding stall (Q8_0,
+     * 512-value rows in blocks of 16: 14.2 through the array against 16.0 Gvalues/s).
      */
     public static void dotRows(GgmlType type, MemorySegment seg, long off, long stride, int rows, float[] x, int xOff, int n,
                                float[] out, int outOff) {
         type.rowBytes(n);
-        Scratch scratch = SCRATCH.get();
+        Scratch scratch = type.blockSize == 256 ? SCRATCH.get() : null; // the K-quants
         float[] sums = type == GgmlType.Q4_K || type == GgmlType.Q5_K ? scratch.subBlockSums(x, xOff, n) : null;
-        float[] group = scratch.rows;
         for (int r = 0; r < rows; r += 4) {
-            int count = Math.min(4, rows - r);
+            int count = Math.min(4, rows - r), at = outOff + r;
             long first = off + r * stride;
-            if (count < 4) Arrays.fill(group, count * L, 4 * L, 0f);
             switch (type) {
-                case F32 -> dot4F32(seg, first, stride, count, x, xOff, n, group);
-                case F16 -> dot4F16(seg, first, stride, count, x, xOff, n, group);
-                case BF16 -> dot4BF16(seg, first, stride, count, x, xOff, n, group);
-                case Q8_0 -> dot4Q8_0(seg, first, stride, count, x, xOff, n, group);
-                case Q4_0 -> dot4Q4_0(seg, first, stride, count, x, xOff, n, group);
-                case Q4_K -> dot4Q4_K(seg, first, stride, count, x, xOff, n, sums, group);
-                case Q5_K -> dot4Q5_K(seg, first, stride, count, x, xOff, n, sums, group);
-                case Q6_K -> dot4Q6_K(seg, first, stride, count, x, xOff, n, group);
+                case F32 -> dot4F32(seg, first, stride, count, x, xOff, n, out, at);
+                case F16 -> dot4F16(seg, first, stride, count, x, xOff, n, out, at);
+                case BF16 -> dot4BF16(seg, first, stride, count, x, xOff, n, out, at);
+                case Q8_0 -> dot4Q8_0(seg, first, stride, count, x, xOff, n, out, at);
+                case Q4_0 -> dot4Q4_0(seg, first, stride, count, x, xOff, n, out, at);
+                case Q4_K -> dot4Q4_K(seg, first, stride, count, x, xOff, n, sums, scratch.rows);
+                case Q5_K -> dot4Q5_K(seg, first, stride, count, x, xOff, n, sums, scratch.rows);
+                case Q6_K -> dot4Q6_K(seg, first, stride, count, x, xOff, n, scratch.rows);
             }
-            sum4(group, out, outOff + r, count);
-            if (type.blockSize == 1) addTails(type, seg, first, stride, count, x, xOff, n, out, outOff + r);
+            if (scratch != null) { // the K-quants left their rows' vectors in the scratch
+                float[] v = scratch.rows;
+                if (count < 4) Arrays.fill(v, count * L, 4 * L, 0f);
+                sum4(FloatVector.fromArray(F, v, 0), FloatVector.fromArray(F, v, L), FloatVector.fromArray(F, v, 2 * L),
+                        FloatVector.fromArray(F, v, 3 * L), out, at, count);
+            }
         }
     }
 
-    /** Per-thread buffers of {@link #dotRows}, reused from call to call. */
+    /** Per-thread buffers of {@link #dotRows} for the K-quants, reused from call to call. */
     private static final class Scratch {
         /** Four rows' vectors of partial sums, one after another. */
         final float[] rows = new float[4 * L];
@@ -119,11 +123,7 @@ public final class Quant {
                     s2 = s2.add(FloatVector.fromArray(F, x, at + 64 + k));
                     s3 = s3.add(FloatVector.fromArray(F, x, at + 96 + k));
                 }
-                s0.intoArray(rows, 0);
-                s1.intoArray(rows, L);
-                s2.intoArray(rows, 2 * L);
-                s3.intoArray(rows, 3 * L);
-                sum4(rows, sums, s, 4);
+                sum4(s0, s1, s2, s3, sums, s, 4);
             }
             return sums;
         }
@@ -141,9 +141,8 @@ public final class Quant {
     private static final int Q = L / 4;
 
     /**
-     * Sums the lanes of each of the four vectors {@code a, b, c, d} at {@code rows[0, 4L)} into
-     * {@code out[at..at+count)} with a fixed tree of exact lane operations (blend, rearrange, add),
-     * the same compiled or interpreted. Lanes of different vectors never meet, so each sum is the
+     * Sums the lanes of each of {@code a, b, c, d} into {@code out[at..at+count)} with a fixed tree of
+     * exact lane operations (blend, rearrange, add), the same compiled or interpreted. Lanes of different vectors never meet, so each sum is the
      * same whatever the other three vectors hold:
      * <pre>
      * ab = [a_lo + a_hi | b_hi + b_lo]          cd likewise
@@ -151,9 +150,7 @@ public final class Quant {
      * each quarter of s summed to its first lane: + lanes 2 apart (16 lanes only), + lanes 1 apart
      * </pre>
      */
-    private static void sum4(float[] rows, float[] out, int at, int count) {
-        FloatVector a = FloatVector.fromArray(F, rows, 0), b = FloatVector.fromArray(F, rows, L);
-        FloatVector c = FloatVector.fromArray(F, rows, 2 * L), d = FloatVector.fromArray(F, rows, 3 * L);
+    private static void sum4(FloatVector a, FloatVector b, FloatVector c, FloatVector d, float[] out, int at, int count) {
         FloatVector ab = a.blend(b, UPPER_HALF).add(b.blend(a, UPPER_HALF).rearrange(SWAP_HALVES));
         FloatVector cd = c.blend(d, UPPER_HALF).add(d.blend(c, UPPER_HALF).rearrange(SWAP_HALVES));
         FloatVector s = ab.blend(cd, ODD_QUARTERS).add(cd.blend(ab, ODD_QUARTERS).rearrange(SWAP_QUARTERS));
@@ -216,7 +213,8 @@ public final class Quant {
     // Four rows at a time (see dotRows): 2·L values of a row per step, then each row's tail of fewer
     // than 2·L values through the scalar twin, added to its sum.
 
-    private static void dot4F32(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] rows) {
+    private static void dot4F32(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] out, int outAt) {
+        FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
         for (int r = 0; r < count; r++) {
             long off = first + r * stride;
             FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
@@ -226,11 +224,14 @@ public final class Quant {
                 acc1 = FloatVector.fromMemorySegment(F, seg, off + 4L * (i + L), LE).fma(FloatVector.fromArray(F, x, xOff + i + L), acc1);
             }
             FloatVector acc = acc0.add(acc1);
-            acc.intoArray(rows, r * L);
+            if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
         }
+        sum4(row0, row1, row2, row3, out, outAt, count);
+        addTails(GgmlType.F32, seg, first, stride, count, x, xOff, n, out, outAt);
     }
 
-    private static void dot4F16(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] rows) {
+    private static void dot4F16(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] out, int outAt) {
+        FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
         for (int r = 0; r < count; r++) {
             long off = first + r * stride;
             FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
@@ -240,11 +241,14 @@ public final class Quant {
                 acc1 = halfToFloat(ShortVector.fromMemorySegment(S, seg, off + 2L * (i + L), LE)).fma(FloatVector.fromArray(F, x, xOff + i + L), acc1);
             }
             FloatVector acc = acc0.add(acc1);
-            acc.intoArray(rows, r * L);
+            if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
         }
+        sum4(row0, row1, row2, row3, out, outAt, count);
+        addTails(GgmlType.F16, seg, first, stride, count, x, xOff, n, out, outAt);
     }
 
-    private static void dot4BF16(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] rows) {
+    private static void dot4BF16(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] out, int outAt) {
+        FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
         for (int r = 0; r < count; r++) {
             long off = first + r * stride;
             FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
@@ -254,8 +258,10 @@ public final class Quant {
                 acc1 = bf16ToFloat(ShortVector.fromMemorySegment(S, seg, off + 2L * (i + L), LE)).fma(FloatVector.fromArray(F, x, xOff + i + L), acc1);
             }
             FloatVector acc = acc0.add(acc1);
-            acc.intoArray(rows, r * L);
+            if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
         }
+        sum4(row0, row1, row2, row3, out, outAt, count);
+        addTails(GgmlType.BF16, seg, first, stride, count, x, xOff, n, out, outAt);
     }
 
     /** Adds the values past the last whole 2·L of each of the {@code count} rows, summed by the scalar twin, to the row's result. */
@@ -290,7 +296,8 @@ public final class Quant {
     // of their own: C2 inlines only so deep (MaxInlineLevel), and a Vector API call that lands past
     // that depth falls back to its plain-Java path, a hundred times slower.
 
-    private static void dot4Q8_0(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] rows) {
+    private static void dot4Q8_0(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] out, int outAt) {
+        FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
         for (int r = 0; r < count; r++) {
             long off = first + r * stride;
             // even blocks into acc0, odd ones into acc1: two chains of dependent FMAs instead of one
@@ -318,8 +325,9 @@ public final class Quant {
                 acc0 = sum0.fma(FloatVector.broadcast(F, QuantScalar.half(seg, at)), acc0);
             }
             FloatVector acc = acc0.add(acc1);
-            acc.intoArray(rows, r * L);
+            if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
         }
+        sum4(row0, row1, row2, row3, out, outAt, count);
     }
 
     private static void dequantizeQ8_0(MemorySegment seg, long off, float[] out, int outOff, int n) {
@@ -343,7 +351,8 @@ public final class Quant {
         return IntVector.fromArray(I, IntStream.range(0, 16).map(q -> Float.floatToRawIntBits(q + offset)).toArray(), 0);
     }
 
-    private static void dot4Q4_0(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] rows) {
+    private static void dot4Q4_0(MemorySegment seg, long first, long stride, int count, float[] x, int xOff, int n, float[] out, int outAt) {
+        FloatVector row0 = FloatVector.zero(F), row1 = row0, row2 = row0, row3 = row0;
         for (int r = 0; r < count; r++) {
             long off = first + r * stride;
             // even blocks into acc0, odd ones into acc1: two chains of dependent FMAs instead of one.
@@ -391,8 +400,9 @@ public final class Quant {
                 acc0 = sum0.fma(FloatVector.broadcast(F, QuantScalar.half(seg, at)), acc0);
             }
             FloatVector acc = acc0.add(acc1);
-            acc.intoArray(rows, r * L);
+            if (r == 0) row0 = acc; else if (r == 1) row1 = acc; else if (r == 2) row2 = acc; else row3 = acc;
         }
+        sum4(row0, row1, row2, row3, out, outAt, count);
     }
 
     private static void dequantizeQ4_0(MemorySegment seg, long off, float[] out, int outOff, int n) {
