@@ -128,7 +128,7 @@ final class FlashAttention {
         for (int j = 0; j < covered; j += L) {
             FloatVector v = FloatVector.fromArray(F, x, off + j);
             if (j < from || j + L > n) v = v.blend(Float.NEGATIVE_INFINITY, live(j, from, n).not());
-            maxes = maxes.max(v);
+            maxes = maxes.lanewise(VectorOperators.MAX, v); // not max(v): C2 left that call a boxed, per-lane fallback here
         }
         float tileMax = maxes.reduceLanes(VectorOperators.MAX); // exact in any order
         float old = first ? Float.NEGATIVE_INFINITY : w.rowMax[r], max = Math.max(old, tileMax);
