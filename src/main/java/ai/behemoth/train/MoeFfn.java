@@ -35,12 +35,11 @@ public final class MoeFfn implements FeedForward {
     private final int[] slotRow;        // [n·k]
     private final int[] rowSlot;        // [n·k]
     private final float[] expertIn;     // [n·k, D]: gathered rows (scaled by the weight on input)
-    private final float[] gate, up, act; // [n·k, He]
+    private final float[] gate, up;     // [n·k, He]: pre-activations, from forward to backward
     private final float[] expertOut;    // [n·k, D]: expert outputs; backward overwrites them with their gradient
     private final float[] dExpertIn;    // [n·k, D]
-    private final float[] dGate, dUp;   // [n·k, He]
     private final float[] dWeights;     // [n·k]
-    private final float[] sharedGate, sharedUp, sharedAct, sharedDGate, sharedDUp; // [n, Hs]
+    private final float[] sharedGate, sharedUp; // [n, Hs]
     private int tokens = -1;
 
     /** @param maxTokens the most token rows one forward will see (batch × sequence) */
@@ -80,18 +79,12 @@ public final class MoeFfn implements FeedForward {
         expertIn = new float[Math.multiplyExact(rows, dim)];
         gate = new float[Math.multiplyExact(rows, expertHidden)];
         up = new float[gate.length];
-        act = new float[gate.length];
         expertOut = new float[expertIn.length];
         dExpertIn = new float[expertIn.length];
-        dGate = new float[gate.length];
-        dUp = new float[gate.length];
         dWeights = new float[rows];
         int shared = Math.multiplyExact(maxTokens, sharedHidden);
         sharedGate = new float[shared];
         sharedUp = new float[shared];
-        sharedAct = new float[shared];
-        sharedDGate = new float[shared];
-        sharedDUp = new float[shared];
     }
 
     @Override
@@ -114,7 +107,7 @@ public final class MoeFfn implements FeedForward {
         });
         forEachExpert(rows, this::expertForward);
         if (sharedWeights != null)
-            SwiGlu.forward(params, sharedWeights, input, 0, n, sharedGate, sharedUp, sharedAct, 0, out, 0, false);
+            SwiGlu.forward(params, sharedWeights, input, 0, n, sharedGate, sharedUp, 0, out, 0, false);
         else
             Arrays.fill(out, 0, n * dim, 0f);
         // Scatter back token by token, slots in order, so each output row has one writer and a fixed sum order.
@@ -170,15 +163,14 @@ public final class MoeFfn implements FeedForward {
         int start = expertStart[e], count = expertStart[e + 1] - start;
         if (count == 0) return;
         SwiGlu.forward(params, expertWeights[e], expertIn, start * dim, count,
-                gate, up, act, start * expertHidden, expertOut, start * dim, false);
+                gate, up, start * expertHidden, expertOut, start * dim, false);
     }
 
     private void expertBackward(int e) {
         int start = expertStart[e], count = expertStart[e + 1] - start;
         if (count == 0) return;
         SwiGlu.backward(params, grads, expertWeights[e], expertIn, start * dim, count,
-                gate, up, act, start * expertHidden, expertOut, start * dim, dExpertIn, start * dim, false,
-                dGate, dUp);
+                gate, up, start * expertHidden, expertOut, start * dim, dExpertIn, start * dim, false);
     }
 
     /** Also adds the gradients of auxAlpha·aux and zLoss·z with respect to the router logits. */
@@ -208,8 +200,7 @@ public final class MoeFfn implements FeedForward {
         });
         forEachExpert(n * topK, this::expertBackward);
         if (sharedWeights != null)
-            SwiGlu.backward(params, grads, sharedWeights, input, 0, n, sharedGate, sharedUp, sharedAct, 0,
-                    dOut, 0, dx, 0, false, sharedDGate, sharedDUp);
+            SwiGlu.backward(params, grads, sharedWeights, input, 0, n, sharedGate, sharedUp, 0, dOut, 0, dx, 0, false);
         else
             Arrays.fill(dx, 0, n * dim, 0f);
         // Back to the tokens; with the weight on the input, dLoss/dweight = dExpertIn · x.
