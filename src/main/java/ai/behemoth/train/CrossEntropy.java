@@ -27,7 +27,7 @@ final class CrossEntropy {
             FloatVector maxes = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
             for (int j = 0; j < vocab; j += L) {
                 VectorMask<Float> m = F.indexInRange(j, vocab);
-                maxes = maxes.max(FloatVector.fromArray(F, logits, off + j, m).blend(Float.NEGATIVE_INFINITY, m.not()));
+                maxes = maxes.lanewise(VectorOperators.MAX, FloatVector.fromArray(F, logits, off + j, m).blend(Float.NEGATIVE_INFINITY, m.not()));
             }
             float max = maxes.reduceLanes(VectorOperators.MAX); // exact in any order
             FloatVector sums = FloatVector.zero(F);

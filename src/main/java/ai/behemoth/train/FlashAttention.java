@@ -31,6 +31,11 @@ import java.util.Arrays;
  * <p>Every product is a small matrix product on one head, done by {@link #tile}: a register tile of
  * {@link #R} rows by one vector, skipping the blocks that the causal mask zeroes. Sums run in a fixed
  * order and every task writes only its own outputs: the same bits for any thread count.
+ *
+ * <p>The softmax loops build the masks of their edge vectors inline and sum their lanes from an
+ * array: C2 inlines the Vector API's own methods whatever their size, but left small helpers of ours
+ * out of line in these large compiled methods (its node-count cutoff), and every call then boxed a
+ * mask or a vector (a steady allocation that kept the young collector busy).
  */
 final class FlashAttention {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -50,6 +55,7 @@ final class FlashAttention {
         final float[] scores, dScores; // [T, KEY_BLOCK]: scores then P; dP then dS
         final float[] rowMax = new float[R], rowSum = new float[R];
         final float[] acc = new float[R * 2 * L]; // one register tile on its way out
+        final float[] lanes = new float[L];       // one vector on its way to a scalar sum
         final float[] rowDot;          // [T]: rowsum(dOut·out) of one head
 
         Scratch(int headDim, int maxSeq) {
@@ -127,21 +133,22 @@ final class FlashAttention {
         FloatVector maxes = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         for (int j = 0; j < covered; j += L) {
             FloatVector v = FloatVector.fromArray(F, x, off + j);
-            if (j < from || j + L > n) v = v.blend(Float.NEGATIVE_INFINITY, live(j, from, n).not());
-            maxes = maxes.max(v);
+            if (j < from || j + L > n) v = v.blend(Float.NEGATIVE_INFINITY, F.indexInRange(j, n).andNot(F.indexInRange(j, from)).not());
+            maxes = maxes.lanewise(VectorOperators.MAX, v); // not max(v): C2 left that call a boxed, per-lane fallback here
         }
         float tileMax = maxes.reduceLanes(VectorOperators.MAX); // exact in any order
         float old = first ? Float.NEGATIVE_INFINITY : w.rowMax[r], max = Math.max(old, tileMax);
         FloatVector sums = FloatVector.zero(F);
         for (int j = 0; j < covered; j += L) {
             FloatVector e = VectorMath.exp(FloatVector.fromArray(F, x, off + j).sub(max).mul(scale));
-            if (j < from || j + L > n) e = e.blend(0f, live(j, from, n).not());
+            if (j < from || j + L > n) e = e.blend(0f, F.indexInRange(j, n).andNot(F.indexInRange(j, from)).not());
             sums = sums.add(e);
             e.intoArray(x, off + j);
         }
         if (covered < cols) Arrays.fill(x, off + covered, off + cols, 0f);
         float alpha = old == Float.NEGATIVE_INFINITY ? 0f : (float) StrictMath.exp((old - max) * scale);
-        w.rowSum[r] = (first ? 0f : w.rowSum[r] * alpha) + VectorMath.sumLanes(sums);
+        sums.intoArray(w.lanes, 0);
+        w.rowSum[r] = (first ? 0f : w.rowSum[r] * alpha) + sumInOrder(w.lanes);
         w.rowMax[r] = max;
         return alpha;
     }
@@ -201,7 +208,7 @@ final class FlashAttention {
         int covered = padded(n);
         for (int j = 0; j < covered; j += L) {
             FloatVector pv = VectorMath.exp(FloatVector.fromArray(F, p, off + j).mul(scale).sub(lse));
-            if (j < from || j + L > n) pv = pv.blend(0f, live(j, from, n).not());
+            if (j < from || j + L > n) pv = pv.blend(0f, F.indexInRange(j, n).andNot(F.indexInRange(j, from)).not());
             pv.intoArray(p, off + j);
             pv.mul(FloatVector.fromArray(F, d, off + j).sub(rowDot)).mul(scale).intoArray(d, off + j);
         }
@@ -211,9 +218,11 @@ final class FlashAttention {
         }
     }
 
-    /** The lanes of the vector at column j that lie in [from, n); built only for the vectors that cross an edge. */
-    private static VectorMask<Float> live(int j, int from, int n) {
-        return F.indexInRange(j, n).andNot(F.indexInRange(j, from));
+    /** {@link VectorMath#sumLanes}'s sum (lane 0 first, from 0) of a vector stored in {@code lanes}. */
+    private static float sumInOrder(float[] lanes) {
+        float sum = 0f;
+        for (float lane : lanes) sum += lane;
+        return sum;
     }
 
     private static float dot(float[] a, int aOff, float[] b, int bOff, int n) {

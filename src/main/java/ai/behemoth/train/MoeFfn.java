@@ -35,12 +35,11 @@ public final class MoeFfn implements FeedForward {
     private final int[] slotRow;        // [n·k]
     private final int[] rowSlot;        // [n·k]
     private final float[] expertIn;     // [n·k, D]: gathered rows (scaled by the weight on input)
-    private final float[] gate, up, act; // [n·k, He]
+    private final float[] gate, up;     // [n·k, He]: pre-activations, from forward to backward
     private final float[] expertOut;    // [n·k, D]: expert outputs; backward overwrites them with their gradient
     private final float[] dExpertIn;    // [n·k, D]
-    private final float[] dGate, dUp;   // [n·k, He]
     private final float[] dWeights;     // [n·k]
-    private final float[] sharedGate, sharedUp, sharedAct, sharedDGate, sharedDUp; // [n, Hs]
+    private final float[] sharedGate, sharedUp; // [n, Hs]
     private int tokens = -1;
 
     /** @param maxTokens the most token rows one forward will see (batch × sequence) */
@@ -80,18 +79,12 @@ public final class MoeFfn implements FeedForward {
         expertIn = new float[Math.multiplyExact(rows, dim)];
         gate = new float[Math.multiplyExact(rows, expertHidden)];
         up = new float[gate.length];
-        act = new float[gate.length];
         expertOut = new float[expertIn.length];
         dExpertIn = new float[expertIn.length];
-        dGate = new float[gate.length];
-        dUp = new float[gate.length];
         dWeights = new float[rows];
         int shared = Math.multiplyExact(maxTokens, sharedHidden);
         sharedGate = new float[shared];
         sharedUp = new float[shared];
-        sharedAct = new float[shared];
-        sharedDGate = new float[shared];
-        sharedDUp = new float[shared];
     }
 
     @Override
@@ -103,18 +96,9 @@ public final class MoeFfn implements FeedForward {
         router.forward(input, n);
         sortByExpert(n);
         float[] weights = router.weights();
-
-        int rows = n * topK;
-        Parallel.forRange(blocks(rows), block -> {
-            for (int r = block * ROW_BLOCK, end = Math.min(rows, r + ROW_BLOCK); r < end; r++) {
-                int a = rowSlot[r], src = (a / topK) * dim, dst = r * dim;
-                float w = weightOnInput ? weights[a] : 1f;
-                for (int i = 0; i < dim; i++) expertIn[dst + i] = w * input[src + i];
-            }
-        });
-        forEachExpert(rows, this::expertForward);
+        forEachExpert(n * topK, this::expertForward);
         if (sharedWeights != null)
-            SwiGlu.forward(params, sharedWeights, input, 0, n, sharedGate, sharedUp, sharedAct, 0, out, 0, false);
+            SwiGlu.forward(params, sharedWeights, input, 0, n, sharedGate, sharedUp, 0, out, 0, false);
         else
             Arrays.fill(out, 0, n * dim, 0f);
         // Scatter back token by token, slots in order, so each output row has one writer and a fixed sum order.
@@ -166,19 +150,52 @@ public final class MoeFfn implements FeedForward {
         }
     }
 
+    /**
+     * Gathers expert e's input rows (inside its job, so that they are still in cache for its products)
+     * and runs its SwiGLU on them. The gather is a parallel loop when the experts run one after
+     * another; inside a job spread over the threads it runs inline.
+     */
     private void expertForward(int e) {
         int start = expertStart[e], count = expertStart[e + 1] - start;
         if (count == 0) return;
+        float[] weights = router.weights();
+        Parallel.forRange(blocks(count), block -> {
+            for (int r = start + block * ROW_BLOCK, end = Math.min(start + count, r + ROW_BLOCK); r < end; r++) {
+                int a = rowSlot[r], src = (a / topK) * dim, dst = r * dim;
+                float w = weightOnInput ? weights[a] : 1f;
+                for (int i = 0; i < dim; i++) expertIn[dst + i] = w * input[src + i];
+            }
+        });
         SwiGlu.forward(params, expertWeights[e], expertIn, start * dim, count,
-                gate, up, act, start * expertHidden, expertOut, start * dim, false);
+                gate, up, start * expertHidden, expertOut, start * dim, false);
     }
 
-    private void expertBackward(int e) {
+    /**
+     * Puts the gradient of expert e's output rows in place of those rows (with the weight on the
+     * output, also each row's dLoss/dweight), inside its job as in {@link #expertForward}, and runs
+     * its SwiGLU backward.
+     */
+    private void expertBackward(int e, float[] dOut) {
         int start = expertStart[e], count = expertStart[e + 1] - start;
         if (count == 0) return;
+        float[] weights = router.weights();
+        Parallel.forRange(blocks(count), block -> {
+            for (int r = start + block * ROW_BLOCK, end = Math.min(start + count, r + ROW_BLOCK); r < end; r++) {
+                int a = rowSlot[r], src = (a / topK) * dim, dst = r * dim;
+                if (weightOnInput) {
+                    System.arraycopy(dOut, src, expertOut, dst, dim);
+                } else {
+                    float w = weights[a], dw = 0;
+                    for (int i = 0; i < dim; i++) {
+                        dw += dOut[src + i] * expertOut[dst + i];
+                        expertOut[dst + i] = w * dOut[src + i];
+                    }
+                    dWeights[a] = dw;
+                }
+            }
+        });
         SwiGlu.backward(params, grads, expertWeights[e], expertIn, start * dim, count,
-                gate, up, act, start * expertHidden, expertOut, start * dim, dExpertIn, start * dim, false,
-                dGate, dUp);
+                gate, up, start * expertHidden, expertOut, start * dim, dExpertIn, start * dim, false);
     }
 
     /** Also adds the gradients of auxAlpha·aux and zLoss·z with respect to the router logits. */
@@ -187,29 +204,9 @@ public final class MoeFfn implements FeedForward {
         if (n != tokens)
             throw new IllegalArgumentException("MoE layer " + layer + ": backward over " + n + " tokens after a forward over " + tokens);
         float[] weights = router.weights();
-        // Gradient into each expert's output rows; with the weight on the output, also dLoss/dweight.
-        Parallel.forRange(blocks(n), block -> {
-            for (int t = block * ROW_BLOCK, end = Math.min(n, t + ROW_BLOCK); t < end; t++) {
-                int src = t * dim;
-                for (int j = 0; j < topK; j++) {
-                    int a = t * topK + j, dst = slotRow[a] * dim;
-                    if (weightOnInput) {
-                        System.arraycopy(dOut, src, expertOut, dst, dim);
-                    } else {
-                        float w = weights[a], dw = 0;
-                        for (int i = 0; i < dim; i++) {
-                            dw += dOut[src + i] * expertOut[dst + i];
-                            expertOut[dst + i] = w * dOut[src + i];
-                        }
-                        dWeights[a] = dw;
-                    }
-                }
-            }
-        });
-        forEachExpert(n * topK, this::expertBackward);
+        forEachExpert(n * topK, e -> expertBackward(e, dOut));
         if (sharedWeights != null)
-            SwiGlu.backward(params, grads, sharedWeights, input, 0, n, sharedGate, sharedUp, sharedAct, 0,
-                    dOut, 0, dx, 0, false, sharedDGate, sharedDUp);
+            SwiGlu.backward(params, grads, sharedWeights, input, 0, n, sharedGate, sharedUp, 0, dOut, 0, dx, 0, false);
         else
             Arrays.fill(dx, 0, n * dim, 0f);
         // Back to the tokens; with the weight on the input, dLoss/dweight = dExpertIn · x.

@@ -93,7 +93,8 @@ final class Router {
         tokens = n;
         MatMul.abT(logits, 0, x, 0, params, weightOffset, n, dim, experts, false);
         Parallel.forRange(blocks(n), block -> {
-            for (int t = block * TOKEN_BLOCK, end = Math.min(n, t + TOKEN_BLOCK); t < end; t++) routeToken(t);
+            double[] exps = new double[experts];
+            for (int t = block * TOKEN_BLOCK, end = Math.min(n, t + TOKEN_BLOCK); t < end; t++) routeToken(t, exps);
         });
         // Reductions in token order, on one thread, so the bits do not depend on the thread count.
         Arrays.fill(expertCounts, 0);
@@ -113,12 +114,13 @@ final class Router {
         meanEntropy = n == 0 ? 0 : entropySum / n;
     }
 
-    private void routeToken(int t) {
+    /** Routes token t; {@code exps} ({@code [E]}) keeps each e^(l − max) for the softmax, which needs them twice. */
+    private void routeToken(int t, double[] exps) {
         int row = t * experts;
         float max = Float.NEGATIVE_INFINITY;
         for (int e = 0; e < experts; e++) max = Math.max(max, logits[row + e]);
         double expSum = 0;
-        for (int e = 0; e < experts; e++) expSum += Math.exp(logits[row + e] - max);
+        for (int e = 0; e < experts; e++) expSum += exps[e] = Math.exp(logits[row + e] - max);
         logSumExp[t] = max + Math.log(expSum);
 
         float sum = 1;
@@ -126,7 +128,7 @@ final class Router {
             sum = 0;
             for (int e = 0; e < experts; e++) sum += scores[row + e] = SwiGlu.sigmoid(logits[row + e]);
         } else {
-            for (int e = 0; e < experts; e++) scores[row + e] = (float) (Math.exp(logits[row + e] - max) / expSum);
+            for (int e = 0; e < experts; e++) scores[row + e] = (float) (exps[e] / expSum);
         }
         scoreSum[t] = sum;
         double h = 0;

@@ -40,8 +40,7 @@ public final class MoeFfnBench {
 
         int rows = n * topK, block = rows / experts;
         float[] in = MoeFixtures.gaussian(random, rows * dim, 1), y = new float[rows * dim], dIn = new float[rows * dim];
-        float[] gate = new float[rows * hidden], up = new float[rows * hidden], act = new float[rows * hidden];
-        float[] dGate = new float[rows * hidden], dUp = new float[rows * hidden];
+        float[] gate = new float[rows * hidden], up = new float[rows * hidden];
         String p = "layers.0.feed_forward.experts.";
         int w1 = layout.get(p + "w1").offset(), w3 = layout.get(p + "w3").offset(), w2 = layout.get(p + "w2").offset();
 
@@ -59,9 +58,9 @@ public final class MoeFfnBench {
             for (int e = 0; e < experts; e++) {
                 int m = e * hidden * dim;
                 SwiGlu.Weights w = new SwiGlu.Weights(w1 + m, w3 + m, w2 + m, dim, hidden);
-                SwiGlu.forward(params, w, in, e * block * dim, block, gate, up, act, e * block * hidden, y, e * block * dim, false);
-                SwiGlu.backward(params, grads, w, in, e * block * dim, block, gate, up, act, e * block * hidden,
-                        y, e * block * dim, dIn, e * block * dim, false, dGate, dUp);
+                SwiGlu.forward(params, w, in, e * block * dim, block, gate, up, e * block * hidden, y, e * block * dim, false);
+                SwiGlu.backward(params, grads, w, in, e * block * dim, block, gate, up, e * block * hidden,
+                        y, e * block * dim, dIn, e * block * dim, false);
             }
             long t3 = System.nanoTime();
             long c3 = cpu.getCurrentThreadCpuTime();
