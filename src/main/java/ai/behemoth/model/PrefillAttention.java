@@ -161,12 +161,8 @@ final class PrefillAttention {
         Arrays.fill(scores, last + 1, b1, 0f);
         FloatVector sums = FloatVector.zero(F);
         for (int b = b0; b < b1; b += L) sums = sums.add(FloatVector.fromArray(F, scores, b));
-        // Σ over lanes in lane order, as VectorMath.sumLanes, but written out: a call left in place here
-        // (where exp is inlined before it) allocated its vector
-        sums.intoArray(lanes, 0);
-        float sum = 0f;
-        for (int i = 0; i < L; i++) sum += lanes[i];
-        return sum;
+        sums.intoArray(lanes, 0); // summed from an array: a call taking the vector, left in place here after exp, allocated it
+        return VectorMath.sumLanes(lanes);
     }
 
     /** {@code att[qo..qo + headDim) = (Σ_t e[t]·v[t])·inv} over keys {@code first..last} of kv column {@code kvCol}. */

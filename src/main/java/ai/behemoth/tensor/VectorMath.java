@@ -37,6 +37,17 @@ public final class VectorMath {
     }
 
     /**
+     * {@link #sumLanes} of a vector already stored in {@code lanes} (all of it): the same sum, for code
+     * where a call that takes a vector might be left uninlined by C2 in a large method, which then
+     * allocates the vector at every call.
+     */
+    public static float sumLanes(float[] lanes) {
+        float sum = 0f;
+        for (float lane : lanes) sum += lane;
+        return sum;
+    }
+
+    /**
      * The sum of the lanes, added in lane order from 0. The 8- and 16-lane cases name each lane with a
      * constant, so that compiled code extracts it directly; a loop over {@code lane(i)} compiles to a
      * switch over the lanes each time round (several times slower in the inference kernels).

@@ -148,7 +148,7 @@ final class FlashAttention {
         if (covered < cols) Arrays.fill(x, off + covered, off + cols, 0f);
         float alpha = old == Float.NEGATIVE_INFINITY ? 0f : (float) StrictMath.exp((old - max) * scale);
         sums.intoArray(w.lanes, 0);
-        w.rowSum[r] = (first ? 0f : w.rowSum[r] * alpha) + sumInOrder(w.lanes);
+        w.rowSum[r] = (first ? 0f : w.rowSum[r] * alpha) + VectorMath.sumLanes(w.lanes);
         w.rowMax[r] = max;
         return alpha;
     }
@@ -216,13 +216,6 @@ final class FlashAttention {
             Arrays.fill(p, off + covered, off + cols, 0f);
             Arrays.fill(d, off + covered, off + cols, 0f);
         }
-    }
-
-    /** {@link VectorMath#sumLanes}'s sum (lane 0 first, from 0) of a vector stored in {@code lanes}. */
-    private static float sumInOrder(float[] lanes) {
-        float sum = 0f;
-        for (float lane : lanes) sum += lane;
-        return sum;
     }
 
     private static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
