@@ -10,7 +10,7 @@ import java.util.SplittableRandom;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class VectorMathTest {
-    /** sumLanes against a scalar loop over the lanes in order, to the bit, for 4, 8 and 16 lanes. */
+    /** sumLanes, of a vector and of a stored one, against a scalar loop over the lanes in order, to the bit, for 4, 8 and 16 lanes. */
     @Test
     void sumLanesAddsTheLanesInOrder() {
         SplittableRandom random = new SplittableRandom(3);
@@ -21,6 +21,7 @@ class VectorMathTest {
                 float expected = 0;
                 for (float v : x) expected += v;
                 assertThat(VectorMath.sumLanes(FloatVector.fromArray(species, x, 0))).as("%s trial %d", species, trial).isEqualTo(expected);
+                assertThat(VectorMath.sumLanes(x)).as("stored, %s trial %d", species, trial).isEqualTo(expected);
             }
         }
     }
