@@ -70,7 +70,7 @@ public final class Quant {
      * {@link #sum4} it left at their end allocated every vector handed to it (2.6 GB/s of garbage in
      * a Q4_K_M model's decode). The other kernels are small enough to sum their own vectors, and
      * faster so: a vector stored and loaded straight back costs a store-forwarding stall (Q8_0,
-     * 512-value rows in blocks of 16: 14.2 through the array against 16.0 Gvalues/s).
+     * 512-value rows in blocks of 16: 14.2 through the array against 15.9 Gvalues/s).
      */
     public static void dotRows(GgmlType type, MemorySegment seg, long off, long stride, int rows, float[] x, int xOff, int n,
                                float[] out, int outOff) {
@@ -103,7 +103,7 @@ public final class Quant {
     private static final class Scratch {
         /** Four rows' vectors of partial sums, one after another. */
         final float[] rows = new float[4 * L];
-        /** Σ x over each sub-block of 32 values (the K-quants). */
+        /** Σ x over each sub-block of 32 values (Q4_K, Q5_K). */
         float[] sums = new float[0];
 
         /**
@@ -142,8 +142,8 @@ public final class Quant {
 
     /**
      * Sums the lanes of each of {@code a, b, c, d} into {@code out[at..at+count)} with a fixed tree of
-     * exact lane operations (blend, rearrange, add), the same compiled or interpreted. Lanes of different vectors never meet, so each sum is the
-     * same whatever the other three vectors hold:
+     * exact lane operations (blend, rearrange, add), the same compiled or interpreted. Lanes of different
+     * vectors never meet, so each sum is the same whatever the other three vectors hold:
      * <pre>
      * ab = [a_lo + a_hi | b_hi + b_lo]          cd likewise
      * s  = quarters [a: ab0+ab1 | c: cd1+cd0 | b: ab2+ab3 | d: cd3+cd2]
