@@ -47,11 +47,18 @@ public final class BenchGenerateCommand implements Callable<Integer> {
     // Warm-up is timed, not counted: a small model's few runs end before the JIT has compiled the
     // kernels, more so on a busy machine. And it lasts until two runs in a row take about the same
     // time: a GGUF of several K-quant types (Q4_K_M) has a dozen kernels to compile, and its first
-    // runs took seconds each, so a fixed three seconds ended inside the JIT's work.
+    // runs took seconds each, so a fixed three seconds ended inside the JIT's work. Two slow runs can
+    // agree too (a Q4_0 file's timed runs once began after three warm-up runs, still allocating 215 KB
+    // a token, and measured a third of the speed), so the last run must also have allocated little:
+    // code the JIT has not compiled allocates every vector, compiled decode next to nothing.
     @Option(names = "--warm-up", defaultValue = "3", paramLabel = "SECONDS",
             description = "Untimed runs for at least this long first, and then until two in a row take within 10%% of each other's time"
-                    + " (at most ten times as long), so that the JIT has compiled the kernels (default ${DEFAULT-VALUE}).")
+                    + " and the last allocated under " + SETTLED_BYTES_PER_TOKEN / 1024 + " KB a token (at most ten times as long),"
+                    + " so that the JIT has compiled the kernels (default ${DEFAULT-VALUE}).")
     double warmUpSeconds;
+
+    /** Heap bytes per token below which a warm-up run counts as compiled code (steady decode: about 1.7 KB). */
+    private static final long SETTLED_BYTES_PER_TOKEN = 64 * 1024;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -95,7 +102,8 @@ public final class BenchGenerateCommand implements Callable<Integer> {
                 out.flush();
                 if (warmUp) {
                     warmUps++;
-                    settled = Math.abs(t2 - t0 - previous) <= 0.1 * previous;
+                    boolean compiled = a0 < 0 || a1 - a0 < SETTLED_BYTES_PER_TOKEN * (promptTokens + genTokens);
+                    settled = Math.abs(t2 - t0 - previous) <= 0.1 * previous && compiled;
                     previous = t2 - t0;
                     continue;
                 }
