@@ -14,7 +14,6 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -86,15 +85,15 @@ public final class BenchGenerateCommand implements Callable<Integer> {
             int warmUps = 0;
             long previous = Long.MAX_VALUE; // the last warm-up run's time
             boolean settled = false;
-            long allocated = allocatedBytes() < 0 ? -1 : 0; // heap bytes the timed runs allocate, in every thread
+            long allocated = HeapAllocation.allocatedBytes() < 0 ? -1 : 0; // heap bytes the timed runs allocate, in every thread
             for (int run = 0; run < runs; ) {
                 seq.reset();
-                long a0 = allocatedBytes();
+                long a0 = HeapAllocation.allocatedBytes();
                 long t0 = System.nanoTime();
                 float[] logits = engine.prefill(seq, prompt);
                 long t1 = System.nanoTime();
                 for (int i = 0; i < genTokens; i++) logits = engine.decode(seq, argmax(logits), logits);
-                long t2 = System.nanoTime(), a1 = allocatedBytes();
+                long t2 = System.nanoTime(), a1 = HeapAllocation.allocatedBytes();
                 double p = promptTokens * 1e9 / (t1 - t0), g = genTokens * 1e9 / (t2 - t1);
                 // a run that began inside the warm-up time is one of it, as is one that began before two runs agreed
                 boolean warmUp = t0 < warmUpEnd || (!settled && t0 < warmUpLimit);
@@ -160,17 +159,6 @@ public final class BenchGenerateCommand implements Callable<Integer> {
         int best = 0;
         for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
         return best;
-    }
-
-    /**
-     * Heap bytes allocated so far by every live thread (the pool's workers too), or −1 where the JVM
-     * does not count them. Steady-state decode should allocate next to nothing: the JIT leaves a
-     * Vector API call it did not inline allocating every vector that crosses it, a slowdown this
-     * figure shows and the timings alone may hide.
-     */
-    private static long allocatedBytes() {
-        return ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean threads
-                && threads.isThreadAllocatedMemoryEnabled() ? threads.getTotalThreadAllocatedBytes() : -1;
     }
 
     private static double median(double[] v) {

@@ -12,6 +12,7 @@ import ai.behemoth.train.Batches;
 import ai.behemoth.train.ParameterLayout;
 import ai.behemoth.train.TrainOptions;
 import ai.behemoth.train.Transformer;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -44,6 +45,9 @@ public final class BenchTrainCommand implements Callable<Integer> {
 
     @Option(names = "--warmup-steps", paramLabel = "N", description = "Untimed steps first, for the JIT (default: ${DEFAULT-VALUE}).")
     int warmupSteps = 3;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all cores).")
     int threads = Runtime.getRuntime().availableProcessors();
@@ -78,8 +82,9 @@ public final class BenchTrainCommand implements Callable<Integer> {
         // measures the neighbours too, while CPU seconds per step stay close to the unloaded figure.
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         double[] seconds = new double[steps], cpuSeconds = new double[steps];
+        long allocated = HeapAllocation.allocatedBytes() < 0 ? -1 : 0; // heap bytes of the timed steps, every thread
         for (int s = 1; s <= warmupSteps + steps; s++) {
-            long t0 = System.nanoTime(), cpu0 = os.getProcessCpuTime();
+            long t0 = System.nanoTime(), cpu0 = os.getProcessCpuTime(), a0 = HeapAllocation.allocatedBytes();
             Batches.Batch b = batches.train(stream, seed, s);
             t.zeroGrads();
             t.forward(b.tokens(), b.targets(), b.batch(), b.seq());
@@ -89,6 +94,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
             if (s > warmupSteps) {
                 seconds[s - warmupSteps - 1] = (System.nanoTime() - t0) / 1e9;
                 cpuSeconds[s - warmupSteps - 1] = (os.getProcessCpuTime() - cpu0) / 1e9;
+                if (allocated >= 0) allocated += HeapAllocation.allocatedBytes() - a0;
             }
         }
         var memory = ProcessMemory.read(); // before the peak FLOP/s measurement below adds its own
@@ -100,7 +106,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
         double flopsPerToken = TrainingFlops.perToken(config, config.context());
         double gflops = tokensPerS * flopsPerToken / 1e9;
 
-        PrintWriter out = new PrintWriter(System.out, true);
+        PrintWriter out = spec.commandLine().getOut();
         out.printf("model       %,d parameters, %,d active matrix parameters per token; %d layers, dim %d, %d experts top-%d%n",
                 new ParameterLayout(config).size(), TrainingFlops.activeMatrixParams(config), config.layers(), config.dim(), config.experts(), config.topK());
         out.printf("steps       batch %d × ctx %d = %,d tokens; %d threads; %d warmup + %d timed steps%n",
@@ -110,6 +116,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
         out.printf("tokens/s    %,.0f (per CPU-second: %,.0f)%n", tokensPerS, tokensPerStep / cpuMedian);
         out.printf("FLOPs/token %.3f MFLOP (6·N + 12·L·T·D)%n", flopsPerToken / 1e6);
         out.printf("GFLOP/s     %.2f%n", gflops);
+        if (allocated >= 0) out.printf("allocated   %.1f KB per step (all threads, timed steps)%n", allocated / 1024.0 / steps);
         long paramBytes = (long) t.layout().size() * Float.BYTES;
         memory.ifPresentOrElse(m -> out.printf(
                 "memory      %s; weights %.1f MB (F32), with gradients and AdamW moments %.1f MB: peak / weights = %.2f%n",
@@ -121,6 +128,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
         } catch (RuntimeException e) {
             out.printf("MFU         unavailable: the machine's peak could not be measured (%s)%n", e.getMessage());
         }
+        out.flush();
         return 0;
     }
 

@@ -173,6 +173,14 @@ class TrainCommandTest {
     }
 
     @Test
+    void benchTrainReportsSpeedAndAllocation() {
+        Run r = run("bench", "train", "--layers", "1", "--dim", "32", "--heads", "2", "--ctx", "16", "--experts", "2", "--top-k", "1",
+                "--expert-hidden", "32", "--batch", "2", "--steps", "2", "--warmup-steps", "0", "--threads", "1");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("tokens/s").containsPattern("allocated   [0-9.]+ KB per step \\(all threads, timed steps\\)");
+    }
+
+    @Test
     void benchTrainValidatesItsFlagsToo() {
         Run r = run("bench", "train", "--experts", "4", "--top-k", "5");
         assertThat(r.code()).isEqualTo(1);
