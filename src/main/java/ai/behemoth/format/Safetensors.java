@@ -17,6 +17,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The safetensors format (Hugging Face): an 8-byte little-endian header length, a JSON header
@@ -40,15 +41,23 @@ public final class Safetensors {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long MAX_HEADER = 100L << 20;
 
-    /** Writes the tensors (in the map's order) and optional string metadata to {@code file}. */
+    /**
+     * Writes the tensors (in the map's order) and optional string metadata (sorted by key) to
+     * {@code file}. The header's every key comes in a fixed order, so that the same tensors give the
+     * same bytes, and the same SHA-256, from run to run ({@code Map.of} iterates in an order that
+     * changes with each JVM).
+     */
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
         Map<String, Object> header = new LinkedHashMap<>();
-        if (metadata != null && !metadata.isEmpty()) header.put("__metadata__", metadata);
+        if (metadata != null && !metadata.isEmpty()) header.put("__metadata__", new TreeMap<>(metadata));
         long offset = 0;
         for (var e : tensors.entrySet()) {
             long bytes = 4L * e.getValue().data().length;
-            header.put(e.getKey(), Map.of("dtype", "F32", "shape", e.getValue().shape(),
-                    "data_offsets", List.of(offset, offset + bytes)));
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("dtype", "F32");
+            entry.put("shape", e.getValue().shape());
+            entry.put("data_offsets", List.of(offset, offset + bytes));
+            header.put(e.getKey(), entry);
             offset += bytes;
         }
         byte[] json = JSON.writeValueAsBytes(header);

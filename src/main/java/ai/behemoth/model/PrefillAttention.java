@@ -162,7 +162,7 @@ final class PrefillAttention {
         FloatVector sums = FloatVector.zero(F);
         for (int b = b0; b < b1; b += L) sums = sums.add(FloatVector.fromArray(F, scores, b));
         sums.intoArray(lanes, 0); // summed from an array: a call taking the vector, left in place here after exp, allocated it
-        return VectorMath.sumLanes(lanes);
+        return VectorMath.sumLanes(lanes, 0, L);
     }
 
     /** {@code att[qo..qo + headDim) = (Σ_t e[t]·v[t])·inv} over keys {@code first..last} of kv column {@code kvCol}. */

@@ -37,13 +37,13 @@ public final class VectorMath {
     }
 
     /**
-     * {@link #sumLanes} of a vector already stored in {@code lanes} (all of it): the same sum, for code
-     * where a call that takes a vector might be left uninlined by C2 in a large method, which then
-     * allocates the vector at every call.
+     * {@link #sumLanes} of a vector of {@code n} lanes already stored at {@code lanes[off..]}: the same
+     * sum, for code where a call that takes a vector might be left uninlined by C2 in a large method,
+     * which then allocates the vector at every call.
      */
-    public static float sumLanes(float[] lanes) {
+    public static float sumLanes(float[] lanes, int off, int n) {
         float sum = 0f;
-        for (float lane : lanes) sum += lane;
+        for (int i = 0; i < n; i++) sum += lanes[off + i];
         return sum;
     }
 

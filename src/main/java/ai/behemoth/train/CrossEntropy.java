@@ -15,13 +15,15 @@ final class CrossEntropy {
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
+    /** Floats of the {@code lanes} scratch that {@link #forward} needs per row. */
+    static final int LANES = L;
 
     /**
      * Fills {@code probs[n, V]} with the softmax and {@code rowLoss[n]} with each row's loss (rows in
      * parallel) and returns the mean, summed in row order in double so that it does not depend on
      * the thread count.
      */
-    static double forward(float[] logits, int[] targets, float[] probs, float[] rowLoss, int n, int vocab) {
+    static double forward(float[] logits, int[] targets, float[] probs, float[] rowLoss, float[] lanes, int n, int vocab) {
         Rows.forEach(n, r -> {
             int off = r * vocab;
             FloatVector maxes = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
@@ -37,7 +39,8 @@ final class CrossEntropy {
                 sums = sums.add(e);
                 e.intoArray(probs, off + j, m);
             }
-            float sum = VectorMath.sumLanes(sums);
+            sums.intoArray(lanes, r * L); // summed from an array: a call taking the vector, left in place after exp, allocated it
+            float sum = VectorMath.sumLanes(lanes, r * L, L);
             float inv = 1f / sum;
             for (int j = 0; j < vocab; j += L) {
                 VectorMask<Float> m = F.indexInRange(j, vocab);

@@ -148,7 +148,7 @@ final class FlashAttention {
         if (covered < cols) Arrays.fill(x, off + covered, off + cols, 0f);
         float alpha = old == Float.NEGATIVE_INFINITY ? 0f : (float) StrictMath.exp((old - max) * scale);
         sums.intoArray(w.lanes, 0);
-        w.rowSum[r] = (first ? 0f : w.rowSum[r] * alpha) + VectorMath.sumLanes(w.lanes);
+        w.rowSum[r] = (first ? 0f : w.rowSum[r] * alpha) + VectorMath.sumLanes(w.lanes, 0, L);
         w.rowMax[r] = max;
         return alpha;
     }

@@ -40,7 +40,7 @@ public final class Transformer {
     private final float[][] mid;       // after each layer's attention residual
     private final float[][] attnIn, ffnIn;           // normalised inputs of attention and FFN
     private final float[][] attnRstd, ffnRstd;
-    private final float[] finalOut, finalRstd, blockOut, logits, rowLoss;
+    private final float[] finalOut, finalRstd, blockOut, logits, rowLoss, lossLanes;
     // gradients of activations
     private final float[] dResid, dNormed;
     private final float[] probs;       // softmax of the logits; backward turns it into their gradient
@@ -106,6 +106,7 @@ public final class Transformer {
         blockOut = new float[n * dim];
         logits = new float[n * vocab];
         rowLoss = new float[n];
+        lossLanes = new float[n * CrossEntropy.LANES];
         dResid = new float[n * dim];
         dNormed = new float[n * dim];
         probs = new float[n * vocab];
@@ -174,7 +175,7 @@ public final class Transformer {
         MatMul.abT(logits, 0, finalOut, 0, params, head, n, dim, vocab, false);
         if (targets == null) return null;
 
-        double ce = CrossEntropy.forward(logits, targets, probs, rowLoss, n, vocab);
+        double ce = CrossEntropy.forward(logits, targets, probs, rowLoss, lossLanes, n, vocab);
         double aux = 0, z = 0;
         for (MoeFfn moe : moeLayers) {
             RouterStats s = moe.stats();

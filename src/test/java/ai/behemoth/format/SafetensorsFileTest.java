@@ -41,6 +41,20 @@ class SafetensorsFileTest {
         }
     }
 
+    /** The header's keys in one order whatever maps the caller passes, so the same tensors give the same bytes in every JVM. */
+    @Test
+    void theHeaderIsTheSameBytesFromRunToRun() throws IOException {
+        Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
+        tensors.put("w", new Safetensors.Tensor(new int[]{2}, new float[]{1, 2}));
+        Path file = tmp.resolve("h.safetensors");
+        Safetensors.write(file, tensors, Map.of("producer", "behemoth", "format", "pt", "b", "1")); // Map.of: a per-JVM order
+        byte[] bytes = Files.readAllBytes(file);
+        long length = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        assertThat(new String(bytes, 8, (int) length, StandardCharsets.UTF_8).strip()).isEqualTo(
+                "{\"__metadata__\":{\"b\":\"1\",\"format\":\"pt\",\"producer\":\"behemoth\"},"
+                        + "\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}");
+    }
+
     private Path withHeader(String json, int dataBytes) throws IOException {
         byte[] head = json.getBytes(StandardCharsets.UTF_8);
         ByteBuffer buf = ByteBuffer.allocate(8 + head.length + dataBytes).order(ByteOrder.LITTLE_ENDIAN);

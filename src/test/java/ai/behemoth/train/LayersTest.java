@@ -154,7 +154,7 @@ class LayersTest {
         int n = 5, vocab = 9;
         float[] logits = gaussian(n * vocab, 0, 3), rowLoss = new float[n], dLogits = new float[n * vocab];
         int[] targets = {0, 8, 3, 3, 5};
-        double loss = CrossEntropy.forward(logits, targets, dLogits, rowLoss, n, vocab);
+        double loss = CrossEntropy.forward(logits, targets, dLogits, rowLoss, new float[n * CrossEntropy.LANES], n, vocab);
         CrossEntropy.backward(dLogits, targets, n, vocab);
         ToDoubleFunction<double[]> reference = z -> {
             double total = 0;
