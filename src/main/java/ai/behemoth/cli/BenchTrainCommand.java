@@ -43,8 +43,16 @@ public final class BenchTrainCommand implements Callable<Integer> {
     @Option(names = "--steps", paramLabel = "N", description = "Timed steps (default: ${DEFAULT-VALUE}).")
     int steps = 10;
 
-    @Option(names = "--warmup-steps", paramLabel = "N", description = "Untimed steps first, for the JIT (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup-steps", paramLabel = "N",
+            description = "Untimed steps first, for the JIT, and then more (up to " + EXTRA_WARMUP_STEPS + ") until a step allocates under "
+                    + SETTLED_BYTES_PER_STEP / (1 << 20) + " MB; 0 for none (default: ${DEFAULT-VALUE}).")
     int warmupSteps = 3;
+
+    // Code the JIT has not compiled yet allocates every vector it makes (about 100 MB a step at
+    // first); compiled, a step allocates well under a megabyte. Three fixed warm-up steps sometimes
+    // left the first timed steps still compiling (23 MB a step over 30 timed steps in one run).
+    private static final long SETTLED_BYTES_PER_STEP = 1 << 20;
+    private static final int EXTRA_WARMUP_STEPS = 50;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -65,7 +73,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
         ob.batch = batch;
         ob.threads = threads;
         ob.seed = seed;
-        ob.steps = warmupSteps + steps;
+        ob.steps = warmupSteps + EXTRA_WARMUP_STEPS + steps;
         ob.warmup = 0;
         balance.applyTo(ob);
         TrainOptions options = ob.build();
@@ -83,7 +91,9 @@ public final class BenchTrainCommand implements Callable<Integer> {
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         double[] seconds = new double[steps], cpuSeconds = new double[steps];
         long allocated = HeapAllocation.allocatedBytes() < 0 ? -1 : 0; // heap bytes of the timed steps, every thread
-        for (int s = 1; s <= warmupSteps + steps; s++) {
+        int warmups = 0, timed = 0;
+        boolean warming = warmupSteps > 0; // 0 asks for none at all
+        for (int s = 1; timed < steps; s++) {
             long t0 = System.nanoTime(), cpu0 = os.getProcessCpuTime(), a0 = HeapAllocation.allocatedBytes();
             Batches.Batch b = batches.train(stream, seed, s);
             t.zeroGrads();
@@ -91,11 +101,17 @@ public final class BenchTrainCommand implements Callable<Integer> {
             t.backward();
             adam.clip(t.grads(), options.gradClip());
             adam.step(t.params(), t.grads(), s, options.lr());
-            if (s > warmupSteps) {
-                seconds[s - warmupSteps - 1] = (System.nanoTime() - t0) / 1e9;
-                cpuSeconds[s - warmupSteps - 1] = (os.getProcessCpuTime() - cpu0) / 1e9;
-                if (allocated >= 0) allocated += HeapAllocation.allocatedBytes() - a0;
+            long stepBytes = a0 < 0 ? -1 : HeapAllocation.allocatedBytes() - a0;
+            if (warming) {
+                warmups++;
+                warming = warmups < warmupSteps
+                        || (stepBytes >= SETTLED_BYTES_PER_STEP && warmups < warmupSteps + EXTRA_WARMUP_STEPS);
+                continue;
             }
+            seconds[timed] = (System.nanoTime() - t0) / 1e9;
+            cpuSeconds[timed] = (os.getProcessCpuTime() - cpu0) / 1e9;
+            if (allocated >= 0) allocated += stepBytes;
+            timed++;
         }
         var memory = ProcessMemory.read(); // before the peak FLOP/s measurement below adds its own
         double[] sorted = seconds.clone();
@@ -110,7 +126,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
         out.printf("model       %,d parameters, %,d active matrix parameters per token; %d layers, dim %d, %d experts top-%d%n",
                 new ParameterLayout(config).size(), TrainingFlops.activeMatrixParams(config), config.layers(), config.dim(), config.experts(), config.topK());
         out.printf("steps       batch %d × ctx %d = %,d tokens; %d threads; %d warmup + %d timed steps%n",
-                batch, config.context(), tokensPerStep, threads, warmupSteps, steps);
+                batch, config.context(), tokensPerStep, threads, warmups, steps);
         out.printf("step time   median %.1f ms (min %.1f, max %.1f)%n", median * 1e3, sorted[0] * 1e3, sorted[sorted.length - 1] * 1e3);
         out.printf("CPU time    median %.1f ms per step (all threads; %.2f cores busy)%n", cpuMedian * 1e3, cpuMedian / median);
         out.printf("tokens/s    %,.0f (per CPU-second: %,.0f)%n", tokensPerS, tokensPerStep / cpuMedian);
