@@ -21,7 +21,7 @@ final class CrossEntropy {
     /**
      * Fills {@code probs[n, V]} with the softmax and {@code rowLoss[n]} with each row's loss (rows in
      * parallel) and returns the mean, summed in row order in double so that it does not depend on
-     * the thread count.
+     * the thread count. {@code lanes[n·LANES]} is scratch for each row's vector of partial sums.
      */
     static double forward(float[] logits, int[] targets, float[] probs, float[] rowLoss, float[] lanes, int n, int vocab) {
         Rows.forEach(n, r -> {
