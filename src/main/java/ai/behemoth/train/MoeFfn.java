@@ -159,12 +159,10 @@ public final class MoeFfn implements FeedForward {
         int start = expertStart[e], count = expertStart[e + 1] - start;
         if (count == 0) return;
         float[] weights = router.weights();
-        Parallel.forRange(blocks(count), block -> {
-            for (int r = start + block * ROW_BLOCK, end = Math.min(start + count, r + ROW_BLOCK); r < end; r++) {
-                int a = rowSlot[r], src = (a / topK) * dim, dst = r * dim;
-                float w = weightOnInput ? weights[a] : 1f;
-                for (int i = 0; i < dim; i++) expertIn[dst + i] = w * input[src + i];
-            }
+        forEachRow(start, count, r -> {
+            int a = rowSlot[r], src = (a / topK) * dim, dst = r * dim;
+            float w = weightOnInput ? weights[a] : 1f;
+            for (int i = 0; i < dim; i++) expertIn[dst + i] = w * input[src + i];
         });
         SwiGlu.forward(params, expertWeights[e], expertIn, start * dim, count,
                 gate, up, start * expertHidden, expertOut, start * dim, false);
@@ -179,23 +177,28 @@ public final class MoeFfn implements FeedForward {
         int start = expertStart[e], count = expertStart[e + 1] - start;
         if (count == 0) return;
         float[] weights = router.weights();
-        Parallel.forRange(blocks(count), block -> {
-            for (int r = start + block * ROW_BLOCK, end = Math.min(start + count, r + ROW_BLOCK); r < end; r++) {
-                int a = rowSlot[r], src = (a / topK) * dim, dst = r * dim;
-                if (weightOnInput) {
-                    System.arraycopy(dOut, src, expertOut, dst, dim);
-                } else {
-                    float w = weights[a], dw = 0;
-                    for (int i = 0; i < dim; i++) {
-                        dw += dOut[src + i] * expertOut[dst + i];
-                        expertOut[dst + i] = w * dOut[src + i];
-                    }
-                    dWeights[a] = dw;
+        forEachRow(start, count, r -> {
+            int a = rowSlot[r], src = (a / topK) * dim, dst = r * dim;
+            if (weightOnInput) {
+                System.arraycopy(dOut, src, expertOut, dst, dim);
+            } else {
+                float w = weights[a], dw = 0;
+                for (int i = 0; i < dim; i++) {
+                    dw += dOut[src + i] * expertOut[dst + i];
+                    expertOut[dst + i] = w * dOut[src + i];
                 }
+                dWeights[a] = dw;
             }
         });
         SwiGlu.backward(params, grads, expertWeights[e], expertIn, start * dim, count,
                 gate, up, start * expertHidden, expertOut, start * dim, dExpertIn, start * dim, false);
+    }
+
+    /** {@code row.accept(r)} for rows {@code [start, start + count)}, in blocks of {@link #ROW_BLOCK} spread over the threads. */
+    private static void forEachRow(int start, int count, IntConsumer row) {
+        Parallel.forRange(blocks(count), block -> {
+            for (int r = start + block * ROW_BLOCK, end = Math.min(start + count, r + ROW_BLOCK); r < end; r++) row.accept(r);
+        });
     }
 
     /** Also adds the gradients of auxAlpha·aux and zLoss·z with respect to the router logits. */
