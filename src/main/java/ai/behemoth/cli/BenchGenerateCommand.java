@@ -114,6 +114,7 @@ public final class BenchGenerateCommand implements Callable<Integer> {
             ObjectNode result = new ObjectMapper().createObjectNode();
             result.put("model", model.model.toString());
             result.put("weights", model.quantize == null ? "as stored" : model.quantize.toString());
+            result.put("activations", model.q8Activations ? "q8_0 (llama.cpp's rounding)" : "float32");
             result.put("threads", Parallel.threads());
             result.put("prompt_tokens", promptTokens);
             result.put("gen_tokens", genTokens);

@@ -10,7 +10,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Locale;
 
-/** {@code --model}, {@code --quantize}, {@code --threads}: shared by the commands that run a model. */
+/** {@code --model}, {@code --quantize}, {@code --q8-activations}, {@code --threads}: shared by the commands that run a model. */
 final class ModelOptions {
     @Option(names = "--model", required = true, paramLabel = "PATH", description = "Checkpoint folder (config.json, model.safetensors, tokenizer.json) or a GGUF file.")
     Path model;
@@ -18,6 +18,13 @@ final class ModelOptions {
     @Option(names = "--quantize", paramLabel = "TYPE", converter = QuantizeType.class,
             description = "Convert the weights on load: q8_0, q4_0, f16 or bf16 (default: as stored).")
     GgmlType quantize;
+
+    @Option(names = "--q8-activations",
+            description = "Multiply Q4_0 matrices as llama.cpp does when a product has fewer than 4 input rows (every generated"
+                    + " token; an expert that few prompt tokens reach): the input rounded to 8 bits per block of 32, the sums in"
+                    + " integers. Faster; rounded as llama.cpp rounds, not exact in float32. Keeps a second, interleaved copy"
+                    + " of the Q4_0 weights.")
+    boolean q8Activations;
 
     @Option(names = "--threads", paramLabel = "N", description = "Threads for the matrix products (default: all cores).")
     Integer threads;
@@ -27,7 +34,7 @@ final class ModelOptions {
             if (threads < 1) throw new CommandLine.ParameterException(cli, "--threads must be at least 1, not " + threads);
             Parallel.setThreads(threads);
         }
-        return LanguageModel.load(model, quantize);
+        return LanguageModel.load(model, quantize, q8Activations);
     }
 
     static final class QuantizeType implements CommandLine.ITypeConverter<GgmlType> {

@@ -52,8 +52,18 @@ public final class LanguageModel implements AutoCloseable {
      * type) converts every matrix once, on load.
      */
     public static LanguageModel load(Path checkpoint, GgmlType quantize) throws IOException {
-        if (Files.isRegularFile(checkpoint)) return of(GgufWeights.load(checkpoint, quantize));
-        return of(CheckpointWeights.load(checkpoint, quantize));
+        return load(checkpoint, quantize, false);
+    }
+
+    /**
+     * As {@link #load(Path, GgmlType)}; with {@code q8Activations}, products of Q4_0 matrices with
+     * fewer than four input rows (generation) take their input quantised to 8 bits, as llama.cpp
+     * does ({@link ModelWeights#withQ8Activations}): faster, and rounded as llama.cpp rounds rather
+     * than exact in float32.
+     */
+    public static LanguageModel load(Path checkpoint, GgmlType quantize, boolean q8Activations) throws IOException {
+        ModelWeights weights = Files.isRegularFile(checkpoint) ? GgufWeights.load(checkpoint, quantize) : CheckpointWeights.load(checkpoint, quantize);
+        return of(q8Activations ? weights.withQ8Activations() : weights);
     }
 
     /** A model over weights from any source (a checkpoint, a GGUF file). */

@@ -3,11 +3,14 @@ package ai.behemoth.model;
 import ai.behemoth.tensor.Parallel;
 import ai.behemoth.tensor.VectorMath;
 import ai.behemoth.tensor.quant.GgmlType;
+import ai.behemoth.tensor.quant.Q8Activations;
+import ai.behemoth.tensor.quant.Q8Decode;
 import ai.behemoth.tensor.quant.Quant;
 import ai.behemoth.tensor.quant.QuantMatMul;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -25,17 +28,43 @@ import java.lang.foreign.MemorySegment;
  * in a fixed order ({@link VectorMath#sumLanes}, and a fixed tree in {@link Quant}) and the scalar
  * tails fuse multiply and add as the vector bodies do.
  * The segment must be readable from any thread (a shared or global arena): the pool's threads read it.
+ *
+ * <p>A Q4_0 matrix may also carry {@code q8Groups}, its rows interleaved for {@link Q8Decode}
+ * ({@link #withQ8Activations}): its products with few input rows then quantise the input to 8 bits
+ * and multiply in integers, as llama.cpp does, instead of exactly in float32.
  */
-public record Matrix(String name, GgmlType type, MemorySegment data, int rows, int cols) {
+public record Matrix(String name, GgmlType type, MemorySegment data, int rows, int cols, MemorySegment q8Groups) {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     /** Below this many input rows a quantised row is dotted in place rather than dequantised first. */
     private static final int DEQUANTIZE_MIN_ROWS = 4;
-    /** Weight rows per parallel task when rows are dotted in place. */
-    private static final int FEW_ROWS_BLOCK = 16;
+    /** Weight rows per parallel task when rows are dotted in place: a multiple of {@link Q8Decode#G}. */
+    private static final int FEW_ROWS_BLOCK = 32;
+    /** The caller's 8-bit input rows of {@link #multiply}. */
+    private static final ThreadLocal<Q8Activations> ACTIVATIONS = ThreadLocal.withInitial(Q8Activations::new);
 
     public Matrix {
         if (data.byteSize() != rows * type.rowBytes(cols))
             throw new IllegalArgumentException(name + ": " + data.byteSize() + " bytes do not hold [" + rows + ", " + cols + "] " + type);
+        if (q8Groups != null && (type != GgmlType.Q4_0 || q8Groups.byteSize() != Q8Decode.interleavedBytes(rows, cols) || rows % Q8Decode.G != 0))
+            throw new IllegalArgumentException(name + ": no interleaved Q4_0 copy of [" + rows + ", " + cols + "] " + type);
+    }
+
+    public Matrix(String name, GgmlType type, MemorySegment data, int rows, int cols) {
+        this(name, type, data, rows, cols, null);
+    }
+
+    /**
+     * This matrix with its rows also interleaved into {@code arena} for 8-bit activations, when it
+     * is Q4_0 and its rows make whole groups; otherwise this matrix, exact.
+     */
+    public Matrix withQ8Activations(Arena arena) {
+        if (type != GgmlType.Q4_0 || rows % Q8Decode.G != 0 || q8Groups != null) return this;
+        return new Matrix(name, type, data, rows, cols, Q8Decode.interleave(data, rows, cols, arena));
+    }
+
+    /** Bytes of weights held: the rows, and their interleaved copy if any. */
+    public long bytes() {
+        return data.byteSize() + (q8Groups == null ? 0 : q8Groups.byteSize());
     }
 
     public long rowBytes() {
@@ -44,7 +73,10 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
 
     /** Rows {@code [first, first + count)} as a matrix of their own (one expert of a stacked tensor). */
     public Matrix slice(int first, int count) {
-        return new Matrix(name + "[" + first + "]", type, data.asSlice(first * rowBytes(), count * rowBytes()), count, cols);
+        MemorySegment rowsData = data.asSlice(first * rowBytes(), count * rowBytes());
+        boolean wholeGroups = q8Groups != null && first % Q8Decode.G == 0 && count % Q8Decode.G == 0; // else the slice is exact
+        MemorySegment groups = wholeGroups ? q8Groups.asSlice(Q8Decode.interleavedBytes(first, cols), Q8Decode.interleavedBytes(count, cols)) : null;
+        return new Matrix(name + "[" + first + "]", type, rowsData, count, cols, groups);
     }
 
     /** Writes row {@code r} as floats into {@code out[outOff..+cols)} (an embedding lookup). */
@@ -55,7 +87,9 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
     /** {@code out[t·rows + r] = Σ_i W[r, i]·x[xOff + t·cols + i]} for {@code t < n} (out rows start at {@code outOff}). */
     public void multiply(float[] x, int xOff, int n, float[] out, int outOff) {
         if (fewRows(n)) {
-            Parallel.forRange(fewRowBlocks(), b -> multiplyFewRows(b, x, xOff, n, out, outOff));
+            Q8Activations q8 = q8Groups == null ? null : ACTIVATIONS.get();
+            if (q8 != null) q8.quantize(x, xOff, n, cols);
+            Parallel.forRange(fewRowBlocks(), b -> multiplyFewRows(b, x, xOff, n, q8, out, outOff));
             return;
         }
         QuantMatMul.multiply(type, data, rows, cols, x, xOff, n, out, outOff);
@@ -83,12 +117,20 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
 
     /**
      * Block {@code b} of {@link #multiply} with few input rows (decode): the block's weight rows against
-     * each input row in turn through {@link Quant#dotRows} (a second input row finds them in L1).
+     * each input row in turn through {@link Quant#dotRows} (a second input row finds them in L1), or,
+     * with {@code q8Groups}, through {@link Q8Decode} against {@code q8}, the input rows quantised.
      */
-    void multiplyFewRows(int b, float[] x, int xOff, int n, float[] out, int outOff) {
+    void multiplyFewRows(int b, float[] x, int xOff, int n, Q8Activations q8, float[] out, int outOff) {
         int first = fewRowFirst(b), count = fewRowCount(b);
-        for (int t = 0; t < n; t++)
-            Quant.dotRows(type, data, first * rowBytes(), rowBytes(), count, x, xOff + t * cols, cols, out, outOff + t * rows + first);
+        for (int t = 0; t < n; t++) {
+            if (q8Groups != null) Q8Decode.multiply(q8Groups, first, count, cols, q8, t, out, outOff + t * rows + first);
+            else Quant.dotRows(type, data, first * rowBytes(), rowBytes(), count, x, xOff + t * cols, cols, out, outOff + t * rows + first);
+        }
+    }
+
+    /** Whether products with few input rows take 8-bit activations ({@link #withQ8Activations}). */
+    boolean q8Activations() {
+        return q8Groups != null;
     }
 
     /** Σ a[aOff + i]·b[bOff + i] for i < n. */

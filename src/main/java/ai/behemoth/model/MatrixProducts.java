@@ -1,6 +1,7 @@
 package ai.behemoth.model;
 
 import ai.behemoth.tensor.Parallel;
+import ai.behemoth.tensor.quant.Q8Activations;
 import ai.behemoth.tensor.quant.QuantMatMul;
 import ai.behemoth.train.SwiGlu;
 import jdk.incubator.vector.FloatVector;
@@ -18,7 +19,9 @@ import java.util.function.IntConsumer;
  * of {@link Matrix#multiplyFewRows}; those with many (prefill: an expert's share of a prompt chunk)
  * into the row groups of {@link QuantMatMul#multiplyRowGroup}, their input rows packed first, in a
  * job of their own, once for all the products that read the same rows (wq, wk and wv; gate and up).
- * No product may read another's output.
+ * No product may read another's output. Products with few input rows of a matrix that takes 8-bit
+ * activations ({@link Matrix#withQ8Activations}) have their input rows quantised before the job,
+ * once for all the products that read them.
  * A SwiGLU pair ({@link #addSwiGlu}) is one product whose tasks compute a block of gate rows and the
  * same block of up rows; with few input rows the task then takes {@code silu(gate)·up} of its block,
  * with many a third job takes it over stretches of whole vectors (a row group holds runs of only
@@ -35,6 +38,8 @@ final class MatrixProducts {
     private final int[] packedAt; // many-row products: where their packed input rows start in packed
     private final int[] firstPanel; // [size + 1]: the pack job's task index where each product's panels start (none when it reuses another's)
     private float[] packed = new float[0];
+    private final Q8Activations[] ownQ8; // [capacity]: product p's buffer, used when it quantises its input itself
+    private final Q8Activations[] q8; // [capacity]: the quantised input rows product p reads, or null
     private int size;
     private final int[] firstChunk; // [size + 1]: the activation job's task index where each many-row SwiGLU pair's chunks start
     /** Outputs per activation task. */
@@ -55,6 +60,9 @@ final class MatrixProducts {
         packedAt = new int[capacity];
         firstPanel = new int[capacity + 1];
         firstChunk = new int[capacity + 1];
+        ownQ8 = new Q8Activations[capacity];
+        for (int p = 0; p < capacity; p++) ownQ8[p] = new Q8Activations();
+        q8 = new Q8Activations[capacity];
     }
 
     /** Adds {@code out[outOff + t·rows + r] = W[r]·x[xOff + t·cols]} for the {@code n} input rows; {@link #run} computes it. */
@@ -91,8 +99,10 @@ final class MatrixProducts {
             firstPanel[p] = panels;
             firstChunk[p] = chunks;
             int n = inRows[p];
+            q8[p] = null;
             if (Matrix.fewRows(n)) {
                 blocks += matrix[p].fewRowBlocks();
+                q8[p] = quantisedInput(p);
                 continue;
             }
             blocks += QuantMatMul.rowGroups(matrix[p].rows());
@@ -117,6 +127,19 @@ final class MatrixProducts {
         } finally {
             size = 0;
         }
+    }
+
+    /**
+     * The 8-bit input rows of few-row product {@code p}: null when its matrices are exact, an earlier
+     * product's when that read the same rows, or its own, quantised now.
+     */
+    private Q8Activations quantisedInput(int p) {
+        if (!matrix[p].q8Activations() && (up[p] == null || !up[p].q8Activations())) return null;
+        for (int e = 0; e < p; e++)
+            if (q8[e] != null && in[e] == in[p] && inOff[e] == inOff[p] && inRows[e] == inRows[p] && matrix[e].cols() == matrix[p].cols())
+                return q8[e];
+        ownQ8[p].quantize(in[p], inOff[p], inRows[p], matrix[p].cols());
+        return ownQ8[p];
     }
 
     /** An earlier many-row product of the job that reads the same input rows as product {@code p}, or -1. */
@@ -146,9 +169,9 @@ final class MatrixProducts {
         Matrix gate = matrix[p];
         int rows = gate.rows(), first, count;
         if (Matrix.fewRows(n)) {
-            gate.multiplyFewRows(block, in[p], inOff[p], n, out[p], outOff[p]);
+            gate.multiplyFewRows(block, in[p], inOff[p], n, q8[p], out[p], outOff[p]);
             if (up[p] == null) return;
-            up[p].multiplyFewRows(block, in[p], inOff[p], n, upOut[p], upOutOff[p]);
+            up[p].multiplyFewRows(block, in[p], inOff[p], n, q8[p], upOut[p], upOutOff[p]);
             first = gate.fewRowFirst(block);
             count = gate.fewRowCount(block);
         } else { // the activation follows in a job of its own, on whole vectors (a row group's outputs are runs of MR values)

@@ -186,6 +186,36 @@ class InferenceModelTest {
         assertThat(relativeError(approx, flat, config.vocabSize())).isLessThan(bound).isGreaterThan(0);
     }
 
+    /**
+     * 8-bit activations ({@link ModelWeights#withQ8Activations}): decode steps, and prompt chunks
+     * (whose experts see few rows), stay within the activations' rounding of the exact Q4_0 logits
+     * (max |error| / max |logit|) without equalling them.
+     */
+    @Test
+    void q8ActivationsStayCloseToExactQ4_0() throws Exception {
+        ModelConfig config = TestCheckpoints.small("mixtral");
+        TestCheckpoints.write(tmp.resolve("m"), config, 9);
+        int[] tokens = ids(2, 12);
+        float[][] exactSteps, exactChunks, q8Steps, q8Chunks;
+        try (InferenceModel model = new InferenceModel(CheckpointWeights.load(tmp.resolve("m"), GgmlType.Q4_0), 8)) {
+            exactSteps = allLogits(model, tokens, 1);
+            exactChunks = allLogits(model, tokens, 6);
+        }
+        try (InferenceModel model = new InferenceModel(CheckpointWeights.load(tmp.resolve("m"), GgmlType.Q4_0).withQ8Activations(), 8)) {
+            assertThat(model.weights().layers().get(0).wq().q8Groups()).isNotNull();
+            q8Steps = allLogits(model, tokens, 1);
+            q8Chunks = allLogits(model, tokens, 6);
+        }
+        int vocab = config.vocabSize();
+        float[] steps = new float[tokens.length * vocab], chunks = new float[tokens.length * vocab];
+        for (int t = 0; t < tokens.length; t++) {
+            System.arraycopy(exactSteps[t], 0, steps, t * vocab, vocab);
+            System.arraycopy(exactChunks[t], 0, chunks, t * vocab, vocab);
+        }
+        assertThat(relativeError(q8Steps, steps, vocab)).isLessThan(0.02).isGreaterThan(0);
+        assertThat(relativeError(q8Chunks, chunks, vocab)).isLessThan(0.02).isGreaterThan(0);
+    }
+
     @Test
     void storedWeightsStayMappedAndConvertedOnesLiveOffHeap() throws Exception {
         ModelConfig config = TestCheckpoints.small("tiny");

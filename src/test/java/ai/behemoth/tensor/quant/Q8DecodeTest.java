@@ -1,0 +1,138 @@
+package ai.behemoth.tensor.quant;
+
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The 8-bit activation path against its scalar twin (bit for bit), llama.cpp's quantisation rule, and exact float. */
+class Q8DecodeTest {
+    private static MemorySegment q40(Arena arena, int rows, int cols, SplittableRandom random) {
+        float[] dense = new float[cols];
+        MemorySegment seg = arena.allocate(rows * GgmlType.Q4_0.rowBytes(cols), 64);
+        for (int r = 0; r < rows; r++) {
+            double scale = Math.exp(3 * random.nextGaussian()); // rows of very different magnitudes
+            for (int i = 0; i < cols; i++) dense[i] = (float) (scale * random.nextGaussian());
+            Quant.quantize(GgmlType.Q4_0, dense, 0, cols, seg, r * GgmlType.Q4_0.rowBytes(cols));
+        }
+        return seg;
+    }
+
+    private static float[] input(int n, int cols, SplittableRandom random) {
+        float[] x = new float[n * cols];
+        for (int i = 0; i < x.length; i++) x[i] = (float) (Math.exp(2 * random.nextGaussian()) * random.nextGaussian());
+        for (int i = 0; i < 32; i++) x[32 + i] = 0f; // an all-zero block: step 0
+        return x;
+    }
+
+    @Test
+    void vectorKernelEqualsScalarTwinBitForBit() {
+        SplittableRandom random = new SplittableRandom(3);
+        try (Arena arena = Arena.ofShared()) {
+            for (int cols : new int[] {64, 512, 1056}) {
+                int rows = 3 * Q8Decode.G, n = 3;
+                MemorySegment weights = q40(arena, rows, cols, random);
+                MemorySegment groups = Q8Decode.interleave(weights, rows, cols, arena);
+                Q8Activations a = new Q8Activations();
+                float[] x = input(n, cols, random);
+                a.quantize(x, 0, n, cols);
+                for (int t = 0; t < n; t++) {
+                    float[] vector = new float[rows + 1], scalar = new float[rows + 1];
+                    Q8Decode.multiply(groups, 0, rows, cols, a, t, vector, 1);
+                    Q8Decode.multiplyScalar(weights, 0, rows, cols, a, t, scalar, 1);
+                    assertThat(vector).as("cols %d, row %d", cols, t).isEqualTo(scalar);
+                    float[] tail = new float[Q8Decode.G]; // a later group alone, written from its own first row
+                    Q8Decode.multiply(groups, 2 * Q8Decode.G, Q8Decode.G, cols, a, t, tail, 0);
+                    for (int r = 0; r < Q8Decode.G; r++) assertThat(tail[r]).isEqualTo(scalar[1 + 2 * Q8Decode.G + r]);
+                }
+            }
+        }
+    }
+
+    /** Every nibble 15 against every activation 127 (and −127): the 16-bit block sums at their largest must not wrap. */
+    @Test
+    void largestBlockSumsDoNotOverflow() {
+        int rows = Q8Decode.G, cols = 64;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment weights = arena.allocate(rows * GgmlType.Q4_0.rowBytes(cols), 64);
+            for (long b = 0; b < rows * cols / 32; b++) {
+                weights.set(ValueLayout.JAVA_SHORT_UNALIGNED, 18 * b, Float.floatToFloat16(1f));
+                for (int j = 0; j < 16; j++) weights.set(ValueLayout.JAVA_BYTE, 18 * b + 2 + j, (byte) (b % 2 == 0 ? 0xFF : 0x00));
+            }
+            float[] x = new float[cols];
+            for (int i = 0; i < cols; i++) x[i] = i < 32 ? 1f : -1f;
+            Q8Activations a = new Q8Activations();
+            a.quantize(x, 0, 1, cols);
+            float[] vector = new float[rows], scalar = new float[rows];
+            Q8Decode.multiply(Q8Decode.interleave(weights, rows, cols, arena), 0, rows, cols, a, 0, vector, 0);
+            Q8Decode.multiplyScalar(weights, 0, rows, cols, a, 0, scalar, 0);
+            assertThat(vector).isEqualTo(scalar);
+            // row 0: block 0 all q = 15 (value 7) against +127, block 1 all q = 0 (value −8) against −127, step 1/127 each
+            float step = Float.float16ToFloat(Float.floatToFloat16(1f / 127f));
+            assertThat((double) scalar[0]).isCloseTo((32 * 7 * 127 + 32 * 8 * 127) * step, org.assertj.core.api.Assertions.within(1e-3));
+        }
+    }
+
+    /** ggml's x86 rule: d = amax/127 kept as a half float, q = x·127/amax rounded half to even. */
+    @Test
+    void activationsAreQuantisedAsLlamaCppDoes() {
+        float[] x = new float[64];
+        x[0] = 127f; x[1] = 2.5f; x[2] = 3.5f; x[3] = -2.5f; x[4] = -127f; x[5] = 0.49f;
+        x[32] = 0.3f; x[33] = -0.1f; // block 1: amax 0.3, d = 0.3/127 as a half float
+        Q8Activations a = new Q8Activations();
+        a.quantize(x, 0, 1, 64);
+        assertThat(new int[] {a.value(0, 0), a.value(0, 1), a.value(0, 2), a.value(0, 3), a.value(0, 4), a.value(0, 5), a.value(0, 6)})
+                .containsExactly(127, 2, 4, -2, -127, 0, 0);
+        assertThat(a.step(0, 0)).isEqualTo(1f);
+        assertThat(a.step(0, 1)).isEqualTo(Float.float16ToFloat(Float.floatToFloat16(0.3f / 127f)));
+        assertThat(a.value(0, 32)).isEqualTo(127);
+        assertThat(a.value(0, 33)).isEqualTo((int) Math.rint(-0.1f * (127f / 0.3f)));
+        assertThatThrownBy(() -> a.quantize(x, 0, 1, 48)).hasMessageContaining("multiple of 32");
+    }
+
+    /**
+     * Against the exact product of the same Q4_0 weights in double: each activation is off by at most
+     * half its block's step (plus the half float's rounding of the step), so the error is bounded by
+     * Σ_b |d_w|·Σ|q − 8|·(step/2 + |x|·2^−11).
+     */
+    @Test
+    void resultsStayWithinTheActivationRounding() {
+        SplittableRandom random = new SplittableRandom(5);
+        int rows = 2 * Q8Decode.G, cols = 256;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment weights = q40(arena, rows, cols, random);
+            float[] x = input(1, cols, random);
+            Q8Activations a = new Q8Activations();
+            a.quantize(x, 0, 1, cols);
+            float[] got = new float[rows];
+            Q8Decode.multiply(Q8Decode.interleave(weights, rows, cols, arena), 0, rows, cols, a, 0, got, 0);
+            float[] w = new float[cols];
+            double worst = 0;
+            for (int r = 0; r < rows; r++) {
+                Quant.dequantize(GgmlType.Q4_0, weights, r * GgmlType.Q4_0.rowBytes(cols), w, 0, cols);
+                double exact = 0, bound = 0;
+                for (int i = 0; i < cols; i++) {
+                    exact += (double) w[i] * x[i];
+                    bound += Math.abs(w[i]) * (a.step(0, i / 32) / 2 + Math.abs(x[i]) * 0x1p-11) + Math.abs(w[i] * x[i]) * 1e-6;
+                }
+                assertThat(Math.abs(got[r] - exact)).as("row %d", r).isLessThanOrEqualTo(bound);
+                worst = Math.max(worst, Math.abs(got[r] - exact) / bound);
+            }
+            assertThat(worst).isGreaterThan(0); // the activations were rounded: not the exact float path
+        }
+    }
+
+    @Test
+    void rowsThatMakeNoWholeGroupAreRefused() {
+        try (Arena arena = Arena.ofShared()) {
+            int rows = Q8Decode.G + 1;
+            MemorySegment weights = arena.allocate(rows * GgmlType.Q4_0.rowBytes(32), 64);
+            assertThatThrownBy(() -> Q8Decode.interleave(weights, rows, 32, arena)).hasMessageContaining("groups of " + Q8Decode.G);
+        }
+    }
+}
