@@ -30,15 +30,16 @@ import java.lang.foreign.MemorySegment;
  * The segment must be readable from any thread (a shared or global arena): the pool's threads read it.
  *
  * <p>A Q4_0 matrix may also carry {@code q8Groups}, its rows interleaved for {@link Q8Decode}
- * ({@link #withQ8Activations}): its products with few input rows then quantise the input to 8 bits
- * and multiply in integers, as llama.cpp does, instead of exactly in float32.
+ * ({@link #withQ8Activations}): its products, over any number of input rows, then quantise the
+ * input to 8 bits and multiply in integers in row blocks, as llama.cpp does, instead of exactly in
+ * float32 (an input row gets the same bits in a prompt as in a decode step).
  */
 public record Matrix(String name, GgmlType type, MemorySegment data, int rows, int cols, MemorySegment q8Groups) {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     /** Below this many input rows a quantised row is dotted in place rather than dequantised first. */
     private static final int DEQUANTIZE_MIN_ROWS = 4;
     /** Weight rows per parallel task when rows are dotted in place: a multiple of {@link Q8Decode#G}. */
-    private static final int FEW_ROWS_BLOCK = 32;
+    private static final int ROW_BLOCK = 32;
     /** The caller's 8-bit input rows of {@link #multiply}. */
     private static final ThreadLocal<Q8Activations> ACTIVATIONS = ThreadLocal.withInitial(Q8Activations::new);
 
@@ -86,49 +87,56 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
 
     /** {@code out[t·rows + r] = Σ_i W[r, i]·x[xOff + t·cols + i]} for {@code t < n} (out rows start at {@code outOff}). */
     public void multiply(float[] x, int xOff, int n, float[] out, int outOff) {
-        if (fewRows(n)) {
+        if (byRowBlocks(n)) {
             Q8Activations q8 = q8Groups == null ? null : ACTIVATIONS.get();
             if (q8 != null) q8.quantize(x, xOff, n, cols);
-            Parallel.forRange(fewRowBlocks(), b -> multiplyFewRows(b, x, xOff, n, q8, out, outOff));
+            Parallel.forRange(rowBlocks(), b -> multiplyRowBlock(b, x, xOff, n, q8, out, outOff));
             return;
         }
         QuantMatMul.multiply(type, data, rows, cols, x, xOff, n, out, outOff);
     }
 
-    /** Whether a product over {@code n} input rows takes the decode path: weight rows dotted in place, not dequantised first. */
-    static boolean fewRows(int n) {
-        return n < DEQUANTIZE_MIN_ROWS;
+    /**
+     * Whether a product over {@code n} input rows runs in row blocks, weight rows dotted in place
+     * (decode, and every product with 8-bit activations), rather than dequantised first.
+     */
+    boolean byRowBlocks(int n) {
+        return n < DEQUANTIZE_MIN_ROWS || q8Groups != null;
     }
 
-    /** How many row blocks (parallel tasks) {@link #multiplyFewRows} splits the weight rows into. */
-    int fewRowBlocks() {
-        return (rows + FEW_ROWS_BLOCK - 1) / FEW_ROWS_BLOCK;
+    /** How many row blocks (parallel tasks) {@link #multiplyRowBlock} splits the weight rows into. */
+    int rowBlocks() {
+        return (rows + ROW_BLOCK - 1) / ROW_BLOCK;
     }
 
     /** The first weight row of row block {@code b}. */
-    int fewRowFirst(int b) {
-        return b * FEW_ROWS_BLOCK;
+    int rowBlockFirst(int b) {
+        return b * ROW_BLOCK;
     }
 
     /** How many weight rows row block {@code b} holds (the last may hold fewer). */
-    int fewRowCount(int b) {
-        return Math.min(rows, fewRowFirst(b) + FEW_ROWS_BLOCK) - fewRowFirst(b);
+    int rowBlockCount(int b) {
+        return Math.min(rows, rowBlockFirst(b) + ROW_BLOCK) - rowBlockFirst(b);
     }
 
     /**
-     * Block {@code b} of {@link #multiply} with few input rows (decode): the block's weight rows against
-     * each input row in turn through {@link Quant#dotRows} (a second input row finds them in L1), or,
-     * with {@code q8Groups}, through {@link Q8Decode} against {@code q8}, the input rows quantised.
+     * Block {@code b} of {@link #multiply} in row blocks: the block's weight rows against each input
+     * row in turn through {@link Quant#dotRows} (a second input row finds them in L1), or, with
+     * {@code q8Groups}, through {@link Q8Decode} against {@code q8}, the input rows quantised, four
+     * input rows at a time.
      */
-    void multiplyFewRows(int b, float[] x, int xOff, int n, Q8Activations q8, float[] out, int outOff) {
-        int first = fewRowFirst(b), count = fewRowCount(b);
-        for (int t = 0; t < n; t++) {
-            if (q8Groups != null) Q8Decode.multiply(q8Groups, first, count, cols, q8, t, out, outOff + t * rows + first);
-            else Quant.dotRows(type, data, first * rowBytes(), rowBytes(), count, x, xOff + t * cols, cols, out, outOff + t * rows + first);
+    void multiplyRowBlock(int b, float[] x, int xOff, int n, Q8Activations q8, float[] out, int outOff) {
+        int first = rowBlockFirst(b), count = rowBlockCount(b), t = 0;
+        if (q8Groups != null) {
+            for (; t + 4 <= n; t += 4) Q8Decode.multiply4(q8Groups, first, count, cols, q8, t, out, outOff + t * rows + first, rows);
+            for (; t < n; t++) Q8Decode.multiply(q8Groups, first, count, cols, q8, t, out, outOff + t * rows + first);
+            return;
         }
+        for (; t < n; t++)
+            Quant.dotRows(type, data, first * rowBytes(), rowBytes(), count, x, xOff + t * cols, cols, out, outOff + t * rows + first);
     }
 
-    /** Whether products with few input rows take 8-bit activations ({@link #withQ8Activations}). */
+    /** Whether products take 8-bit activations ({@link #withQ8Activations}). */
     boolean q8Activations() {
         return q8Groups != null;
     }

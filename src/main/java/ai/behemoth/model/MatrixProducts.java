@@ -15,15 +15,15 @@ import java.util.function.IntConsumer;
  * bits of {@link Matrix#multiply}. All products share one parallel job, so the caller waits at one
  * barrier per job (two or three when some products have many input rows) instead of two per matrix, and a
  * matrix with few rows still spreads over every thread. Products with few input rows (decode: wq, wk
- * and wv of one token; the gate and up matrices of every chosen expert) are split into the row blocks
- * of {@link Matrix#multiplyFewRows}; those with many (prefill: an expert's share of a prompt chunk)
+ * and wv of one token; the gate and up matrices of every chosen expert), and every product of a
+ * matrix with 8-bit activations ({@link Matrix#withQ8Activations}), are split into the row blocks
+ * of {@link Matrix#multiplyRowBlock}; those with many (prefill: an expert's share of a prompt chunk)
  * into the row groups of {@link QuantMatMul#multiplyRowGroup}, their input rows packed first, in a
  * job of their own, once for all the products that read the same rows (wq, wk and wv; gate and up).
- * No product may read another's output. Products with few input rows of a matrix that takes 8-bit
- * activations ({@link Matrix#withQ8Activations}) have their input rows quantised before the job,
- * once for all the products that read them.
+ * No product may read another's output. Input rows for 8-bit activations are quantised before the
+ * job, likewise once for all the products that read them.
  * A SwiGLU pair ({@link #addSwiGlu}) is one product whose tasks compute a block of gate rows and the
- * same block of up rows; with few input rows the task then takes {@code silu(gate)·up} of its block,
+ * same block of up rows; in row blocks the task then takes {@code silu(gate)·up} of its block,
  * with many a third job takes it over stretches of whole vectors (a row group holds runs of only
  * {@link QuantMatMul#MR} outputs, and masked vector stores at the end of an array took a slow path):
  * either way the activation runs on every thread, not on the calling thread between jobs.
@@ -100,8 +100,8 @@ final class MatrixProducts {
             firstChunk[p] = chunks;
             int n = inRows[p];
             q8[p] = null;
-            if (Matrix.fewRows(n)) {
-                blocks += matrix[p].fewRowBlocks();
+            if (matrix[p].byRowBlocks(n)) {
+                blocks += matrix[p].rowBlocks();
                 q8[p] = quantisedInput(p);
                 continue;
             }
@@ -130,7 +130,7 @@ final class MatrixProducts {
     }
 
     /**
-     * The 8-bit input rows of few-row product {@code p}: null when its matrices are exact, an earlier
+     * The 8-bit input rows of row-block product {@code p}: null when its matrices are exact, an earlier
      * product's when that read the same rows, or its own, quantised now.
      */
     private Q8Activations quantisedInput(int p) {
@@ -145,7 +145,7 @@ final class MatrixProducts {
     /** An earlier many-row product of the job that reads the same input rows as product {@code p}, or -1. */
     private int samePackedInput(int p) {
         for (int q = 0; q < p; q++)
-            if (!Matrix.fewRows(inRows[q]) && in[q] == in[p] && inOff[q] == inOff[p] && inRows[q] == inRows[p]
+            if (!matrix[q].byRowBlocks(inRows[q]) && in[q] == in[p] && inOff[q] == inOff[p] && inRows[q] == inRows[p]
                     && matrix[q].cols() == matrix[p].cols()) return q;
         return -1;
     }
@@ -163,17 +163,17 @@ final class MatrixProducts {
         QuantMatMul.packPanel(in[p], inOff[p], inRows[p], matrix[p].cols(), i - firstPanel[p], packed, packedAt[p]);
     }
 
-    /** Task {@code b} of the job: a row block (few input rows) or row group (many) of the product it falls in. */
+    /** Task {@code b} of the job: a row block or a row group of the product it falls in. */
     private void runBlock(int b) {
         int p = productOf(b, firstBlock), block = b - firstBlock[p], n = inRows[p];
         Matrix gate = matrix[p];
         int rows = gate.rows(), first, count;
-        if (Matrix.fewRows(n)) {
-            gate.multiplyFewRows(block, in[p], inOff[p], n, q8[p], out[p], outOff[p]);
+        if (gate.byRowBlocks(n)) {
+            gate.multiplyRowBlock(block, in[p], inOff[p], n, q8[p], out[p], outOff[p]);
             if (up[p] == null) return;
-            up[p].multiplyFewRows(block, in[p], inOff[p], n, q8[p], upOut[p], upOutOff[p]);
-            first = gate.fewRowFirst(block);
-            count = gate.fewRowCount(block);
+            up[p].multiplyRowBlock(block, in[p], inOff[p], n, q8[p], upOut[p], upOutOff[p]);
+            first = gate.rowBlockFirst(block);
+            count = gate.rowBlockCount(block);
         } else { // the activation follows in a job of its own, on whole vectors (a row group's outputs are runs of MR values)
             QuantMatMul.multiplyRowGroup(gate.type(), gate.data(), rows, gate.cols(), packed, packedAt[p], n, block, out[p], outOff[p]);
             if (up[p] != null) {

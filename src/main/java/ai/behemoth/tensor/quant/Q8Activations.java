@@ -1,5 +1,12 @@
 package ai.behemoth.tensor.quant;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Input rows quantised to 8 bits the way llama.cpp quantises a matrix-vector product's activations
  * for its Q4_0 and Q8_0 kernels (ggml's {@code quantize_row_q8_0}, x86 path): per block of 32
@@ -10,6 +17,10 @@ package ai.behemoth.tensor.quant;
  * <p>Buffers grow on demand and are reused: quantising allocates nothing once they have grown.
  */
 public final class Q8Activations {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED.length() > 16 ? FloatVector.SPECIES_512 : FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * L));
+    private static final float ROUND = 12582912f; // 1.5·2^23
     /** Quantised values, row after row ({@code rows × cols}); each in [-127, 127]. */
     short[] q = new short[0];
     /** Per block of 32: the step d as a float (a half float's value), and Σ q. */
@@ -29,17 +40,20 @@ public final class Q8Activations {
         }
         for (int b = 0; b < n * cols / 32; b++) {
             int at = (b / (cols / 32)) * cols + (b % (cols / 32)) * 32;
-            float amax = 0;
-            for (int i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(x[xOff + at + i]));
+            FloatVector max = FloatVector.zero(F);
+            for (int i = 0; i < 32; i += L) max = max.max(FloatVector.fromArray(F, x, xOff + at + i).abs());
+            float amax = max.reduceLanes(VectorOperators.MAX);
             d[b] = Float.float16ToFloat(Float.floatToFloat16(amax / 127f));
             float scale = amax != 0 ? 127f / amax : 0f;
-            int s = 0;
-            for (int i = 0; i < 32; i++) {
-                short v = (short) Math.rint(x[xOff + at + i] * scale);
-                q[at + i] = v;
-                s += v;
+            int sum = 0;
+            for (int i = 0; i < 32; i += L) {
+                // x·scale rounded half to even: adding 1.5·2^23 leaves no fraction bits (|x·scale| ≤ 127)
+                IntVector v = (IntVector) FloatVector.fromArray(F, x, xOff + at + i).mul(scale).add(ROUND).sub(ROUND)
+                        .convert(VectorOperators.F2I, 0);
+                ((ShortVector) v.convertShape(VectorOperators.I2S, S, 0)).intoArray(q, at + i);
+                sum += v.reduceLanes(VectorOperators.ADD);
             }
-            sum[b] = s;
+            this.sum[b] = sum;
         }
     }
 

@@ -110,6 +110,75 @@ public final class Q8Decode {
     }
 
     /**
+     * {@link #multiply} for the four input rows {@code t..t+3} at once, the same bits for each: each
+     * nibble vector feeds four rows' sums. Row {@code t + k} goes to {@code out[outOff + k·ldOut + r − first]}.
+     */
+    public static void multiply4(MemorySegment groups, int first, int count, int cols, Q8Activations a, int t, float[] out, int outOff, int ldOut) {
+        int blocks = cols / 32, half = G / 2;
+        short[] q = a.q;
+        int[] sums = a.sum;
+        float[] steps = a.d;
+        for (int g = first / G; g < (first + count) / G; g++) {
+            FloatVector acc00 = FloatVector.zero(F), acc01 = acc00, acc10 = acc00, acc11 = acc00, acc20 = acc00, acc21 = acc00, acc30 = acc00, acc31 = acc00;
+            long base = (long) g * blocks * BLOCK_BYTES;
+            for (int b = 0; b < blocks; b++) {
+                long at = base + (long) b * BLOCK_BYTES, quants = at + 4L * G;
+                int a0 = t * cols + 32 * b, a1 = a0 + cols, a2 = a1 + cols, a3 = a2 + cols;
+                int ab0 = t * blocks + b, ab1 = ab0 + blocks, ab2 = ab1 + blocks, ab3 = ab2 + blocks;
+                ShortVector low0 = ShortVector.zero(S), high0 = low0, low1 = low0, high1 = low0, low2 = low0, high2 = low0, low3 = low0, high3 = low0;
+                for (int j = 0; j < 16; j++) {
+                    ShortVector nibbles = (ShortVector) ByteVector.fromMemorySegment(B, groups, quants + (long) G * j, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    ShortVector low = nibbles.and((short) 15), high = nibbles.lanewise(VectorOperators.LSHR, 4);
+                    low0 = low.mul(q[a0 + j]).add(low0);
+                    high0 = high.mul(q[a0 + j + 16]).add(high0);
+                    low1 = low.mul(q[a1 + j]).add(low1);
+                    high1 = high.mul(q[a1 + j + 16]).add(high1);
+                    low2 = low.mul(q[a2 + j]).add(low2);
+                    high2 = high.mul(q[a2 + j + 16]).add(high2);
+                    low3 = low.mul(q[a3 + j]).add(low3);
+                    high3 = high.mul(q[a3 + j + 16]).add(high3);
+                }
+                FloatVector scales0 = FloatVector.fromMemorySegment(F, groups, at, LE), scales1 = FloatVector.fromMemorySegment(F, groups, at + 4L * half, LE);
+                // per input row: as in multiply
+                IntVector offset = IntVector.broadcast(I, 8 * sums[ab0]);
+                FloatVector step = FloatVector.broadcast(F, steps[ab0]);
+                IntVector sum0 = ((IntVector) low0.convertShape(VectorOperators.S2I, I, 0)).add((IntVector) high0.convertShape(VectorOperators.S2I, I, 0)).sub(offset);
+                IntVector sum1 = ((IntVector) low0.convertShape(VectorOperators.S2I, I, 1)).add((IntVector) high0.convertShape(VectorOperators.S2I, I, 1)).sub(offset);
+                acc00 = ((FloatVector) sum0.convert(VectorOperators.I2F, 0)).mul(step).fma(scales0, acc00);
+                acc01 = ((FloatVector) sum1.convert(VectorOperators.I2F, 0)).mul(step).fma(scales1, acc01);
+                offset = IntVector.broadcast(I, 8 * sums[ab1]);
+                step = FloatVector.broadcast(F, steps[ab1]);
+                sum0 = ((IntVector) low1.convertShape(VectorOperators.S2I, I, 0)).add((IntVector) high1.convertShape(VectorOperators.S2I, I, 0)).sub(offset);
+                sum1 = ((IntVector) low1.convertShape(VectorOperators.S2I, I, 1)).add((IntVector) high1.convertShape(VectorOperators.S2I, I, 1)).sub(offset);
+                acc10 = ((FloatVector) sum0.convert(VectorOperators.I2F, 0)).mul(step).fma(scales0, acc10);
+                acc11 = ((FloatVector) sum1.convert(VectorOperators.I2F, 0)).mul(step).fma(scales1, acc11);
+                offset = IntVector.broadcast(I, 8 * sums[ab2]);
+                step = FloatVector.broadcast(F, steps[ab2]);
+                sum0 = ((IntVector) low2.convertShape(VectorOperators.S2I, I, 0)).add((IntVector) high2.convertShape(VectorOperators.S2I, I, 0)).sub(offset);
+                sum1 = ((IntVector) low2.convertShape(VectorOperators.S2I, I, 1)).add((IntVector) high2.convertShape(VectorOperators.S2I, I, 1)).sub(offset);
+                acc20 = ((FloatVector) sum0.convert(VectorOperators.I2F, 0)).mul(step).fma(scales0, acc20);
+                acc21 = ((FloatVector) sum1.convert(VectorOperators.I2F, 0)).mul(step).fma(scales1, acc21);
+                offset = IntVector.broadcast(I, 8 * sums[ab3]);
+                step = FloatVector.broadcast(F, steps[ab3]);
+                sum0 = ((IntVector) low3.convertShape(VectorOperators.S2I, I, 0)).add((IntVector) high3.convertShape(VectorOperators.S2I, I, 0)).sub(offset);
+                sum1 = ((IntVector) low3.convertShape(VectorOperators.S2I, I, 1)).add((IntVector) high3.convertShape(VectorOperators.S2I, I, 1)).sub(offset);
+                acc30 = ((FloatVector) sum0.convert(VectorOperators.I2F, 0)).mul(step).fma(scales0, acc30);
+                acc31 = ((FloatVector) sum1.convert(VectorOperators.I2F, 0)).mul(step).fma(scales1, acc31);
+            }
+            int o = outOff + g * G - first;
+            acc00.intoArray(out, o);
+            acc01.intoArray(out, o + half);
+            acc10.intoArray(out, o + ldOut);
+            acc11.intoArray(out, o + ldOut + half);
+            acc20.intoArray(out, o + 2 * ldOut);
+            acc21.intoArray(out, o + 2 * ldOut + half);
+            acc30.intoArray(out, o + 3 * ldOut);
+            acc31.intoArray(out, o + 3 * ldOut + half);
+        }
+    }
+
+    /**
      * The scalar twin of {@link #multiply}, from the file's Q4_0 rows at {@code q40} (not the
      * interleaved copy): {@code out[outOff + r − first]} for r in [first, first + count).
      */
