@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -30,12 +31,13 @@ class Q8DecodeTest {
         return x;
     }
 
+    /** One input row at a time, and four at a time, against the scalar twin reading the file's layout. */
     @Test
-    void vectorKernelEqualsScalarTwinBitForBit() {
+    void vectorKernelsEqualScalarTwinBitForBit() {
         SplittableRandom random = new SplittableRandom(3);
         try (Arena arena = Arena.ofShared()) {
             for (int cols : new int[] {64, 512, 1056}) {
-                int rows = 3 * Q8Decode.G, n = 3;
+                int rows = 3 * Q8Decode.G, n = 5;
                 MemorySegment weights = q40(arena, rows, cols, random);
                 MemorySegment groups = Q8Decode.interleave(weights, rows, cols, arena);
                 Q8Activations a = new Q8Activations();
@@ -49,6 +51,15 @@ class Q8DecodeTest {
                     float[] tail = new float[Q8Decode.G]; // a later group alone, written from its own first row
                     Q8Decode.multiply(groups, 2 * Q8Decode.G, Q8Decode.G, cols, a, t, tail, 0);
                     for (int r = 0; r < Q8Decode.G; r++) assertThat(tail[r]).isEqualTo(scalar[1 + 2 * Q8Decode.G + r]);
+                }
+                for (int t = 0; t + 4 <= n; t++) { // four input rows per pass: each row's bits as alone
+                    float[] four = new float[2 + 4 * rows];
+                    Q8Decode.multiply4(groups, 0, rows, cols, a, t, four, 2, rows);
+                    for (int k = 0; k < 4; k++) {
+                        float[] alone = new float[rows];
+                        Q8Decode.multiplyScalar(weights, 0, rows, cols, a, t + k, alone, 0);
+                        assertThat(Arrays.copyOfRange(four, 2 + k * rows, 2 + (k + 1) * rows)).as("cols %d, rows %d+%d", cols, t, k).isEqualTo(alone);
+                    }
                 }
             }
         }
