@@ -20,8 +20,9 @@ import java.util.function.IntConsumer;
  * of {@link Matrix#multiplyRowBlock}; those with many (prefill: an expert's share of a prompt chunk)
  * into the row groups of {@link QuantMatMul#multiplyRowGroup}, their input rows packed first, in a
  * job of their own, once for all the products that read the same rows (wq, wk and wv; gate and up).
- * No product may read another's output. Input rows for 8-bit activations are quantised before the
- * job, likewise once for all the products that read them.
+ * No product may read another's output. Input rows for 8-bit activations are quantised first, in a
+ * job of their own (on the calling thread when they are few), likewise once for all the products
+ * that read them.
  * A SwiGLU pair ({@link #addSwiGlu}) is one product whose tasks compute a block of gate rows and the
  * same block of up rows; in row blocks the task then takes {@code silu(gate)·up} of its block,
  * with many a third job takes it over stretches of whole vectors (a row group holds runs of only
@@ -40,11 +41,14 @@ final class MatrixProducts {
     private float[] packed = new float[0];
     private final Q8Activations[] ownQ8; // [capacity]: product p's buffer, used when it quantises its input itself
     private final Q8Activations[] q8; // [capacity]: the quantised input rows product p reads, or null
+    private final int[] firstQuantised; // [capacity + 1]: the quantisation job's task index where each product's input rows start (none when it reads another's)
     private int size;
     private final int[] firstChunk; // [size + 1]: the activation job's task index where each many-row SwiGLU pair's chunks start
     /** Outputs per activation task. */
     private static final int ACTIVATION_CHUNK = 4096;
-    private final IntConsumer block = this::runBlock, pack = this::packPanel, activation = this::activate;
+    private final IntConsumer block = this::runBlock, pack = this::packPanel, activation = this::activate, quantise = this::quantiseRow;
+    /** Below this many input rows to quantise, the caller quantises them itself: a parallel job would cost more. */
+    private static final int PARALLEL_QUANTISE_ROWS = 8;
 
     MatrixProducts(int capacity) {
         matrix = new Matrix[capacity];
@@ -63,6 +67,7 @@ final class MatrixProducts {
         ownQ8 = new Q8Activations[capacity];
         for (int p = 0; p < capacity; p++) ownQ8[p] = new Q8Activations();
         q8 = new Q8Activations[capacity];
+        firstQuantised = new int[capacity + 1];
     }
 
     /** Adds {@code out[outOff + t·rows + r] = W[r]·x[xOff + t·cols]} for the {@code n} input rows; {@link #run} computes it. */
@@ -93,16 +98,18 @@ final class MatrixProducts {
 
     /** Computes every product added since the last run, then forgets them. */
     void run() {
-        int blocks = 0, panels = 0, packedSize = 0, chunks = 0;
+        int blocks = 0, panels = 0, packedSize = 0, chunks = 0, quantised = 0;
         for (int p = 0; p < size; p++) {
             firstBlock[p] = blocks;
             firstPanel[p] = panels;
             firstChunk[p] = chunks;
+            firstQuantised[p] = quantised;
             int n = inRows[p];
             q8[p] = null;
             if (matrix[p].byRowBlocks(n)) {
                 blocks += matrix[p].rowBlocks();
                 q8[p] = quantisedInput(p);
+                if (q8[p] == ownQ8[p]) quantised += n;
                 continue;
             }
             blocks += QuantMatMul.rowGroups(matrix[p].rows());
@@ -119,8 +126,11 @@ final class MatrixProducts {
         firstBlock[size] = blocks;
         firstPanel[size] = panels;
         firstChunk[size] = chunks;
+        firstQuantised[size] = quantised;
         if (packed.length < packedSize) packed = new float[packedSize];
         try {
+            if (quantised < PARALLEL_QUANTISE_ROWS) for (int i = 0; i < quantised; i++) quantiseRow(i);
+            else Parallel.forRange(quantised, quantise);
             Parallel.forRange(panels, pack);
             Parallel.forRange(blocks, block);
             Parallel.forRange(chunks, activation);
@@ -131,15 +141,21 @@ final class MatrixProducts {
 
     /**
      * The 8-bit input rows of row-block product {@code p}: null when its matrices are exact, an earlier
-     * product's when that read the same rows, or its own, quantised now.
+     * product's when that read the same rows, or its own, made ready for {@link #quantiseRow}.
      */
     private Q8Activations quantisedInput(int p) {
         if (!matrix[p].q8Activations() && (up[p] == null || !up[p].q8Activations())) return null;
         for (int e = 0; e < p; e++)
             if (q8[e] != null && in[e] == in[p] && inOff[e] == inOff[p] && inRows[e] == inRows[p] && matrix[e].cols() == matrix[p].cols())
                 return q8[e];
-        ownQ8[p].quantize(in[p], inOff[p], inRows[p], matrix[p].cols());
+        ownQ8[p].prepare(inRows[p], matrix[p].cols());
         return ownQ8[p];
+    }
+
+    /** Quantisation task {@code i}: an input row of a product that quantises its own. */
+    private void quantiseRow(int i) {
+        int p = productOf(i, firstQuantised);
+        ownQ8[p].quantizeRow(in[p], inOff[p], i - firstQuantised[p]);
     }
 
     /** An earlier many-row product of the job that reads the same input rows as product {@code p}, or -1. */

@@ -26,34 +26,43 @@ public final class Q8Activations {
     /** Per block of 32: the step d as a float (a half float's value), and Σ q. */
     float[] d = new float[0];
     int[] sum = new int[0];
-    int cols, rows;
+    int cols;
 
     /** Quantises the {@code n} rows of {@code cols} values at {@code x[xOff..]} (cols a multiple of 32). */
     public void quantize(float[] x, int xOff, int n, int cols) {
+        prepare(n, cols);
+        for (int t = 0; t < n; t++) quantizeRow(x, xOff, t);
+    }
+
+    /** Makes room for {@code n} rows of {@code cols} values; {@link #quantizeRow} then fills them, in any order, from any thread. */
+    public void prepare(int n, int cols) {
         if (cols % 32 != 0) throw new IllegalArgumentException("8-bit activations need rows of a multiple of 32 values, not " + cols);
         this.cols = cols;
-        this.rows = n;
         if (q.length < n * cols) {
             q = new short[n * cols];
             d = new float[n * cols / 32];
             sum = new int[n * cols / 32];
         }
-        for (int b = 0; b < n * cols / 32; b++) {
-            int at = (b / (cols / 32)) * cols + (b % (cols / 32)) * 32;
+    }
+
+    /** Quantises row {@code t}, the {@code cols} values at {@code x[xOff + t·cols..]}. */
+    public void quantizeRow(float[] x, int xOff, int t) {
+        for (int b = t * cols / 32; b < (t + 1) * cols / 32; b++) {
+            int at = 32 * b;
             FloatVector max = FloatVector.zero(F);
             for (int i = 0; i < 32; i += L) max = max.max(FloatVector.fromArray(F, x, xOff + at + i).abs());
             float amax = max.reduceLanes(VectorOperators.MAX);
             d[b] = Float.float16ToFloat(Float.floatToFloat16(amax / 127f));
             float scale = amax != 0 ? 127f / amax : 0f;
-            int sum = 0;
+            int total = 0;
             for (int i = 0; i < 32; i += L) {
                 // x·scale rounded half to even: adding 1.5·2^23 leaves no fraction bits (|x·scale| ≤ 127)
                 IntVector v = (IntVector) FloatVector.fromArray(F, x, xOff + at + i).mul(scale).add(ROUND).sub(ROUND)
                         .convert(VectorOperators.F2I, 0);
                 ((ShortVector) v.convertShape(VectorOperators.I2S, S, 0)).intoArray(q, at + i);
-                sum += v.reduceLanes(VectorOperators.ADD);
+                total += v.reduceLanes(VectorOperators.ADD);
             }
-            this.sum[b] = sum;
+            sum[b] = total;
         }
     }
 
