@@ -56,11 +56,15 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
 
     /**
      * This matrix with its rows also interleaved into {@code arena} for 8-bit activations, when it
-     * is Q4_0 and its rows make whole groups; otherwise this matrix, exact.
+     * is Q4_0 and its rows make whole groups; otherwise this matrix, exact. Products then read only
+     * the interleaved rows, so a mapped file's pages of the matrix are released (an embedding
+     * lookup, {@link #row}, maps back the rows it reads).
      */
     public Matrix withQ8Activations(Arena arena) {
         if (type != GgmlType.Q4_0 || rows % Q8Decode.G != 0 || q8Groups != null) return this;
-        return new Matrix(name, type, data, rows, cols, Q8Decode.interleave(data, rows, cols, arena));
+        MemorySegment groups = Q8Decode.interleave(data, rows, cols, arena);
+        if (data.isMapped()) data.unload();
+        return new Matrix(name, type, data, rows, cols, groups);
     }
 
     /** Bytes of weights held: the rows, and their interleaved copy if any. */
