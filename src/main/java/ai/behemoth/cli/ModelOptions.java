@@ -20,10 +20,10 @@ final class ModelOptions {
     GgmlType quantize;
 
     @Option(names = "--q8-activations",
-            description = "Multiply Q4_0 matrices as llama.cpp does when a product has fewer than 4 input rows (every generated"
-                    + " token; an expert that few prompt tokens reach): the input rounded to 8 bits per block of 32, the sums in"
-                    + " integers. Faster; rounded as llama.cpp rounds, not exact in float32. Keeps a second, interleaved copy"
-                    + " of the Q4_0 weights.")
+            description = "Multiply Q4_0 and Q8_0 matrices as llama.cpp does: the input rounded to 8 bits per block of 32, the"
+                    + " sums taken in integers (Q4_0: every product; Q8_0: those over fewer than 4 tokens, as in generation)."
+                    + " Faster; results rounded as llama.cpp rounds them, not exact in float32. Keeps an interleaved copy of"
+                    + " those weights.")
     boolean q8Activations;
 
     @Option(names = "--threads", paramLabel = "N", description = "Threads for the matrix products (default: all cores).")

@@ -29,10 +29,11 @@ import java.lang.foreign.MemorySegment;
  * tails fuse multiply and add as the vector bodies do.
  * The segment must be readable from any thread (a shared or global arena): the pool's threads read it.
  *
- * <p>A Q4_0 matrix may also carry {@code q8Groups}, its rows interleaved for {@link Q8Decode}
- * ({@link #withQ8Activations}): its products, over any number of input rows, then quantise the
- * input to 8 bits and multiply in integers in row blocks, as llama.cpp does, instead of exactly in
- * float32 (an input row gets the same bits in a prompt as in a decode step).
+ * <p>A Q4_0 or Q8_0 matrix may also carry {@code q8Groups}, its rows interleaved for {@link Q8Decode}
+ * ({@link #withQ8Activations}): its products in row blocks then quantise the input to 8 bits and
+ * multiply in integers, as llama.cpp does, instead of exactly in float32. For Q4_0 that is every
+ * product (an input row gets the same bits in a prompt as in a decode step); for Q8_0 those with
+ * few input rows.
  */
 public record Matrix(String name, GgmlType type, MemorySegment data, int rows, int cols, MemorySegment q8Groups) {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -46,8 +47,8 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
     public Matrix {
         if (data.byteSize() != rows * type.rowBytes(cols))
             throw new IllegalArgumentException(name + ": " + data.byteSize() + " bytes do not hold [" + rows + ", " + cols + "] " + type);
-        if (q8Groups != null && (type != GgmlType.Q4_0 || q8Groups.byteSize() != Q8Decode.interleavedBytes(rows, cols) || rows % Q8Decode.G != 0))
-            throw new IllegalArgumentException(name + ": no interleaved Q4_0 copy of [" + rows + ", " + cols + "] " + type);
+        if (q8Groups != null && (!Q8Decode.supports(type) || q8Groups.byteSize() != Q8Decode.interleavedBytes(type, rows, cols) || rows % Q8Decode.G != 0))
+            throw new IllegalArgumentException(name + ": no interleaved copy of [" + rows + ", " + cols + "] " + type);
     }
 
     public Matrix(String name, GgmlType type, MemorySegment data, int rows, int cols) {
@@ -56,14 +57,14 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
 
     /**
      * This matrix with its rows also interleaved into {@code arena} for 8-bit activations, when it
-     * is Q4_0 and its rows make whole groups; otherwise this matrix, exact. Products then read only
-     * the interleaved rows, so a mapped file's pages of the matrix are released (an embedding
-     * lookup, {@link #row}, maps back the rows it reads).
+     * is Q4_0 or Q8_0 and its rows make whole groups; otherwise this matrix, exact. A Q4_0 matrix's
+     * products then read only the interleaved rows, so a mapped file's pages of it are released (an
+     * embedding lookup, {@link #row}, maps back the rows it reads).
      */
     public Matrix withQ8Activations(Arena arena) {
-        if (type != GgmlType.Q4_0 || rows % Q8Decode.G != 0 || q8Groups != null) return this;
-        MemorySegment groups = Q8Decode.interleave(data, rows, cols, arena);
-        if (data.isMapped()) data.unload();
+        if (!Q8Decode.supports(type) || rows % Q8Decode.G != 0 || q8Groups != null) return this;
+        MemorySegment groups = Q8Decode.interleave(type, data, rows, cols, arena);
+        if (type == GgmlType.Q4_0 && data.isMapped()) data.unload();
         return new Matrix(name, type, data, rows, cols, groups);
     }
 
@@ -80,7 +81,7 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
     public Matrix slice(int first, int count) {
         MemorySegment rowsData = data.asSlice(first * rowBytes(), count * rowBytes());
         boolean wholeGroups = q8Groups != null && first % Q8Decode.G == 0 && count % Q8Decode.G == 0; // else the slice is exact
-        MemorySegment groups = wholeGroups ? q8Groups.asSlice(Q8Decode.interleavedBytes(first, cols), Q8Decode.interleavedBytes(count, cols)) : null;
+        MemorySegment groups = wholeGroups ? q8Groups.asSlice(Q8Decode.interleavedBytes(type, first, cols), Q8Decode.interleavedBytes(type, count, cols)) : null;
         return new Matrix(name + "[" + first + "]", type, rowsData, count, cols, groups);
     }
 
@@ -102,10 +103,12 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
 
     /**
      * Whether a product over {@code n} input rows runs in row blocks, weight rows dotted in place
-     * (decode, and every product with 8-bit activations), rather than dequantised first.
+     * (decode, and every product of a Q4_0 matrix with 8-bit activations), rather than dequantised
+     * first. (Q8_0's integer kernel, one input row at a time, is slower than the float products over
+     * many rows, so a Q8_0 matrix keeps those.)
      */
     boolean byRowBlocks(int n) {
-        return n < DEQUANTIZE_MIN_ROWS || q8Groups != null;
+        return n < DEQUANTIZE_MIN_ROWS || (q8Groups != null && type == GgmlType.Q4_0);
     }
 
     /** How many row blocks (parallel tasks) {@link #multiplyRowBlock} splits the weight rows into. */
@@ -126,14 +129,15 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
     /**
      * Block {@code b} of {@link #multiply} in row blocks: the block's weight rows against each input
      * row in turn through {@link Quant#dotRows} (a second input row finds them in L1), or, with
-     * {@code q8Groups}, through {@link Q8Decode} against {@code q8}, the input rows quantised, four
-     * input rows at a time.
+     * {@code q8Groups}, through {@link Q8Decode} against {@code q8}, the input rows quantised (Q4_0
+     * four input rows at a time).
      */
     void multiplyRowBlock(int b, float[] x, int xOff, int n, Q8Activations q8, float[] out, int outOff) {
         int first = rowBlockFirst(b), count = rowBlockCount(b), t = 0;
         if (q8Groups != null) {
-            for (; t + 4 <= n; t += 4) Q8Decode.multiply4(q8Groups, first, count, cols, q8, t, out, outOff + t * rows + first, rows);
-            for (; t < n; t++) Q8Decode.multiply(q8Groups, first, count, cols, q8, t, out, outOff + t * rows + first);
+            if (type == GgmlType.Q4_0)
+                for (; t + 4 <= n; t += 4) Q8Decode.multiply4Q4_0(q8Groups, first, count, cols, q8, t, out, outOff + t * rows + first, rows);
+            for (; t < n; t++) Q8Decode.multiply(type, q8Groups, first, count, cols, q8, t, out, outOff + t * rows + first);
             return;
         }
         for (; t < n; t++)

@@ -188,20 +188,22 @@ class InferenceModelTest {
 
     /**
      * 8-bit activations ({@link ModelWeights#withQ8Activations}): decode steps, and prompt chunks
-     * (whose experts see few rows), stay within the activations' rounding of the exact Q4_0 logits
-     * (max |error| / max |logit|) without equalling them.
+     * (whose experts see few rows), stay within the activations' rounding of the exact logits of the
+     * same weights (max |error| / max |logit|) without equalling them.
      */
-    @Test
-    void q8ActivationsStayCloseToExactQ4_0() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"Q4_0", "Q8_0"})
+    void q8ActivationsStayCloseToExact(String typeName) throws Exception {
+        GgmlType type = GgmlType.valueOf(typeName);
         ModelConfig config = TestCheckpoints.small("mixtral");
         TestCheckpoints.write(tmp.resolve("m"), config, 9);
         int[] tokens = ids(2, 12);
         float[][] exactSteps, exactChunks, q8Steps, q8Chunks;
-        try (InferenceModel model = new InferenceModel(CheckpointWeights.load(tmp.resolve("m"), GgmlType.Q4_0), 8)) {
+        try (InferenceModel model = new InferenceModel(CheckpointWeights.load(tmp.resolve("m"), type), 8)) {
             exactSteps = allLogits(model, tokens, 1);
             exactChunks = allLogits(model, tokens, 6);
         }
-        try (InferenceModel model = new InferenceModel(CheckpointWeights.load(tmp.resolve("m"), GgmlType.Q4_0).withQ8Activations(), 8)) {
+        try (InferenceModel model = new InferenceModel(CheckpointWeights.load(tmp.resolve("m"), type).withQ8Activations(), 8)) {
             assertThat(model.weights().layers().get(0).wq().q8Groups()).isNotNull();
             q8Steps = allLogits(model, tokens, 1);
             q8Chunks = allLogits(model, tokens, 6);

@@ -1,6 +1,8 @@
 package ai.behemoth.tensor.quant;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -13,13 +15,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The 8-bit activation path against its scalar twin (bit for bit), llama.cpp's quantisation rule, and exact float. */
 class Q8DecodeTest {
-    private static MemorySegment q40(Arena arena, int rows, int cols, SplittableRandom random) {
+    private static MemorySegment weights(Arena arena, GgmlType type, int rows, int cols, SplittableRandom random) {
         float[] dense = new float[cols];
-        MemorySegment seg = arena.allocate(rows * GgmlType.Q4_0.rowBytes(cols), 64);
+        MemorySegment seg = arena.allocate(rows * type.rowBytes(cols), 64);
         for (int r = 0; r < rows; r++) {
             double scale = Math.exp(3 * random.nextGaussian()); // rows of very different magnitudes
             for (int i = 0; i < cols; i++) dense[i] = (float) (scale * random.nextGaussian());
-            Quant.quantize(GgmlType.Q4_0, dense, 0, cols, seg, r * GgmlType.Q4_0.rowBytes(cols));
+            Quant.quantize(type, dense, 0, cols, seg, r * type.rowBytes(cols));
         }
         return seg;
     }
@@ -31,33 +33,35 @@ class Q8DecodeTest {
         return x;
     }
 
-    /** One input row at a time, and four at a time, against the scalar twin reading the file's layout. */
-    @Test
-    void vectorKernelsEqualScalarTwinBitForBit() {
+    /** One input row at a time (Q4_0, Q8_0), and four at a time (Q4_0), against the scalar twin reading the file's layout. */
+    @ParameterizedTest
+    @ValueSource(strings = {"Q4_0", "Q8_0"})
+    void vectorKernelsEqualScalarTwinBitForBit(String typeName) {
+        GgmlType type = GgmlType.valueOf(typeName);
         SplittableRandom random = new SplittableRandom(3);
         try (Arena arena = Arena.ofShared()) {
             for (int cols : new int[] {64, 512, 1056}) {
                 int rows = 3 * Q8Decode.G, n = 5;
-                MemorySegment weights = q40(arena, rows, cols, random);
-                MemorySegment groups = Q8Decode.interleave(weights, rows, cols, arena);
+                MemorySegment weights = weights(arena, type, rows, cols, random);
+                MemorySegment groups = Q8Decode.interleave(type, weights, rows, cols, arena);
                 Q8Activations a = new Q8Activations();
                 float[] x = input(n, cols, random);
                 a.quantize(x, 0, n, cols);
                 for (int t = 0; t < n; t++) {
                     float[] vector = new float[rows + 1], scalar = new float[rows + 1];
-                    Q8Decode.multiply(groups, 0, rows, cols, a, t, vector, 1);
-                    Q8Decode.multiplyScalar(weights, 0, rows, cols, a, t, scalar, 1);
+                    Q8Decode.multiply(type, groups, 0, rows, cols, a, t, vector, 1);
+                    Q8Decode.multiplyScalar(type, weights, 0, rows, cols, a, t, scalar, 1);
                     assertThat(vector).as("cols %d, row %d", cols, t).isEqualTo(scalar);
                     float[] tail = new float[Q8Decode.G]; // a later group alone, written from its own first row
-                    Q8Decode.multiply(groups, 2 * Q8Decode.G, Q8Decode.G, cols, a, t, tail, 0);
+                    Q8Decode.multiply(type, groups, 2 * Q8Decode.G, Q8Decode.G, cols, a, t, tail, 0);
                     for (int r = 0; r < Q8Decode.G; r++) assertThat(tail[r]).isEqualTo(scalar[1 + 2 * Q8Decode.G + r]);
                 }
-                for (int t = 0; t + 4 <= n; t++) { // four input rows per pass: each row's bits as alone
+                for (int t = 0; type == GgmlType.Q4_0 && t + 4 <= n; t++) { // four input rows per pass: each row's bits as alone
                     float[] four = new float[2 + 4 * rows];
-                    Q8Decode.multiply4(groups, 0, rows, cols, a, t, four, 2, rows);
+                    Q8Decode.multiply4Q4_0(groups, 0, rows, cols, a, t, four, 2, rows);
                     for (int k = 0; k < 4; k++) {
                         float[] alone = new float[rows];
-                        Q8Decode.multiplyScalar(weights, 0, rows, cols, a, t + k, alone, 0);
+                        Q8Decode.multiplyScalar(type, weights, 0, rows, cols, a, t + k, alone, 0);
                         assertThat(Arrays.copyOfRange(four, 2 + k * rows, 2 + (k + 1) * rows)).as("cols %d, rows %d+%d", cols, t, k).isEqualTo(alone);
                     }
                 }
@@ -80,12 +84,35 @@ class Q8DecodeTest {
             Q8Activations a = new Q8Activations();
             a.quantize(x, 0, 1, cols);
             float[] vector = new float[rows], scalar = new float[rows];
-            Q8Decode.multiply(Q8Decode.interleave(weights, rows, cols, arena), 0, rows, cols, a, 0, vector, 0);
-            Q8Decode.multiplyScalar(weights, 0, rows, cols, a, 0, scalar, 0);
+            Q8Decode.multiply(GgmlType.Q4_0, Q8Decode.interleave(GgmlType.Q4_0, weights, rows, cols, arena), 0, rows, cols, a, 0, vector, 0);
+            Q8Decode.multiplyScalar(GgmlType.Q4_0, weights, 0, rows, cols, a, 0, scalar, 0);
             assertThat(vector).isEqualTo(scalar);
             // row 0: block 0 all q = 15 (value 7) against +127, block 1 all q = 0 (value −8) against −127, step 1/127 each
             float step = Float.float16ToFloat(Float.floatToFloat16(1f / 127f));
             assertThat((double) scalar[0]).isCloseTo((32 * 7 * 127 + 32 * 8 * 127) * step, org.assertj.core.api.Assertions.within(1e-3));
+        }
+    }
+
+    /** Q8_0: every quant −128 (the most a file can hold) against −127: two products' 16-bit sum at its largest, 32,512. */
+    @Test
+    void largestQ8_0PairSumsDoNotOverflow() {
+        int rows = Q8Decode.G, cols = 64;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment weights = arena.allocate(rows * GgmlType.Q8_0.rowBytes(cols), 64);
+            for (long b = 0; b < rows * cols / 32; b++) {
+                weights.set(ValueLayout.JAVA_SHORT_UNALIGNED, 34 * b, Float.floatToFloat16(1f));
+                for (int j = 0; j < 32; j++) weights.set(ValueLayout.JAVA_BYTE, 34 * b + 2 + j, (byte) -128);
+            }
+            float[] x = new float[cols];
+            Arrays.fill(x, -1f);
+            Q8Activations a = new Q8Activations();
+            a.quantize(x, 0, 1, cols);
+            float[] vector = new float[rows], scalar = new float[rows];
+            Q8Decode.multiply(GgmlType.Q8_0, Q8Decode.interleave(GgmlType.Q8_0, weights, rows, cols, arena), 0, rows, cols, a, 0, vector, 0);
+            Q8Decode.multiplyScalar(GgmlType.Q8_0, weights, 0, rows, cols, a, 0, scalar, 0);
+            assertThat(vector).isEqualTo(scalar);
+            float step = Float.float16ToFloat(Float.floatToFloat16(1f / 127f));
+            assertThat((double) scalar[0]).isCloseTo(64 * 128 * 127 * step, org.assertj.core.api.Assertions.within(1e-2));
         }
     }
 
@@ -107,25 +134,27 @@ class Q8DecodeTest {
     }
 
     /**
-     * Against the exact product of the same Q4_0 weights in double: each activation is off by at most
+     * Against the exact product of the same weights in double: each activation is off by at most
      * half its block's step (plus the half float's rounding of the step), so the error is bounded by
      * Σ_b |d_w|·Σ|q − 8|·(step/2 + |x|·2^−11).
      */
-    @Test
-    void resultsStayWithinTheActivationRounding() {
+    @ParameterizedTest
+    @ValueSource(strings = {"Q4_0", "Q8_0"})
+    void resultsStayWithinTheActivationRounding(String typeName) {
+        GgmlType type = GgmlType.valueOf(typeName);
         SplittableRandom random = new SplittableRandom(5);
         int rows = 2 * Q8Decode.G, cols = 256;
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment weights = q40(arena, rows, cols, random);
+            MemorySegment weights = weights(arena, type, rows, cols, random);
             float[] x = input(1, cols, random);
             Q8Activations a = new Q8Activations();
             a.quantize(x, 0, 1, cols);
             float[] got = new float[rows];
-            Q8Decode.multiply(Q8Decode.interleave(weights, rows, cols, arena), 0, rows, cols, a, 0, got, 0);
+            Q8Decode.multiply(type, Q8Decode.interleave(type, weights, rows, cols, arena), 0, rows, cols, a, 0, got, 0);
             float[] w = new float[cols];
             double worst = 0;
             for (int r = 0; r < rows; r++) {
-                Quant.dequantize(GgmlType.Q4_0, weights, r * GgmlType.Q4_0.rowBytes(cols), w, 0, cols);
+                Quant.dequantize(type, weights, r * type.rowBytes(cols), w, 0, cols);
                 double exact = 0, bound = 0;
                 for (int i = 0; i < cols; i++) {
                     exact += (double) w[i] * x[i];
@@ -139,11 +168,12 @@ class Q8DecodeTest {
     }
 
     @Test
-    void rowsThatMakeNoWholeGroupAreRefused() {
+    void rowsThatMakeNoWholeGroupAndOtherTypesAreRefused() {
         try (Arena arena = Arena.ofShared()) {
             int rows = Q8Decode.G + 1;
             MemorySegment weights = arena.allocate(rows * GgmlType.Q4_0.rowBytes(32), 64);
-            assertThatThrownBy(() -> Q8Decode.interleave(weights, rows, 32, arena)).hasMessageContaining("groups of " + Q8Decode.G);
+            assertThatThrownBy(() -> Q8Decode.interleave(GgmlType.Q4_0, weights, rows, 32, arena)).hasMessageContaining("groups of " + Q8Decode.G);
+            assertThatThrownBy(() -> Q8Decode.interleave(GgmlType.F16, weights, rows, 32, arena)).hasMessageContaining("no 8-bit activation kernel for F16");
         }
     }
 }
