@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -157,6 +158,24 @@ class GenerateCommandTest {
         assertThat(json.get("kv_cache_bytes").asLong()).isEqualTo(2L * config.layers() * Math.min(256, config.context()) * config.kvDim() * 4);
         if (System.getProperty("os.name").equals("Linux"))
             assertThat(json.get("peak_rss_bytes").asLong()).isGreaterThan(json.get("weight_bytes").asLong());
+    }
+
+    /** {@code --q8-activations}: the bench says which arithmetic ran, and the interleaved copies count as weights read. */
+    @Test
+    void benchReportsEightBitActivations() throws IOException {
+        String[] args = {"bench", "generate", "--model", good.toString(), "--prompt-tokens", "8", "--gen-tokens", "2", "--runs", "1",
+                "--warm-up", "0", "--quantize", "q4_0"};
+        Run exact = run(args);
+        String[] withFlag = Arrays.copyOf(args, args.length + 1);
+        withFlag[args.length] = "--q8-activations";
+        Run q8 = run(withFlag);
+        assertThat(exact.code()).as(exact.err()).isZero();
+        assertThat(q8.code()).as(q8.err()).isZero();
+        JsonNode a = new ObjectMapper().readTree(exact.out().lines().toList().getLast());
+        JsonNode b = new ObjectMapper().readTree(q8.out().lines().toList().getLast());
+        assertThat(a.get("activations").asText()).isEqualTo("float32");
+        assertThat(b.get("activations").asText()).startsWith("q8_0");
+        assertThat(b.get("weight_bytes").asLong()).isGreaterThan(a.get("weight_bytes").asLong());
     }
 
     @Test
