@@ -161,7 +161,8 @@ public final class Q8Decode {
                     high3 = high.mul(q[a3 + j + 16]).add(high3);
                 }
                 FloatVector scales0 = FloatVector.fromMemorySegment(F, groups, at, LE), scales1 = FloatVector.fromMemorySegment(F, groups, at + 4L * half, LE);
-                // per input row: as in multiply
+                // per input row, as in multiplyQ4_0; written out four times, since a helper taking vectors is the kind of
+                // call C2 leaves out of line in a method this large, and it would then box every vector handed to it
                 IntVector offset = IntVector.broadcast(I, 8 * sums[ab0]);
                 FloatVector step = FloatVector.broadcast(F, steps[ab0]);
                 IntVector sum0 = ((IntVector) low0.convertShape(VectorOperators.S2I, I, 0)).add((IntVector) high0.convertShape(VectorOperators.S2I, I, 0)).sub(offset);

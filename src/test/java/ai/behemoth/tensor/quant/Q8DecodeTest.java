@@ -12,6 +12,7 @@ import java.util.SplittableRandom;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 /** The 8-bit activation path against its scalar twin (bit for bit), llama.cpp's quantisation rule, and exact float. */
 class Q8DecodeTest {
@@ -69,50 +70,35 @@ class Q8DecodeTest {
         }
     }
 
-    /** Every nibble 15 against every activation 127 (and −127): the 16-bit block sums at their largest must not wrap. */
-    @Test
-    void largestBlockSumsDoNotOverflow() {
-        int rows = Q8Decode.G, cols = 64;
+    /**
+     * The 16-bit sums at their largest must not wrap. Q4_0: every nibble 15 against activation 127 in
+     * block 0, every nibble 0 (value −8) against −127 in block 1 (16·15·127 per sum). Q8_0: every quant
+     * −128 (the most a file can hold) against −127: two products' sum, 32,512. Row 0 against the
+     * integers worked out by hand, step 1/127 as a half float.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"Q4_0", "Q8_0"})
+    void largestSumsDoNotOverflow(String typeName) {
+        GgmlType type = GgmlType.valueOf(typeName);
+        int rows = Q8Decode.G, cols = 64, quantBytes = type.blockBytes - 2;
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment weights = arena.allocate(rows * GgmlType.Q4_0.rowBytes(cols), 64);
+            MemorySegment weights = arena.allocate(rows * type.rowBytes(cols), 64);
             for (long b = 0; b < rows * cols / 32; b++) {
-                weights.set(ValueLayout.JAVA_SHORT_UNALIGNED, 18 * b, Float.floatToFloat16(1f));
-                for (int j = 0; j < 16; j++) weights.set(ValueLayout.JAVA_BYTE, 18 * b + 2 + j, (byte) (b % 2 == 0 ? 0xFF : 0x00));
+                weights.set(ValueLayout.JAVA_SHORT_UNALIGNED, type.blockBytes * b, Float.floatToFloat16(1f));
+                byte quant = type == GgmlType.Q8_0 ? (byte) -128 : (byte) (b % 2 == 0 ? 0xFF : 0x00);
+                for (int j = 0; j < quantBytes; j++) weights.set(ValueLayout.JAVA_BYTE, type.blockBytes * b + 2 + j, quant);
             }
             float[] x = new float[cols];
-            for (int i = 0; i < cols; i++) x[i] = i < 32 ? 1f : -1f;
+            for (int i = 0; i < cols; i++) x[i] = type == GgmlType.Q4_0 && i < 32 ? 1f : -1f;
             Q8Activations a = new Q8Activations();
             a.quantize(x, 0, 1, cols);
             float[] vector = new float[rows], scalar = new float[rows];
-            Q8Decode.multiply(GgmlType.Q4_0, Q8Decode.interleave(GgmlType.Q4_0, weights, rows, cols, arena), 0, rows, cols, a, 0, vector, 0);
-            Q8Decode.multiplyScalar(GgmlType.Q4_0, weights, 0, rows, cols, a, 0, scalar, 0);
+            Q8Decode.multiply(type, Q8Decode.interleave(type, weights, rows, cols, arena), 0, rows, cols, a, 0, vector, 0);
+            Q8Decode.multiplyScalar(type, weights, 0, rows, cols, a, 0, scalar, 0);
             assertThat(vector).isEqualTo(scalar);
-            // row 0: block 0 all q = 15 (value 7) against +127, block 1 all q = 0 (value −8) against −127, step 1/127 each
+            int integer = type == GgmlType.Q8_0 ? 64 * 128 * 127 : 32 * 7 * 127 + 32 * 8 * 127;
             float step = Float.float16ToFloat(Float.floatToFloat16(1f / 127f));
-            assertThat((double) scalar[0]).isCloseTo((32 * 7 * 127 + 32 * 8 * 127) * step, org.assertj.core.api.Assertions.within(1e-3));
-        }
-    }
-
-    /** Q8_0: every quant −128 (the most a file can hold) against −127: two products' 16-bit sum at its largest, 32,512. */
-    @Test
-    void largestQ8_0PairSumsDoNotOverflow() {
-        int rows = Q8Decode.G, cols = 64;
-        try (Arena arena = Arena.ofShared()) {
-            MemorySegment weights = arena.allocate(rows * GgmlType.Q8_0.rowBytes(cols), 64);
-            for (long b = 0; b < rows * cols / 32; b++) {
-                weights.set(ValueLayout.JAVA_SHORT_UNALIGNED, 34 * b, Float.floatToFloat16(1f));
-                for (int j = 0; j < 32; j++) weights.set(ValueLayout.JAVA_BYTE, 34 * b + 2 + j, (byte) -128);
-            }
-            float[] x = new float[cols];
-            Arrays.fill(x, -1f);
-            Q8Activations a = new Q8Activations();
-            a.quantize(x, 0, 1, cols);
-            float[] vector = new float[rows], scalar = new float[rows];
-            Q8Decode.multiply(GgmlType.Q8_0, Q8Decode.interleave(GgmlType.Q8_0, weights, rows, cols, arena), 0, rows, cols, a, 0, vector, 0);
-            Q8Decode.multiplyScalar(GgmlType.Q8_0, weights, 0, rows, cols, a, 0, scalar, 0);
-            assertThat(vector).isEqualTo(scalar);
-            float step = Float.float16ToFloat(Float.floatToFloat16(1f / 127f));
-            assertThat((double) scalar[0]).isCloseTo(64 * 128 * 127 * step, org.assertj.core.api.Assertions.within(1e-2));
+            assertThat((double) scalar[0]).isCloseTo(integer * step, within(1e-2));
         }
     }
 
