@@ -1,18 +1,22 @@
 package ai.behemoth.model;
 
 import ai.behemoth.tensor.quant.GgmlType;
+import ai.behemoth.tensor.quant.Q8Activations;
+import ai.behemoth.tensor.quant.Q8Decode;
 import ai.behemoth.tensor.quant.Quant;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-/** The linear-layer product of every weight type against a plain double-precision loop over the dequantised rows. */
+/** The linear-layer product of every weight type against a plain double-precision loop over the dequantised rows; with 8-bit activations, against the scalar twin. */
 class MatrixTest {
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0"})
@@ -60,6 +64,54 @@ class MatrixTest {
             for (int i = 0; i < y.length; i++) {
                 float expected = i >= 7 && i < 7 + n ? b[i] + 0.5f * a[3 + i - 7] : b[i];
                 assertThat(y[i]).as("n=%d i=%d", n, i).isCloseTo(expected, within(1e-6f));
+            }
+        }
+    }
+
+    /**
+     * With 8-bit activations a matrix's products over any number of input rows, and a slice's (one
+     * expert of a stacked tensor), give each row the bits of {@link Q8Decode#multiplyScalar} on the
+     * file's rows (Q4_K from random bytes: Behemoth only reads it).
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_K"})
+    void q8ActivationsGiveTheScalarTwinsBits(GgmlType type) {
+        int rows = 3 * Q8Decode.G, cols = 512;
+        SplittableRandom random = new SplittableRandom(7);
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment seg = arena.allocate(rows * type.rowBytes(cols), 64);
+            if (type == GgmlType.Q4_K) {
+                for (long i = 0; i < seg.byteSize(); i++) seg.set(ValueLayout.JAVA_BYTE, i, (byte) random.nextInt(256));
+                for (long b = 0; b < seg.byteSize() / 144; b++) {
+                    seg.set(ValueLayout.JAVA_SHORT_UNALIGNED, 144 * b, Float.floatToFloat16(0.01f));
+                    seg.set(ValueLayout.JAVA_SHORT_UNALIGNED, 144 * b + 2, Float.floatToFloat16(0.003f));
+                }
+            } else {
+                float[] dense = new float[rows * cols];
+                for (int i = 0; i < dense.length; i++) dense[i] = (float) random.nextGaussian();
+                for (int r = 0; r < rows; r++) Quant.quantize(type, dense, r * cols, cols, seg, r * type.rowBytes(cols));
+            }
+            Matrix m = new Matrix("w", type, seg, rows, cols).withQ8Activations(arena);
+            Matrix expert = m.slice(Q8Decode.G, 2 * Q8Decode.G);
+            assertThat(m.q8Groups()).isNotNull();
+            assertThat(expert.q8Groups()).isNotNull();
+            for (int n : new int[]{1, 3, 6}) {
+                float[] x = new float[n * cols + 5];
+                for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
+                Q8Activations a = new Q8Activations();
+                a.quantize(x, 5, n, cols);
+                float[] out = new float[n * rows + 2], sliced = new float[n * expert.rows()];
+                m.multiply(x, 5, n, out, 2);
+                expert.multiply(x, 5, n, sliced, 0);
+                for (int t = 0; t < n; t++) {
+                    float[] expected = new float[rows];
+                    Q8Decode.multiplyScalar(type, seg, 0, rows, cols, a, t, expected, 0);
+                    if (m.byRowBlocks(n)) // else (Q8_0, Q4_K over many rows) the exact float products
+                        assertThat(Arrays.copyOfRange(out, 2 + t * rows, 2 + (t + 1) * rows)).as("n=%d t=%d", n, t).isEqualTo(expected);
+                    if (expert.byRowBlocks(n))
+                        assertThat(Arrays.copyOfRange(sliced, t * expert.rows(), (t + 1) * expert.rows()))
+                                .isEqualTo(Arrays.copyOfRange(expected, Q8Decode.G, 3 * Q8Decode.G));
+                }
             }
         }
     }

@@ -14,9 +14,9 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * Q4_0 and Q8_0 matrix products in integers, against input rows quantised to 8 bits
- * ({@link Q8Activations}): llama.cpp's arithmetic for these types, opt-in, since it rounds the
- * activations.
+ * Q4_0, Q8_0 and Q4_K matrix products in integers, against input rows quantised to 8 bits
+ * ({@link Q8Activations}): llama.cpp's arithmetic, opt-in, since it rounds the activations. (For
+ * Q4_K llama.cpp rounds them with one scale per 256 values, Q8_K; here, as for the others, per 32.)
  *
  * <p>Why a second layout: the Vector API has no 8-bit dot-product instruction, so the float kernel
  * of {@link Quant#dotRows} spends its time widening nibbles to floats. Here the weights are
@@ -30,7 +30,8 @@ import java.nio.ByteOrder;
  * speed in cache on Zen 4 (40 against 15 values per ns, one thread, 512-value rows).
  * Q8_0 blocks are laid out the same way, 32 runs of quant bytes: sign-extended to 16 bits, two
  * positions' products (at most 2·128·127) are added in 16 bits and widened to int once per pair
- * (27 against 16 values per ns).
+ * (27 against 16 values per ns). Q4_K's nibbles go as Q4_0's, two 16-bit sums of 16 positions per
+ * sub-block of 32, then its 6-bit scales and minimums as integers per row (39 against 9.4).
  *
  * <p>The integer sum of a block is exact, so each row's result is
  * {@code Σ_b fma(isum_b·d_a, d_w, acc)} in block order: {@link #multiplyScalar} reads the file's own
@@ -43,6 +44,8 @@ public final class Q8Decode {
     /** Rows of a group: one short vector's lanes. */
     public static final int G = S.length();
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * G));
+    /** Half a group's bytes, widened to a group half's ints (Q4_K's scales and mins). */
+    private static final VectorSpecies<Byte> BH = VectorSpecies.of(byte.class, VectorShape.forBitSize(4 * G));
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
     private static final VectorSpecies<Float> F = VectorSpecies.of(float.class, S.vectorShape());
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -50,38 +53,56 @@ public final class Q8Decode {
     private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     /** Whether {@code type} has an integer kernel here. */
     public static boolean supports(GgmlType type) {
-        return type == GgmlType.Q4_0 || type == GgmlType.Q8_0;
-    }
-
-    /** Bytes of one block of a group: G float scales, then a run of G bytes for each quant byte of a block (16 for Q4_0, 32 for Q8_0). */
-    private static int blockBytes(GgmlType type) {
-        return 4 * G + (type.blockBytes - 2) * G;
-    }
-
-    /** Bytes that {@code rows} rows of {@code cols} values of {@code type} take once interleaved. */
-    public static long interleavedBytes(GgmlType type, int rows, int cols) {
-        return (long) rows / G * (cols / 32) * blockBytes(type);
+        return type == GgmlType.Q4_0 || type == GgmlType.Q8_0 || type == GgmlType.Q4_K;
     }
 
     /**
-     * The {@code rows} Q4_0 or Q8_0 rows of {@code cols} values at {@code seg} in groups of {@link #G}
-     * rows (rows a multiple of G): for group g and block b, at {@code (g·blocks + b)·blockBytes}, the G
-     * rows' scales as floats, then for each quant byte j of a block the G rows' byte j.
+     * Bytes of one block of a group. Q4_0, Q8_0: G float scales, then a run of G bytes for each quant
+     * byte of a block (16, 32). Q4_K: G float d, G float dmin, for each of the 8 sub-blocks G scale
+     * bytes, then G min bytes, then 128 runs of G quant bytes.
+     */
+    private static int blockBytes(GgmlType type) {
+        return type == GgmlType.Q4_K ? Q4_K_QUANTS * G + 128 * G : 4 * G + (type.blockBytes - 2) * G;
+    }
+
+    /** Where a Q4_K block's quant runs start: after d, dmin, and the sub-blocks' scales and mins. */
+    private static final int Q4_K_QUANTS = 4 + 4 + 8 + 8;
+
+    /** Bytes that {@code rows} rows of {@code cols} values of {@code type} take once interleaved. */
+    public static long interleavedBytes(GgmlType type, int rows, int cols) {
+        return (long) rows / G * (cols / type.blockSize) * blockBytes(type);
+    }
+
+    /**
+     * The {@code rows} rows of {@code cols} values of {@code type} at {@code seg} in groups of
+     * {@link #G} rows (rows a multiple of G): for group g and block b, at {@code (g·blocks + b)·blockBytes},
+     * the G rows' scales as floats (Q4_K: d, dmin, then each sub-block's 6-bit scales and mins as
+     * bytes), then for each quant byte j of a block the G rows' byte j.
      */
     public static MemorySegment interleave(GgmlType type, MemorySegment seg, int rows, int cols, Arena arena) {
         if (!supports(type)) throw new IllegalArgumentException("no 8-bit activation kernel for " + type);
         if (rows % G != 0) throw new IllegalArgumentException(rows + " rows do not make groups of " + G);
         long rowBytes = type.rowBytes(cols);
         if (seg.byteSize() != rows * rowBytes) throw new IllegalArgumentException(seg.byteSize() + " bytes do not hold " + rows + " " + type + " rows of " + cols);
-        int blocks = cols / 32, quantBytes = type.blockBytes - 2, blockBytes = blockBytes(type);
+        int blocks = cols / type.blockSize, blockBytes = blockBytes(type);
+        boolean k = type == GgmlType.Q4_K;
+        int headerBytes = k ? 16 : 2, quantBytes = type.blockBytes - headerBytes, quantsAt = k ? Q4_K_QUANTS * G : 4 * G;
         MemorySegment out = arena.allocate(interleavedBytes(type, rows, cols), 64);
         for (int g = 0; g < rows / G; g++)
             for (int b = 0; b < blocks; b++) {
                 long at = ((long) g * blocks + b) * blockBytes;
-                for (int k = 0; k < G; k++) {
-                    long src = (long) (g * G + k) * rowBytes + (long) type.blockBytes * b;
-                    out.set(FLOAT_LE, at + 4L * k, Float.float16ToFloat(seg.get(SHORT_LE, src)));
-                    for (int j = 0; j < quantBytes; j++) out.set(ValueLayout.JAVA_BYTE, at + 4L * G + (long) G * j + k, seg.get(ValueLayout.JAVA_BYTE, src + 2 + j));
+                for (int r = 0; r < G; r++) {
+                    long src = (long) (g * G + r) * rowBytes + (long) type.blockBytes * b;
+                    out.set(FLOAT_LE, at + 4L * r, Float.float16ToFloat(seg.get(SHORT_LE, src)));
+                    if (k) {
+                        out.set(FLOAT_LE, at + 4L * G + 4L * r, Float.float16ToFloat(seg.get(SHORT_LE, src + 2)));
+                        for (int sub = 0; sub < 8; sub++) {
+                            out.set(ValueLayout.JAVA_BYTE, at + 8L * G + 2L * G * sub + r, (byte) QuantScalar.q4kScale(seg, src + 4, sub));
+                            out.set(ValueLayout.JAVA_BYTE, at + 8L * G + 2L * G * sub + G + r, (byte) QuantScalar.q4kMin(seg, src + 4, sub));
+                        }
+                    }
+                    for (int j = 0; j < quantBytes; j++)
+                        out.set(ValueLayout.JAVA_BYTE, at + quantsAt + (long) G * j + r, seg.get(ValueLayout.JAVA_BYTE, src + headerBytes + j));
                 }
             }
         return out;
@@ -96,6 +117,7 @@ public final class Q8Decode {
         switch (type) {
             case Q4_0 -> multiplyQ4_0(groups, first, count, cols, a, t, out, outOff);
             case Q8_0 -> multiplyQ8_0(groups, first, count, cols, a, t, out, outOff);
+            case Q4_K -> multiplyQ4_K(groups, first, count, cols, a, t, out, outOff);
             default -> throw new IllegalArgumentException("no 8-bit activation kernel for " + type);
         }
     }
@@ -228,10 +250,72 @@ public final class Q8Decode {
     }
 
     /**
+     * Q4_K: per sub-block of 32 the products of the 4-bit quants (0..15) add up in two 16-bit sums of
+     * 16 positions each, widened to int and multiplied by the rows' 6-bit scales; then, per row,
+     * {@code d·Σ_s d_a·sc_s·isum_s − dmin·Σ_s m_s·d_a·Σa_s} over the block's 8 sub-blocks.
+     */
+    private static void multiplyQ4_K(MemorySegment groups, int first, int count, int cols, Q8Activations a, int t, float[] out, int outOff) {
+        int blocks = cols / 256, half = G / 2, blockBytes = blockBytes(GgmlType.Q4_K), subBlocks = cols / 32;
+        short[] q = a.q;
+        for (int g = first / G; g < (first + count) / G; g++) {
+            FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+            long base = (long) g * blocks * blockBytes;
+            for (int b = 0; b < blocks; b++) {
+                long at = base + (long) b * blockBytes, quants = at + (long) Q4_K_QUANTS * G;
+                FloatVector scaled0 = FloatVector.zero(F), scaled1 = scaled0, mins0 = scaled0, mins1 = scaled0;
+                for (int c = 0; c < 4; c++) { // 64 values: sub-block 2c in the low nibbles, 2c + 1 in the high ones
+                    int ai = t * cols + 256 * b + 64 * c;
+                    long runs = quants + 32L * G * c;
+                    ShortVector low0 = ShortVector.zero(S), low1 = low0, high0 = low0, high1 = low0;
+                    for (int l = 0; l < 16; l++) {
+                        ShortVector nibbles = (ShortVector) ByteVector.fromMemorySegment(B, groups, runs + (long) G * l, LE)
+                                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                        low0 = nibbles.and((short) 15).mul(q[ai + l]).add(low0);
+                        high0 = nibbles.lanewise(VectorOperators.LSHR, 4).mul(q[ai + 32 + l]).add(high0);
+                    }
+                    for (int l = 16; l < 32; l++) {
+                        ShortVector nibbles = (ShortVector) ByteVector.fromMemorySegment(B, groups, runs + (long) G * l, LE)
+                                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                        low1 = nibbles.and((short) 15).mul(q[ai + l]).add(low1);
+                        high1 = nibbles.lanewise(VectorOperators.LSHR, 4).mul(q[ai + 32 + l]).add(high1);
+                    }
+                    for (int h = 0; h < 2; h++) { // the two sub-blocks: 2c (low nibbles), 2c + 1 (high)
+                        int sub = 2 * c + h, ab = t * subBlocks + 8 * b + sub;
+                        ShortVector s0 = h == 0 ? low0 : high0, s1 = h == 0 ? low1 : high1;
+                        long scales = at + 8L * G + 2L * G * sub, mins = scales + G;
+                        IntVector sum0 = ((IntVector) s0.convertShape(VectorOperators.S2I, I, 0)).add((IntVector) s1.convertShape(VectorOperators.S2I, I, 0));
+                        IntVector sum1 = ((IntVector) s0.convertShape(VectorOperators.S2I, I, 1)).add((IntVector) s1.convertShape(VectorOperators.S2I, I, 1));
+                        IntVector sc0 = (IntVector) ByteVector.fromMemorySegment(BH, groups, scales, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                        IntVector sc1 = (IntVector) ByteVector.fromMemorySegment(BH, groups, scales + half, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                        FloatVector m0 = (FloatVector) ByteVector.fromMemorySegment(BH, groups, mins, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0).convert(VectorOperators.I2F, 0);
+                        FloatVector m1 = (FloatVector) ByteVector.fromMemorySegment(BH, groups, mins + half, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0).convert(VectorOperators.I2F, 0);
+                        FloatVector step = FloatVector.broadcast(F, a.d[ab]), stepSum = FloatVector.broadcast(F, a.d[ab] * a.sum[ab]);
+                        scaled0 = ((FloatVector) sum0.mul(sc0).convert(VectorOperators.I2F, 0)).fma(step, scaled0);
+                        scaled1 = ((FloatVector) sum1.mul(sc1).convert(VectorOperators.I2F, 0)).fma(step, scaled1);
+                        mins0 = m0.fma(stepSum, mins0);
+                        mins1 = m1.fma(stepSum, mins1);
+                    }
+                }
+                FloatVector d0 = FloatVector.fromMemorySegment(F, groups, at, LE), d1 = FloatVector.fromMemorySegment(F, groups, at + 4L * half, LE);
+                FloatVector dmin0 = FloatVector.fromMemorySegment(F, groups, at + 4L * G, LE), dmin1 = FloatVector.fromMemorySegment(F, groups, at + 4L * G + 4L * half, LE);
+                acc0 = dmin0.neg().fma(mins0, d0.fma(scaled0, acc0));
+                acc1 = dmin1.neg().fma(mins1, d1.fma(scaled1, acc1));
+            }
+            int o = outOff + g * G - first;
+            acc0.intoArray(out, o);
+            acc1.intoArray(out, o + half);
+        }
+    }
+
+    /**
      * The scalar twin of {@link #multiply}, from the file's own {@code type} rows at {@code seg} (not
      * the interleaved copy): {@code out[outOff + r − first]} for r in [first, first + count).
      */
     public static void multiplyScalar(GgmlType type, MemorySegment seg, int first, int count, int cols, Q8Activations a, int t, float[] out, int outOff) {
+        if (type == GgmlType.Q4_K) {
+            multiplyScalarQ4_K(seg, first, count, cols, a, t, out, outOff);
+            return;
+        }
         long rowBytes = type.rowBytes(cols);
         int blocks = cols / 32;
         for (int r = first; r < first + count; r++) {
@@ -245,6 +329,32 @@ public final class Q8Decode {
                     else sum += ((quant & 15) - 8) * a.value(t, 32 * b + j) + (((quant & 0xFF) >> 4) - 8) * a.value(t, 32 * b + j + 16);
                 }
                 acc = Math.fma(sum * a.step(t, b), Float.float16ToFloat(seg.get(SHORT_LE, at)), acc);
+            }
+            out[outOff + r - first] = acc;
+        }
+    }
+
+    private static void multiplyScalarQ4_K(MemorySegment seg, int first, int count, int cols, Q8Activations a, int t, float[] out, int outOff) {
+        long rowBytes = GgmlType.Q4_K.rowBytes(cols);
+        for (int r = first; r < first + count; r++) {
+            float acc = 0f;
+            for (int b = 0; b < cols / 256; b++) {
+                long at = r * rowBytes + 144L * b;
+                float scaled = 0f, mins = 0f;
+                for (int sub = 0; sub < 8; sub++) {
+                    int c = sub / 2, sum = 0, sumA = 0;
+                    for (int l = 0; l < 32; l++) {
+                        int quant = seg.get(ValueLayout.JAVA_BYTE, at + 16 + 32 * c + l) & 0xFF;
+                        int v = a.value(t, 256 * b + 32 * sub + l);
+                        sum += (sub % 2 == 0 ? quant & 15 : quant >> 4) * v;
+                        sumA += v;
+                    }
+                    float step = a.step(t, 8 * b + sub);
+                    scaled = Math.fma((float) (sum * QuantScalar.q4kScale(seg, at + 4, sub)), step, scaled);
+                    mins = Math.fma((float) QuantScalar.q4kMin(seg, at + 4, sub), step * sumA, mins);
+                }
+                float d = Float.float16ToFloat(seg.get(SHORT_LE, at)), dmin = Float.float16ToFloat(seg.get(SHORT_LE, at + 2));
+                acc = Math.fma(-dmin, mins, Math.fma(d, scaled, acc));
             }
             out[outOff + r - first] = acc;
         }
