@@ -29,7 +29,7 @@ import java.lang.foreign.MemorySegment;
  * tails fuse multiply and add as the vector bodies do.
  * The segment must be readable from any thread (a shared or global arena): the pool's threads read it.
  *
- * <p>A Q4_0, Q8_0 or Q4_K matrix may also carry {@code q8Groups}, its rows interleaved for
+ * <p>A Q4_0, Q8_0, Q4_K or Q6_K matrix may also carry {@code q8Groups}, its rows interleaved for
  * {@link Q8Decode} ({@link #withQ8Activations}): its products in row blocks then quantise the input
  * to 8 bits and multiply in integers, as llama.cpp does, instead of exactly in float32. For Q4_0
  * that is every product (an input row gets the same bits in a prompt as in a decode step); for the
@@ -57,7 +57,7 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
 
     /**
      * This matrix with its rows also interleaved into {@code arena} for 8-bit activations, when it
-     * is Q4_0, Q8_0 or Q4_K and its rows make whole groups; otherwise this matrix, exact. A Q4_0 matrix's
+     * is of a type {@link Q8Decode} supports and its rows make whole groups; otherwise this matrix, exact. A Q4_0 matrix's
      * products then read only the interleaved rows, so a mapped file's pages of it are released (an
      * embedding lookup, {@link #row}, maps back the rows it reads).
      */
@@ -104,7 +104,7 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
     /**
      * Whether a product over {@code n} input rows runs in row blocks, weight rows dotted in place
      * (decode, and every product of a Q4_0 matrix with 8-bit activations), rather than dequantised
-     * first. (The Q8_0 and Q4_K integer kernels, one input row at a time, are slower than the float
+     * first. (The other types' integer kernels, one input row at a time, are slower than the float
      * products over many rows, so those matrices keep them.)
      */
     boolean byRowBlocks(int n) {

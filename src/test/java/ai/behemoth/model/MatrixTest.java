@@ -71,20 +71,21 @@ class MatrixTest {
     /**
      * With 8-bit activations a matrix's products over any number of input rows, and a slice's (one
      * expert of a stacked tensor), give each row the bits of {@link Q8Decode#multiplyScalar} on the
-     * file's rows (Q4_K from random bytes: Behemoth only reads it).
+     * file's rows (Q4_K and Q6_K from random bytes: Behemoth only reads them).
      */
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_K"})
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_K", "Q6_K"})
     void q8ActivationsGiveTheScalarTwinsBits(GgmlType type) {
         int rows = 3 * Q8Decode.G, cols = 512;
         SplittableRandom random = new SplittableRandom(7);
         try (Arena arena = Arena.ofShared()) {
             MemorySegment seg = arena.allocate(rows * type.rowBytes(cols), 64);
-            if (type == GgmlType.Q4_K) {
+            if (type.blockSize == 256) { // d (and Q4_K's dmin) set, the rest random
                 for (long i = 0; i < seg.byteSize(); i++) seg.set(ValueLayout.JAVA_BYTE, i, (byte) random.nextInt(256));
-                for (long b = 0; b < seg.byteSize() / 144; b++) {
-                    seg.set(ValueLayout.JAVA_SHORT_UNALIGNED, 144 * b, Float.floatToFloat16(0.01f));
-                    seg.set(ValueLayout.JAVA_SHORT_UNALIGNED, 144 * b + 2, Float.floatToFloat16(0.003f));
+                for (long b = 0; b < seg.byteSize() / type.blockBytes; b++) {
+                    long at = (long) type.blockBytes * b;
+                    seg.set(ValueLayout.JAVA_SHORT_UNALIGNED, type == GgmlType.Q6_K ? at + 208 : at, Float.floatToFloat16(0.01f));
+                    if (type == GgmlType.Q4_K) seg.set(ValueLayout.JAVA_SHORT_UNALIGNED, at + 2, Float.floatToFloat16(0.003f));
                 }
             } else {
                 float[] dense = new float[rows * cols];

@@ -14,9 +14,9 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * Q4_0, Q8_0 and Q4_K matrix products in integers, against input rows quantised to 8 bits
+ * Q4_0, Q8_0, Q4_K and Q6_K matrix products in integers, against input rows quantised to 8 bits
  * ({@link Q8Activations}): llama.cpp's arithmetic, opt-in, since it rounds the activations. (For
- * Q4_K llama.cpp rounds them with one scale per 256 values, Q8_K; here, as for the others, per 32.)
+ * the K types llama.cpp rounds them with one scale per 256 values, Q8_K; here, as for the others, per 32.)
  *
  * <p>Why a second layout: the Vector API has no 8-bit dot-product instruction, so the float kernel
  * of {@link Quant#dotRows} spends its time widening nibbles to floats. Here the weights are
@@ -31,7 +31,9 @@ import java.nio.ByteOrder;
  * Q8_0 blocks are laid out the same way, 32 runs of quant bytes: sign-extended to 16 bits, two
  * positions' products (at most 2·128·127) are added in 16 bits and widened to int once per pair
  * (27 against 16 values per ns). Q4_K's nibbles go as Q4_0's, two 16-bit sums of 16 positions per
- * sub-block of 32, then its 6-bit scales and minimums as integers per row (39 against 9.4).
+ * sub-block of 32, then its 6-bit scales and minimums as integers per row (39 against 9.4). Q6_K's
+ * 6-bit values do not fall on byte boundaries, so its copy holds them unpacked, a byte each (276
+ * bytes per 256 values against the file's 210), summed as Q8_0's but 8 positions per 16-bit sum.
  *
  * <p>The integer sum of a block is exact, so each row's result is
  * {@code Σ_b fma(isum_b·d_a, d_w, acc)} in block order: {@link #multiplyScalar} reads the file's own
@@ -53,17 +55,25 @@ public final class Q8Decode {
     private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     /** Whether {@code type} has an integer kernel here. */
     public static boolean supports(GgmlType type) {
-        return type == GgmlType.Q4_0 || type == GgmlType.Q8_0 || type == GgmlType.Q4_K;
+        return type == GgmlType.Q4_0 || type == GgmlType.Q8_0 || type == GgmlType.Q4_K || type == GgmlType.Q6_K;
     }
 
     /**
      * Bytes of one block of a group. Q4_0, Q8_0: G float scales, then a run of G bytes for each quant
      * byte of a block (16, 32). Q4_K: G float d, G float dmin, for each of the 8 sub-blocks G scale
-     * bytes, then G min bytes, then 128 runs of G quant bytes.
+     * bytes, then G min bytes, then 128 runs of G quant bytes. Q6_K: G float d, 16 runs of G scale
+     * bytes, then the 256 values unpacked, q − 32 as a byte, in 256 runs of G.
      */
     private static int blockBytes(GgmlType type) {
-        return type == GgmlType.Q4_K ? Q4_K_QUANTS * G + 128 * G : 4 * G + (type.blockBytes - 2) * G;
+        return switch (type) {
+            case Q4_K -> Q4_K_QUANTS * G + 128 * G;
+            case Q6_K -> Q6_K_VALUES * G + 256 * G;
+            default -> 4 * G + (type.blockBytes - 2) * G;
+        };
     }
+
+    /** Where a Q6_K block's value runs start: after d and the 16 sub-blocks' scales. */
+    private static final int Q6_K_VALUES = 4 + 16;
 
     /** Where a Q4_K block's quant runs start: after d, dmin, and the sub-blocks' scales and mins. */
     private static final int Q4_K_QUANTS = 4 + 4 + 8 + 8;
@@ -85,9 +95,22 @@ public final class Q8Decode {
         long rowBytes = type.rowBytes(cols);
         if (seg.byteSize() != rows * rowBytes) throw new IllegalArgumentException(seg.byteSize() + " bytes do not hold " + rows + " " + type + " rows of " + cols);
         int blocks = cols / type.blockSize, blockBytes = blockBytes(type);
+        MemorySegment out = arena.allocate(interleavedBytes(type, rows, cols), 64);
+        if (type == GgmlType.Q6_K) { // d, scales, and the values unpacked: 6-bit fields do not fall on byte boundaries
+            for (int g = 0; g < rows / G; g++)
+                for (int b = 0; b < blocks; b++) {
+                    long at = ((long) g * blocks + b) * blockBytes;
+                    for (int r = 0; r < G; r++) {
+                        long src = (long) (g * G + r) * rowBytes + 210L * b;
+                        out.set(FLOAT_LE, at + 4L * r, Float.float16ToFloat(seg.get(SHORT_LE, src + 208)));
+                        for (int sub = 0; sub < 16; sub++) out.set(ValueLayout.JAVA_BYTE, at + 4L * G + (long) G * sub + r, (byte) QuantScalar.q6kScale(seg, src, sub));
+                        for (int v = 0; v < 256; v++) out.set(ValueLayout.JAVA_BYTE, at + (long) Q6_K_VALUES * G + (long) G * v + r, (byte) QuantScalar.q6kQuant(seg, src, v));
+                    }
+                }
+            return out;
+        }
         boolean k = type == GgmlType.Q4_K;
         int headerBytes = k ? 16 : 2, quantBytes = type.blockBytes - headerBytes, quantsAt = k ? Q4_K_QUANTS * G : 4 * G;
-        MemorySegment out = arena.allocate(interleavedBytes(type, rows, cols), 64);
         for (int g = 0; g < rows / G; g++)
             for (int b = 0; b < blocks; b++) {
                 long at = ((long) g * blocks + b) * blockBytes;
@@ -118,6 +141,7 @@ public final class Q8Decode {
             case Q4_0 -> multiplyQ4_0(groups, first, count, cols, a, t, out, outOff);
             case Q8_0 -> multiplyQ8_0(groups, first, count, cols, a, t, out, outOff);
             case Q4_K -> multiplyQ4_K(groups, first, count, cols, a, t, out, outOff);
+            case Q6_K -> multiplyQ6_K(groups, first, count, cols, a, t, out, outOff);
             default -> throw new IllegalArgumentException("no 8-bit activation kernel for " + type);
         }
     }
@@ -308,12 +332,64 @@ public final class Q8Decode {
     }
 
     /**
+     * Q6_K, from its unpacked values: per sub-block of 16, two 16-bit sums of 8 positions (at most
+     * 8·32·127), widened and multiplied by the rows' signed scales; the two sub-blocks of an
+     * activation block of 32 added as ints (at most 2·16·32·127·128 < 2^24, so their float is exact),
+     * then times the activations' step, and per row by d.
+     */
+    private static void multiplyQ6_K(MemorySegment groups, int first, int count, int cols, Q8Activations a, int t, float[] out, int outOff) {
+        int blocks = cols / 256, half = G / 2, blockBytes = blockBytes(GgmlType.Q6_K), steps = cols / 32;
+        short[] q = a.q;
+        for (int g = first / G; g < (first + count) / G; g++) {
+            FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+            long base = (long) g * blocks * blockBytes;
+            for (int b = 0; b < blocks; b++) {
+                long at = base + (long) b * blockBytes, values = at + (long) Q6_K_VALUES * G;
+                FloatVector scaled0 = FloatVector.zero(F), scaled1 = scaled0;
+                for (int c = 0; c < 8; c++) { // activation block c: sub-blocks 2c and 2c + 1
+                    IntVector sum0 = IntVector.zero(I), sum1 = sum0;
+                    for (int h = 0; h < 2; h++) {
+                        int sub = 2 * c + h, ai = t * cols + 256 * b + 16 * sub;
+                        long runs = values + 16L * G * sub;
+                        ShortVector first8 = ShortVector.zero(S), last8 = first8;
+                        for (int p = 0; p < 8; p++)
+                            first8 = ((ShortVector) ByteVector.fromMemorySegment(B, groups, runs + (long) G * p, LE).convertShape(VectorOperators.B2S, S, 0))
+                                    .mul(q[ai + p]).add(first8);
+                        for (int p = 8; p < 16; p++)
+                            last8 = ((ShortVector) ByteVector.fromMemorySegment(B, groups, runs + (long) G * p, LE).convertShape(VectorOperators.B2S, S, 0))
+                                    .mul(q[ai + p]).add(last8);
+                        long scales = at + 4L * G + (long) G * sub;
+                        IntVector sc0 = (IntVector) ByteVector.fromMemorySegment(BH, groups, scales, LE).convertShape(VectorOperators.B2I, I, 0);
+                        IntVector sc1 = (IntVector) ByteVector.fromMemorySegment(BH, groups, scales + half, LE).convertShape(VectorOperators.B2I, I, 0);
+                        IntVector w0 = ((IntVector) first8.convertShape(VectorOperators.S2I, I, 0)).add((IntVector) last8.convertShape(VectorOperators.S2I, I, 0));
+                        IntVector w1 = ((IntVector) first8.convertShape(VectorOperators.S2I, I, 1)).add((IntVector) last8.convertShape(VectorOperators.S2I, I, 1));
+                        sum0 = w0.mul(sc0).add(sum0);
+                        sum1 = w1.mul(sc1).add(sum1);
+                    }
+                    FloatVector step = FloatVector.broadcast(F, a.d[t * steps + 8 * b + c]);
+                    scaled0 = ((FloatVector) sum0.convert(VectorOperators.I2F, 0)).fma(step, scaled0);
+                    scaled1 = ((FloatVector) sum1.convert(VectorOperators.I2F, 0)).fma(step, scaled1);
+                }
+                acc0 = FloatVector.fromMemorySegment(F, groups, at, LE).fma(scaled0, acc0);
+                acc1 = FloatVector.fromMemorySegment(F, groups, at + 4L * half, LE).fma(scaled1, acc1);
+            }
+            int o = outOff + g * G - first;
+            acc0.intoArray(out, o);
+            acc1.intoArray(out, o + half);
+        }
+    }
+
+    /**
      * The scalar twin of {@link #multiply}, from the file's own {@code type} rows at {@code seg} (not
      * the interleaved copy): {@code out[outOff + r − first]} for r in [first, first + count).
      */
     public static void multiplyScalar(GgmlType type, MemorySegment seg, int first, int count, int cols, Q8Activations a, int t, float[] out, int outOff) {
         if (type == GgmlType.Q4_K) {
             multiplyScalarQ4_K(seg, first, count, cols, a, t, out, outOff);
+            return;
+        }
+        if (type == GgmlType.Q6_K) {
+            multiplyScalarQ6_K(seg, first, count, cols, a, t, out, outOff);
             return;
         }
         long rowBytes = type.rowBytes(cols);
@@ -355,6 +431,28 @@ public final class Q8Decode {
                 }
                 float d = Float.float16ToFloat(seg.get(SHORT_LE, at)), dmin = Float.float16ToFloat(seg.get(SHORT_LE, at + 2));
                 acc = Math.fma(-dmin, mins, Math.fma(d, scaled, acc));
+            }
+            out[outOff + r - first] = acc;
+        }
+    }
+
+    private static void multiplyScalarQ6_K(MemorySegment seg, int first, int count, int cols, Q8Activations a, int t, float[] out, int outOff) {
+        long rowBytes = GgmlType.Q6_K.rowBytes(cols);
+        for (int r = first; r < first + count; r++) {
+            float acc = 0f;
+            for (int b = 0; b < cols / 256; b++) {
+                long at = r * rowBytes + 210L * b;
+                float scaled = 0f;
+                for (int c = 0; c < 8; c++) {
+                    int sum = 0;
+                    for (int sub = 2 * c; sub < 2 * c + 2; sub++) {
+                        int products = 0;
+                        for (int p = 0; p < 16; p++) products += QuantScalar.q6kQuant(seg, at, 16 * sub + p) * a.value(t, 256 * b + 16 * sub + p);
+                        sum += products * QuantScalar.q6kScale(seg, at, sub);
+                    }
+                    scaled = Math.fma((float) sum, a.step(t, 8 * b + c), scaled);
+                }
+                acc = Math.fma(Float.float16ToFloat(seg.get(SHORT_LE, at + 208)), scaled, acc);
             }
             out[outOff + r - first] = acc;
         }

@@ -140,21 +140,24 @@ public final class QuantScalar {
      */
     private static void q6k(MemorySegment seg, long at, float[] out, int o) {
         float d = half(seg, at + 208);
-        for (int h = 0; h < 2; h++) {
-            long ql = at + 64 * h, qh = at + 128 + 32 * h, sc = at + 192 + 8 * h;
-            int y = o + 128 * h;
-            for (int l = 0; l < 32; l++) {
-                int is = l / 16, low = ubyte(seg, ql + l), high = ubyte(seg, ql + l + 32), hb = ubyte(seg, qh + l);
-                int q1 = ((low & 15) | ((hb & 3) << 4)) - 32;
-                int q2 = ((high & 15) | (((hb >>> 2) & 3) << 4)) - 32;
-                int q3 = ((low >>> 4) | (((hb >>> 4) & 3) << 4)) - 32;
-                int q4 = ((high >>> 4) | (((hb >>> 6) & 3) << 4)) - 32;
-                out[y + l] = d * seg.get(ValueLayout.JAVA_BYTE, sc + is) * q1;
-                out[y + l + 32] = d * seg.get(ValueLayout.JAVA_BYTE, sc + is + 2) * q2;
-                out[y + l + 64] = d * seg.get(ValueLayout.JAVA_BYTE, sc + is + 4) * q3;
-                out[y + l + 96] = d * seg.get(ValueLayout.JAVA_BYTE, sc + is + 6) * q4;
-            }
-        }
+        for (int v = 0; v < 256; v++) out[o + v] = d * q6kScale(seg, at, v / 16) * q6kQuant(seg, at, v);
+    }
+
+    /**
+     * Value {@code v} (0..255) of the Q6_K block at {@code at} as q − 32: in each half of 128 values,
+     * value l + 32k (l < 32) takes its 4 low bits from ql[l + 32·(k mod 2)] (the low nibble for k < 2,
+     * the high one after) and its 2 high bits from bits 2k, 2k+1 of qh[l].
+     */
+    static int q6kQuant(MemorySegment seg, long at, int v) {
+        int h = v / 128, k = v % 128 / 32, l = v % 32;
+        int low = ubyte(seg, at + 64 * h + 32 * (k % 2) + l), high = ubyte(seg, at + 128 + 32 * h + l);
+        int nibble = k < 2 ? low & 15 : low >>> 4;
+        return (nibble | (((high >>> (2 * k)) & 3) << 4)) - 32;
+    }
+
+    /** The signed 8-bit scale of Q6_K sub-block {@code s} (0..15: values 16s..16s+15). */
+    static int q6kScale(MemorySegment seg, long at, int s) {
+        return seg.get(ValueLayout.JAVA_BYTE, at + 192 + s);
     }
 
     /** ggml's quantize_row_q8_0_ref: d = amax/127, q = round(x/d) with halves away from zero. */

@@ -17,18 +17,23 @@ import static org.assertj.core.api.Assertions.within;
 /** The 8-bit activation path against its scalar twin (bit for bit), llama.cpp's quantisation rule, and exact float. */
 class Q8DecodeTest {
     /**
-     * Rows of very different magnitudes: Q4_0 and Q8_0 quantised from Gaussian values, Q4_K (which
-     * Behemoth only reads) random bytes under random half-float d and dmin.
+     * Rows of very different magnitudes: Q4_0 and Q8_0 quantised from Gaussian values, Q4_K and Q6_K
+     * (which Behemoth only reads) random bytes under random half-float d (and dmin).
      */
     private static MemorySegment weights(Arena arena, GgmlType type, int rows, int cols, SplittableRandom random) {
         float[] dense = new float[cols];
         MemorySegment seg = arena.allocate(rows * type.rowBytes(cols), 64);
-        if (type == GgmlType.Q4_K) {
+        if (type.blockSize == 256) {
             for (long i = 0; i < seg.byteSize(); i++) seg.set(ValueLayout.JAVA_BYTE, i, (byte) random.nextInt(256));
-            for (long b = 0; b < seg.byteSize() / 144; b++) {
+            for (long b = 0; b < seg.byteSize() / type.blockBytes; b++) {
                 double scale = Math.exp(3 * random.nextGaussian()) / 64;
-                seg.set(ValueLayout.JAVA_SHORT_UNALIGNED, 144 * b, Float.floatToFloat16((float) scale));
-                seg.set(ValueLayout.JAVA_SHORT_UNALIGNED, 144 * b + 2, Float.floatToFloat16((float) (scale * random.nextDouble())));
+                long at = (long) type.blockBytes * b;
+                if (type == GgmlType.Q6_K) {
+                    seg.set(ValueLayout.JAVA_SHORT_UNALIGNED, at + 208, Float.floatToFloat16((float) scale));
+                } else {
+                    seg.set(ValueLayout.JAVA_SHORT_UNALIGNED, at, Float.floatToFloat16((float) scale));
+                    seg.set(ValueLayout.JAVA_SHORT_UNALIGNED, at + 2, Float.floatToFloat16((float) (scale * random.nextDouble())));
+                }
             }
             return seg;
         }
@@ -49,12 +54,12 @@ class Q8DecodeTest {
 
     /** One input row at a time, and four at a time (Q4_0), against the scalar twin reading the file's layout. */
     @ParameterizedTest
-    @ValueSource(strings = {"Q4_0", "Q8_0", "Q4_K"})
+    @ValueSource(strings = {"Q4_0", "Q8_0", "Q4_K", "Q6_K"})
     void vectorKernelsEqualScalarTwinBitForBit(String typeName) {
         GgmlType type = GgmlType.valueOf(typeName);
         SplittableRandom random = new SplittableRandom(3);
         try (Arena arena = Arena.ofShared()) {
-            for (int cols : type == GgmlType.Q4_K ? new int[] {256, 512, 1280} : new int[] {64, 512, 1056}) {
+            for (int cols : type.blockSize == 256 ? new int[] {256, 512, 1280} : new int[] {64, 512, 1056}) {
                 int rows = 3 * Q8Decode.G, n = 5;
                 MemorySegment weights = weights(arena, type, rows, cols, random);
                 MemorySegment groups = Q8Decode.interleave(type, weights, rows, cols, arena);
@@ -87,18 +92,23 @@ class Q8DecodeTest {
      * The 16-bit sums at their largest must not wrap. Q4_0: every nibble 15 against activation 127 in
      * block 0, every nibble 0 (value −8) against −127 in block 1 (16·15·127 per sum). Q8_0: every quant
      * −128 (the most a file can hold) against −127: two products' sum, 32,512. Q4_K: every nibble 15,
-     * scale and min 63, against 127 (dmin 0). Row 0 against the integers worked out by hand, step
-     * 1/127 as a half float.
+     * scale and min 63, against 127 (dmin 0). Q6_K: every value −32, every scale −128, against 127.
+     * Row 0 against the integers worked out by hand, step 1/127 as a half float.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"Q4_0", "Q8_0", "Q4_K"})
+    @ValueSource(strings = {"Q4_0", "Q8_0", "Q4_K", "Q6_K"})
     void largestSumsDoNotOverflow(String typeName) {
         GgmlType type = GgmlType.valueOf(typeName);
-        int rows = Q8Decode.G, cols = type == GgmlType.Q4_K ? 256 : 64;
+        int rows = Q8Decode.G, cols = type.blockSize == 256 ? 256 : 64;
         try (Arena arena = Arena.ofShared()) {
             MemorySegment weights = arena.allocate(rows * type.rowBytes(cols), 64);
             for (long b = 0; b < rows * cols / type.blockSize; b++) {
                 long at = (long) type.blockBytes * b;
+                if (type == GgmlType.Q6_K) { // ql, qh 0: every value 0 − 32; scales −128
+                    for (int j = 192; j < 208; j++) weights.set(ValueLayout.JAVA_BYTE, at + j, (byte) -128);
+                    weights.set(ValueLayout.JAVA_SHORT_UNALIGNED, at + 208, Float.floatToFloat16(1f));
+                    continue;
+                }
                 if (type == GgmlType.Q4_K) {
                     for (int j = 4; j < 144; j++) weights.set(ValueLayout.JAVA_BYTE, at + j, (byte) 0xFF);
                     weights.set(ValueLayout.JAVA_SHORT_UNALIGNED, at, Float.floatToFloat16(1f));
@@ -120,7 +130,8 @@ class Q8DecodeTest {
             long integer = switch (type) {
                 case Q8_0 -> 64 * 128 * 127;
                 case Q4_0 -> 32 * 7 * 127 + 32 * 8 * 127;
-                default -> 8L * 32 * 15 * 127 * 63;
+                case Q4_K -> 8L * 32 * 15 * 127 * 63;
+                default -> 8L * 2 * 16 * 32 * 127 * 128;
             };
             float step = Float.float16ToFloat(Float.floatToFloat16(1f / 127f));
             assertThat((double) scalar[0]).isCloseTo(integer * step, within(1e-6 * integer * step));
@@ -150,7 +161,7 @@ class Q8DecodeTest {
      * Σ_b |d_w|·Σ|q − 8|·(step/2 + |x|·2^−11).
      */
     @ParameterizedTest
-    @ValueSource(strings = {"Q4_0", "Q8_0", "Q4_K"})
+    @ValueSource(strings = {"Q4_0", "Q8_0", "Q4_K", "Q6_K"})
     void resultsStayWithinTheActivationRounding(String typeName) {
         GgmlType type = GgmlType.valueOf(typeName);
         SplittableRandom random = new SplittableRandom(5);
