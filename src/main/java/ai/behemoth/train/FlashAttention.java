@@ -239,86 +239,74 @@ final class FlashAttention {
      * for rows {@code i ∈ [0, rows)} ({@code rows ≤ R}) and columns {@code j ∈ [0, n)}: two vectors of
      * columns at a time (sixteen FMA chains, ten loads per sixteen FMAs), then a last single vector.
      * Missing rows of a short tile repeat the last row and are not stored. {@code acc} holds {@code R·2L} floats.
+     *
+     * <p>Both kernels are written out here rather than in methods of their own: C2 will not inline a
+     * method this large into its caller, and as separate compiled methods called once per column pair
+     * (32 iterations at a head width of 32) the kernel ran about 15% slower over a layer's attention.
      */
     private static void tile(float[] acc, float[] c, int cOff, int ldc, boolean add, float[] a, int aOff, int ai, int ap,
                              float[] b, int bOff, int ldb, int rows, int n, int pLo, int pHi) {
+        int last = rows - 1, w = 2 * L;
         for (int j = 0; j < n; j += 2 * L) {
-            if (j + L < n) pairTile(acc, a, aOff, ai, ap, b, bOff + j, ldb, rows, n - j, pLo, pHi);
-            else singleTile(acc, a, aOff, ai, ap, b, bOff + j, ldb, rows, n - j, pLo, pHi);
+            int bj = bOff + j;
+            int a0 = aOff, a1 = aOff + Math.min(1, last) * ai, a2 = aOff + Math.min(2, last) * ai,
+                    a3 = aOff + Math.min(3, last) * ai, a4 = aOff + Math.min(4, last) * ai,
+                    a5 = aOff + Math.min(5, last) * ai, a6 = aOff + Math.min(6, last) * ai,
+                    a7 = aOff + Math.min(7, last) * ai;
+            if (j + L < n) { // columns [j, min(j + 2L, n)): two vectors, the second masked at the edge
+                VectorMask<Float> mh = F.indexInRange(j + L, n);
+                FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+                FloatVector h0 = c0, h1 = c0, h2 = c0, h3 = c0, h4 = c0, h5 = c0, h6 = c0, h7 = c0;
+                for (int p = pLo; p < pHi; p++) {
+                    FloatVector bv = FloatVector.fromArray(F, b, bj + p * ldb);
+                    FloatVector bh = FloatVector.fromArray(F, b, bj + p * ldb + L, mh);
+                    int o = p * ap;
+                    FloatVector x = FloatVector.broadcast(F, a[a0 + o]);
+                    c0 = bv.fma(x, c0); h0 = bh.fma(x, h0);
+                    x = FloatVector.broadcast(F, a[a1 + o]);
+                    c1 = bv.fma(x, c1); h1 = bh.fma(x, h1);
+                    x = FloatVector.broadcast(F, a[a2 + o]);
+                    c2 = bv.fma(x, c2); h2 = bh.fma(x, h2);
+                    x = FloatVector.broadcast(F, a[a3 + o]);
+                    c3 = bv.fma(x, c3); h3 = bh.fma(x, h3);
+                    x = FloatVector.broadcast(F, a[a4 + o]);
+                    c4 = bv.fma(x, c4); h4 = bh.fma(x, h4);
+                    x = FloatVector.broadcast(F, a[a5 + o]);
+                    c5 = bv.fma(x, c5); h5 = bh.fma(x, h5);
+                    x = FloatVector.broadcast(F, a[a6 + o]);
+                    c6 = bv.fma(x, c6); h6 = bh.fma(x, h6);
+                    x = FloatVector.broadcast(F, a[a7 + o]);
+                    c7 = bv.fma(x, c7); h7 = bh.fma(x, h7);
+                }
+                c0.intoArray(acc, 0); h0.intoArray(acc, L); c1.intoArray(acc, w); h1.intoArray(acc, w + L);
+                c2.intoArray(acc, 2 * w); h2.intoArray(acc, 2 * w + L); c3.intoArray(acc, 3 * w); h3.intoArray(acc, 3 * w + L);
+                c4.intoArray(acc, 4 * w); h4.intoArray(acc, 4 * w + L); c5.intoArray(acc, 5 * w); h5.intoArray(acc, 5 * w + L);
+                c6.intoArray(acc, 6 * w); h6.intoArray(acc, 6 * w + L); c7.intoArray(acc, 7 * w); h7.intoArray(acc, 7 * w + L);
+            } else { // the last columns [j, n), n - j ≤ L: one masked vector
+                VectorMask<Float> m = F.indexInRange(j, n);
+                FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+                for (int p = pLo; p < pHi; p++) {
+                    FloatVector bv = FloatVector.fromArray(F, b, bj + p * ldb, m);
+                    int o = p * ap;
+                    c0 = bv.fma(FloatVector.broadcast(F, a[a0 + o]), c0);
+                    c1 = bv.fma(FloatVector.broadcast(F, a[a1 + o]), c1);
+                    c2 = bv.fma(FloatVector.broadcast(F, a[a2 + o]), c2);
+                    c3 = bv.fma(FloatVector.broadcast(F, a[a3 + o]), c3);
+                    c4 = bv.fma(FloatVector.broadcast(F, a[a4 + o]), c4);
+                    c5 = bv.fma(FloatVector.broadcast(F, a[a5 + o]), c5);
+                    c6 = bv.fma(FloatVector.broadcast(F, a[a6 + o]), c6);
+                    c7 = bv.fma(FloatVector.broadcast(F, a[a7 + o]), c7);
+                }
+                c0.intoArray(acc, 0); c1.intoArray(acc, w); c2.intoArray(acc, 2 * w); c3.intoArray(acc, 3 * w);
+                c4.intoArray(acc, 4 * w); c5.intoArray(acc, 5 * w); c6.intoArray(acc, 6 * w); c7.intoArray(acc, 7 * w);
+            }
             flush(acc, c, cOff + j, ldc, add, rows, n - j);
         }
     }
 
-    /** {@link #tile} on columns [0, min(2L, n)), n > L, into {@code acc}. */
-    private static void pairTile(float[] acc, float[] a, int aOff, int ai, int ap,
-                                 float[] b, int bOff, int ldb, int rows, int n, int pLo, int pHi) {
-        int last = rows - 1;
-        int a0 = aOff, a1 = aOff + Math.min(1, last) * ai, a2 = aOff + Math.min(2, last) * ai,
-                a3 = aOff + Math.min(3, last) * ai, a4 = aOff + Math.min(4, last) * ai,
-                a5 = aOff + Math.min(5, last) * ai, a6 = aOff + Math.min(6, last) * ai,
-                a7 = aOff + Math.min(7, last) * ai;
-        VectorMask<Float> mh = F.indexInRange(L, n);
-        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
-        FloatVector h0 = c0, h1 = c0, h2 = c0, h3 = c0, h4 = c0, h5 = c0, h6 = c0, h7 = c0;
-        for (int p = pLo; p < pHi; p++) {
-            FloatVector bv = FloatVector.fromArray(F, b, bOff + p * ldb);
-            FloatVector bh = FloatVector.fromArray(F, b, bOff + p * ldb + L, mh);
-            int o = p * ap;
-            FloatVector x = FloatVector.broadcast(F, a[a0 + o]);
-            c0 = bv.fma(x, c0); h0 = bh.fma(x, h0);
-            x = FloatVector.broadcast(F, a[a1 + o]);
-            c1 = bv.fma(x, c1); h1 = bh.fma(x, h1);
-            x = FloatVector.broadcast(F, a[a2 + o]);
-            c2 = bv.fma(x, c2); h2 = bh.fma(x, h2);
-            x = FloatVector.broadcast(F, a[a3 + o]);
-            c3 = bv.fma(x, c3); h3 = bh.fma(x, h3);
-            x = FloatVector.broadcast(F, a[a4 + o]);
-            c4 = bv.fma(x, c4); h4 = bh.fma(x, h4);
-            x = FloatVector.broadcast(F, a[a5 + o]);
-            c5 = bv.fma(x, c5); h5 = bh.fma(x, h5);
-            x = FloatVector.broadcast(F, a[a6 + o]);
-            c6 = bv.fma(x, c6); h6 = bh.fma(x, h6);
-            x = FloatVector.broadcast(F, a[a7 + o]);
-            c7 = bv.fma(x, c7); h7 = bh.fma(x, h7);
-        }
-        int w = 2 * L;
-        c0.intoArray(acc, 0); h0.intoArray(acc, L); c1.intoArray(acc, w); h1.intoArray(acc, w + L);
-        c2.intoArray(acc, 2 * w); h2.intoArray(acc, 2 * w + L); c3.intoArray(acc, 3 * w); h3.intoArray(acc, 3 * w + L);
-        c4.intoArray(acc, 4 * w); h4.intoArray(acc, 4 * w + L); c5.intoArray(acc, 5 * w); h5.intoArray(acc, 5 * w + L);
-        c6.intoArray(acc, 6 * w); h6.intoArray(acc, 6 * w + L); c7.intoArray(acc, 7 * w); h7.intoArray(acc, 7 * w + L);
-    }
-
-    /** {@link #tile} on columns [0, min(L, n)), into {@code acc}. */
-    private static void singleTile(float[] acc, float[] a, int aOff, int ai, int ap,
-                                   float[] b, int bOff, int ldb, int rows, int n, int pLo, int pHi) {
-        int last = rows - 1;
-        int a0 = aOff, a1 = aOff + Math.min(1, last) * ai, a2 = aOff + Math.min(2, last) * ai,
-                a3 = aOff + Math.min(3, last) * ai, a4 = aOff + Math.min(4, last) * ai,
-                a5 = aOff + Math.min(5, last) * ai, a6 = aOff + Math.min(6, last) * ai,
-                a7 = aOff + Math.min(7, last) * ai;
-        VectorMask<Float> m = F.indexInRange(0, n);
-        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
-        for (int p = pLo; p < pHi; p++) {
-            FloatVector bv = FloatVector.fromArray(F, b, bOff + p * ldb, m);
-            int o = p * ap;
-            c0 = bv.fma(FloatVector.broadcast(F, a[a0 + o]), c0);
-            c1 = bv.fma(FloatVector.broadcast(F, a[a1 + o]), c1);
-            c2 = bv.fma(FloatVector.broadcast(F, a[a2 + o]), c2);
-            c3 = bv.fma(FloatVector.broadcast(F, a[a3 + o]), c3);
-            c4 = bv.fma(FloatVector.broadcast(F, a[a4 + o]), c4);
-            c5 = bv.fma(FloatVector.broadcast(F, a[a5 + o]), c5);
-            c6 = bv.fma(FloatVector.broadcast(F, a[a6 + o]), c6);
-            c7 = bv.fma(FloatVector.broadcast(F, a[a7 + o]), c7);
-        }
-        int w = 2 * L;
-        c0.intoArray(acc, 0); c1.intoArray(acc, w); c2.intoArray(acc, 2 * w); c3.intoArray(acc, 3 * w);
-        c4.intoArray(acc, 4 * w); c5.intoArray(acc, 5 * w); c6.intoArray(acc, 6 * w); c7.intoArray(acc, 7 * w);
-    }
-
     /**
      * Writes (or adds) rows [0, rows) and columns [0, min(n, 2L)) of a register tile left in {@code acc}
-     * (rows 2L apart) to the output. Apart from the kernels, so that they stay small enough for the JIT
-     * to keep every vector in a register.
+     * (rows 2L apart) to the output.
      */
     private static void flush(float[] acc, float[] c, int cOff, int ldc, boolean add, int rows, int n) {
         if (n >= 2 * L) { // whole vectors: no masks to build
