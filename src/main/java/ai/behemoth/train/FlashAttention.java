@@ -26,15 +26,15 @@ import java.util.Arrays;
  * <p>Backward, per (sequence, key/value head), for each of its query heads and each key tile: the
  * scores of all the query rows that see the tile are recomputed, {@code P = exp(s/√hd − lse)}, then
  * {@code dP = dOut·vᵀ}, {@code dS = P·(dP − rowsum(dOut·out))/√hd}, and {@code dq += dS·k},
- * {@code dk += dSᵀ·q}, {@code dv += Pᵀ·dOut}, each product in a pass of its own over the tile's rows
- * (fewer operands in play at a time than interleaved per row block: a few per cent faster). Work
- * space is per thread and linear in T.
+ * {@code dk += dSᵀ·q}, {@code dv += Pᵀ·dOut}: P and dS block by block of rows, then dq, dk and dv
+ * each in a pass of its own over the tile's rows (fewer operands in play at a time than interleaved
+ * per row block: a few per cent faster). Work space is per thread and linear in T.
  *
  * <p>The products stream over one head's rows, which are copied out of the fused buffers first (see
  * {@link #pack}); keys and values are also transposed, as the column operand of the score products.
  *
  * <p>Every product is a small matrix product on one head, done by {@link #tile}: a register tile of
- * {@link #R} rows by one vector, skipping the blocks that the causal mask zeroes. Sums run in a fixed
+ * {@link #R} rows by two vectors, skipping the blocks that the causal mask zeroes. Sums run in a fixed
  * order and every task writes only its own outputs: the same bits for any thread count.
  *
  * <p>The softmax loops build the masks of their edge vectors inline and sum their lanes from an
