@@ -49,6 +49,13 @@ final class FlashAttention {
     private static final int R = 8;
     /** Keys per tile: a multiple of {@link #R} and of the vector length (up to 64 lanes). */
     private static final int KEY_BLOCK = 128;
+    /**
+     * Floats from one row of a score tile to the next: a vector more than a tile's keys. At 128 floats
+     * (512 bytes) a block's eight rows cover 4 KB exactly, so each row lies a multiple of 4 KB from the
+     * rows of the blocks before it, and loads then wait on unrelated stores with the same low address
+     * bits (4K aliasing, presumably): the kernel ran ~5% slower, with the same bits.
+     */
+    private static final int SCORE_STRIDE = KEY_BLOCK + L;
 
     private final int heads, kvHeads, headDim, qkvStride, maxSeq;
     private final float scale;
@@ -58,7 +65,7 @@ final class FlashAttention {
     private static final class Scratch {
         final float[] keysT, valuesT; // one key or value head as [hd, Tp]
         final float[] qRows, kRows, vRows, dRows; // one head's q, k, v or dOut rows packed as [T, hd]
-        final float[] scores, dScores; // [T, KEY_BLOCK]: scores then P; dP then dS
+        final float[] scores, dScores; // [T, KEY_BLOCK] with rows SCORE_STRIDE apart: scores then P; dP then dS
         final float[] rowMax = new float[R], rowSum = new float[R], alpha = new float[R]; // a forward block's online softmax
         final int[] from = new int[R], to = new int[R]; // the entries of a block's rows that a key tile shows them
         final float[] acc = new float[R * 2 * L]; // one register tile on its way out, or a block's row sums
@@ -71,8 +78,8 @@ final class FlashAttention {
             kRows = new float[maxSeq * headDim];
             vRows = new float[maxSeq * headDim];
             dRows = new float[maxSeq * headDim];
-            scores = new float[Math.max(R, maxSeq) * KEY_BLOCK];
-            dScores = new float[maxSeq * KEY_BLOCK];
+            scores = new float[Math.max(R, maxSeq) * SCORE_STRIDE];
+            dScores = new float[maxSeq * SCORE_STRIDE];
             rowDot = new float[maxSeq];
         }
     }
@@ -84,7 +91,7 @@ final class FlashAttention {
         this.qkvStride = (heads + 2 * kvHeads) * headDim;
         this.scale = (float) (1.0 / Math.sqrt(headDim));
         this.maxSeq = maxSeq;
-        if ((long) maxSeq * KEY_BLOCK > Integer.MAX_VALUE - 16)
+        if ((long) maxSeq * SCORE_STRIDE > Integer.MAX_VALUE - 16)
             throw new IllegalArgumentException("attention work space for sequence " + maxSeq + " exceeds 2^31 floats");
         this.scratch = ThreadLocal.withInitial(() -> new Scratch(headDim, maxSeq));
     }
@@ -116,10 +123,10 @@ final class FlashAttention {
             int rows = Math.min(R, T - i0), end = i0 + rows, start = scope.firstKey(i0) / KEY_BLOCK * KEY_BLOCK;
             for (int j0 = start; j0 < end; j0 += KEY_BLOCK) {
                 int cols = Math.min(KEY_BLOCK, end - j0);
-                tile(w.acc, w.scores, 0, KEY_BLOCK, false, qkv, qOff + i0 * S, S, 1, w.keysT, j0, Tp, rows, padded(cols), 0, hd);
+                tile(w.acc, w.scores, 0, SCORE_STRIDE, false, qkv, qOff + i0 * S, S, 1, w.keysT, j0, Tp, rows, padded(cols), 0, hd);
                 softmaxTile(w, i0, rows, j0, cols, j0 == start, scope);
                 if (j0 > start) for (int r = 0; r < rows; r++) scaleRow(out, oOff + (i0 + r) * qDim, w.alpha[r], hd);
-                tile(w.acc, out, oOff + i0 * qDim, qDim, j0 > start, w.scores, 0, KEY_BLOCK, 1, w.vRows, j0 * hd, hd, rows, hd, 0, cols);
+                tile(w.acc, out, oOff + i0 * qDim, qDim, j0 > start, w.scores, 0, SCORE_STRIDE, 1, w.vRows, j0 * hd, hd, rows, hd, 0, cols);
             }
             for (int r = 0; r < rows; r++) {
                 scaleRow(out, oOff + (i0 + r) * qDim, 1f / w.rowSum[r], hd);
@@ -144,7 +151,7 @@ final class FlashAttention {
     private void softmaxTile(Scratch w, int i0, int rows, int j0, int cols, boolean first, AttentionScope scope) {
         float[] x = w.scores;
         for (int r = 0; r < rows; r++) {
-            int t = i0 + r, off = r * KEY_BLOCK, from = Math.max(0, scope.firstKey(t) - j0), n = Math.min(cols, t + 1 - j0);
+            int t = i0 + r, off = r * SCORE_STRIDE, from = Math.max(0, scope.firstKey(t) - j0), n = Math.min(cols, t + 1 - j0);
             FloatVector maxes = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
             for (int j = 0; j < n; j += L) {
                 FloatVector v = FloatVector.fromArray(F, x, off + j);
@@ -159,7 +166,7 @@ final class FlashAttention {
             w.to[r] = n;
         }
         for (int r = 0; r < rows; r++) {
-            int off = r * KEY_BLOCK, from = w.from[r], n = w.to[r], covered = padded(n);
+            int off = r * SCORE_STRIDE, from = w.from[r], n = w.to[r], covered = padded(n);
             float max = w.rowMax[r];
             FloatVector sums = FloatVector.zero(F);
             for (int j = 0; j < covered; j += L) {
@@ -203,27 +210,27 @@ final class FlashAttention {
                 int cols = Math.min(KEY_BLOCK, T - j0), count = T - j0; // query rows [j0, T) see the tile
                 for (int i0 = j0; i0 < T; i0 += R) {
                     int rows = Math.min(R, T - i0), seen = Math.min(cols, i0 + rows - j0), width = padded(seen);
-                    int s0 = (i0 - j0) * KEY_BLOCK;
-                    tile(w.acc, w.scores, s0, KEY_BLOCK, false, w.qRows, i0 * hd, hd, 1, w.keysT, j0, Tp, rows, width, 0, hd);
-                    tile(w.acc, w.dScores, s0, KEY_BLOCK, false, w.dRows, i0 * hd, hd, 1, w.valuesT, j0, Tp, rows, width, 0, hd);
+                    int s0 = (i0 - j0) * SCORE_STRIDE;
+                    tile(w.acc, w.scores, s0, SCORE_STRIDE, false, w.qRows, i0 * hd, hd, 1, w.keysT, j0, Tp, rows, width, 0, hd);
+                    tile(w.acc, w.dScores, s0, SCORE_STRIDE, false, w.dRows, i0 * hd, hd, 1, w.valuesT, j0, Tp, rows, width, 0, hd);
                     for (int r = 0; r < rows; r++) {
                         int t = i0 + r;
                         // zeros up to the block's last key only: no product reads a row further
-                        softmaxBackwardRow(w, s0 + r * KEY_BLOCK, Math.max(0, scope.firstKey(t) - j0), Math.min(cols, t + 1 - j0), seen,
+                        softmaxBackwardRow(w, s0 + r * SCORE_STRIDE, Math.max(0, scope.firstKey(t) - j0), Math.min(cols, t + 1 - j0), seen,
                                 lse[lse0 + t], w.rowDot[t]);
                     }
                 }
                 for (int i0 = j0; i0 < T; i0 += R) { // dq = Σ over key tiles of dS·k (the first tile overwrites)
                     int rows = Math.min(R, T - i0), seen = Math.min(cols, i0 + rows - j0);
-                    tile(w.acc, dqkv, qOff + i0 * S, S, j0 > 0, w.dScores, (i0 - j0) * KEY_BLOCK, KEY_BLOCK, 1, w.kRows, j0 * hd, hd, rows, hd, 0, seen);
+                    tile(w.acc, dqkv, qOff + i0 * S, S, j0 > 0, w.dScores, (i0 - j0) * SCORE_STRIDE, SCORE_STRIDE, 1, w.kRows, j0 * hd, hd, rows, hd, 0, seen);
                 }
                 for (int k0 = 0; k0 < cols; k0 += R) { // dk += dSᵀ·q over the rows t ≥ the key
                     int keys = Math.min(R, cols - k0);
-                    tile(w.acc, dqkv, kOff + (j0 + k0) * S, S, addKv, w.dScores, k0, 1, KEY_BLOCK, w.qRows, j0 * hd, hd, keys, hd, k0, count);
+                    tile(w.acc, dqkv, kOff + (j0 + k0) * S, S, addKv, w.dScores, k0, 1, SCORE_STRIDE, w.qRows, j0 * hd, hd, keys, hd, k0, count);
                 }
                 for (int k0 = 0; k0 < cols; k0 += R) { // dv += Pᵀ·dOut likewise
                     int keys = Math.min(R, cols - k0);
-                    tile(w.acc, dqkv, vOff + (j0 + k0) * S, S, addKv, w.scores, k0, 1, KEY_BLOCK, w.dRows, j0 * hd, hd, keys, hd, k0, count);
+                    tile(w.acc, dqkv, vOff + (j0 + k0) * S, S, addKv, w.scores, k0, 1, SCORE_STRIDE, w.dRows, j0 * hd, hd, keys, hd, k0, count);
                 }
             }
         }
