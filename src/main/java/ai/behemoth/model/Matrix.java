@@ -4,7 +4,7 @@ import ai.behemoth.tensor.Parallel;
 import ai.behemoth.tensor.VectorMath;
 import ai.behemoth.tensor.quant.GgmlType;
 import ai.behemoth.tensor.quant.Q8Activations;
-import ai.behemoth.tensor.quant.Q8Decode;
+import ai.behemoth.tensor.quant.Q8Products;
 import ai.behemoth.tensor.quant.Quant;
 import ai.behemoth.tensor.quant.QuantMatMul;
 import jdk.incubator.vector.FloatVector;
@@ -30,7 +30,7 @@ import java.lang.foreign.MemorySegment;
  * The segment must be readable from any thread (a shared or global arena): the pool's threads read it.
  *
  * <p>A Q4_0, Q8_0, Q4_K or Q6_K matrix may also carry {@code q8Groups}, its rows interleaved for
- * {@link Q8Decode} ({@link #withQ8Activations}): its products in row blocks then quantise the input
+ * {@link Q8Products} ({@link #withQ8Activations}): its products in row blocks then quantise the input
  * to 8 bits and multiply in integers, as llama.cpp does, instead of exactly in float32. For Q4_0
  * that is every product (an input row gets the same bits in a prompt as in a decode step); for the
  * others those with few input rows.
@@ -39,7 +39,7 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     /** Below this many input rows a quantised row is dotted in place rather than dequantised first. */
     private static final int DEQUANTIZE_MIN_ROWS = 4;
-    /** Weight rows per parallel task when rows are dotted in place: a multiple of {@link Q8Decode#G}. */
+    /** Weight rows per parallel task when rows are dotted in place: a multiple of {@link Q8Products#G}. */
     private static final int ROW_BLOCK = 32;
     /** The caller's 8-bit input rows of {@link #multiply}. */
     private static final ThreadLocal<Q8Activations> ACTIVATIONS = ThreadLocal.withInitial(Q8Activations::new);
@@ -47,7 +47,7 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
     public Matrix {
         if (data.byteSize() != rows * type.rowBytes(cols))
             throw new IllegalArgumentException(name + ": " + data.byteSize() + " bytes do not hold [" + rows + ", " + cols + "] " + type);
-        if (q8Groups != null && (!Q8Decode.supports(type) || q8Groups.byteSize() != Q8Decode.interleavedBytes(type, rows, cols) || rows % Q8Decode.G != 0))
+        if (q8Groups != null && (!Q8Products.supports(type) || q8Groups.byteSize() != Q8Products.interleavedBytes(type, rows, cols) || rows % Q8Products.G != 0))
             throw new IllegalArgumentException(name + ": no interleaved copy of [" + rows + ", " + cols + "] " + type);
     }
 
@@ -57,13 +57,13 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
 
     /**
      * This matrix with its rows also interleaved into {@code arena} for 8-bit activations, when it
-     * is of a type {@link Q8Decode} supports and its rows make whole groups; otherwise this matrix, exact. A Q4_0 matrix's
+     * is of a type {@link Q8Products} supports and its rows make whole groups; otherwise this matrix, exact. A Q4_0 matrix's
      * products then read only the interleaved rows, so a mapped file's pages of it are released (an
      * embedding lookup, {@link #row}, maps back the rows it reads).
      */
     public Matrix withQ8Activations(Arena arena) {
-        if (!Q8Decode.supports(type) || rows % Q8Decode.G != 0 || q8Groups != null) return this;
-        MemorySegment groups = Q8Decode.interleave(type, data, rows, cols, arena);
+        if (!Q8Products.supports(type) || rows % Q8Products.G != 0 || q8Groups != null) return this;
+        MemorySegment groups = Q8Products.interleave(type, data, rows, cols, arena);
         if (type == GgmlType.Q4_0 && data.isMapped()) data.unload();
         return new Matrix(name, type, data, rows, cols, groups);
     }
@@ -80,8 +80,8 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
     /** Rows {@code [first, first + count)} as a matrix of their own (one expert of a stacked tensor). */
     public Matrix slice(int first, int count) {
         MemorySegment rowsData = data.asSlice(first * rowBytes(), count * rowBytes());
-        boolean wholeGroups = q8Groups != null && first % Q8Decode.G == 0 && count % Q8Decode.G == 0; // else the slice is exact
-        MemorySegment groups = wholeGroups ? q8Groups.asSlice(Q8Decode.interleavedBytes(type, first, cols), Q8Decode.interleavedBytes(type, count, cols)) : null;
+        boolean wholeGroups = q8Groups != null && first % Q8Products.G == 0 && count % Q8Products.G == 0; // else the slice is exact
+        MemorySegment groups = wholeGroups ? q8Groups.asSlice(Q8Products.interleavedBytes(type, first, cols), Q8Products.interleavedBytes(type, count, cols)) : null;
         return new Matrix(name + "[" + first + "]", type, rowsData, count, cols, groups);
     }
 
@@ -129,15 +129,15 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
     /**
      * Block {@code b} of {@link #multiply} in row blocks: the block's weight rows against each input
      * row in turn through {@link Quant#dotRows} (a second input row finds them in L1), or, with
-     * {@code q8Groups}, through {@link Q8Decode} against {@code q8}, the input rows quantised (Q4_0
+     * {@code q8Groups}, through {@link Q8Products} against {@code q8}, the input rows quantised (Q4_0
      * four input rows at a time).
      */
     void multiplyRowBlock(int b, float[] x, int xOff, int n, Q8Activations q8, float[] out, int outOff) {
         int first = rowBlockFirst(b), count = rowBlockCount(b), t = 0;
         if (q8Groups != null) {
             if (type == GgmlType.Q4_0)
-                for (; t + 4 <= n; t += 4) Q8Decode.multiply4Q4_0(q8Groups, first, count, cols, q8, t, out, outOff + t * rows + first, rows);
-            for (; t < n; t++) Q8Decode.multiply(type, q8Groups, first, count, cols, q8, t, out, outOff + t * rows + first);
+                for (; t + 4 <= n; t += 4) Q8Products.multiply4Q4_0(q8Groups, first, count, cols, q8, t, out, outOff + t * rows + first, rows);
+            for (; t < n; t++) Q8Products.multiply(type, q8Groups, first, count, cols, q8, t, out, outOff + t * rows + first);
             return;
         }
         for (; t < n; t++)

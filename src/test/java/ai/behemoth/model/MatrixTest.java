@@ -2,7 +2,7 @@ package ai.behemoth.model;
 
 import ai.behemoth.tensor.quant.GgmlType;
 import ai.behemoth.tensor.quant.Q8Activations;
-import ai.behemoth.tensor.quant.Q8Decode;
+import ai.behemoth.tensor.quant.Q8Products;
 import ai.behemoth.tensor.quant.Quant;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -70,13 +70,13 @@ class MatrixTest {
 
     /**
      * With 8-bit activations a matrix's products over any number of input rows, and a slice's (one
-     * expert of a stacked tensor), give each row the bits of {@link Q8Decode#multiplyScalar} on the
+     * expert of a stacked tensor), give each row the bits of {@link Q8Products#multiplyScalar} on the
      * file's rows (Q4_K and Q6_K from random bytes: Behemoth only reads them).
      */
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_K", "Q6_K"})
     void q8ActivationsGiveTheScalarTwinsBits(GgmlType type) {
-        int rows = 3 * Q8Decode.G, cols = 512;
+        int rows = 3 * Q8Products.G, cols = 512;
         SplittableRandom random = new SplittableRandom(7);
         try (Arena arena = Arena.ofShared()) {
             MemorySegment seg = arena.allocate(rows * type.rowBytes(cols), 64);
@@ -93,7 +93,7 @@ class MatrixTest {
                 for (int r = 0; r < rows; r++) Quant.quantize(type, dense, r * cols, cols, seg, r * type.rowBytes(cols));
             }
             Matrix m = new Matrix("w", type, seg, rows, cols).withQ8Activations(arena);
-            Matrix expert = m.slice(Q8Decode.G, 2 * Q8Decode.G);
+            Matrix expert = m.slice(Q8Products.G, 2 * Q8Products.G);
             assertThat(m.q8Groups()).isNotNull();
             assertThat(expert.q8Groups()).isNotNull();
             for (int n : new int[]{1, 3, 6}) {
@@ -106,12 +106,12 @@ class MatrixTest {
                 expert.multiply(x, 5, n, sliced, 0);
                 for (int t = 0; t < n; t++) {
                     float[] expected = new float[rows];
-                    Q8Decode.multiplyScalar(type, seg, 0, rows, cols, a, t, expected, 0);
+                    Q8Products.multiplyScalar(type, seg, 0, rows, cols, a, t, expected, 0);
                     if (m.byRowBlocks(n)) // else (Q8_0, Q4_K over many rows) the exact float products
                         assertThat(Arrays.copyOfRange(out, 2 + t * rows, 2 + (t + 1) * rows)).as("n=%d t=%d", n, t).isEqualTo(expected);
                     if (expert.byRowBlocks(n))
                         assertThat(Arrays.copyOfRange(sliced, t * expert.rows(), (t + 1) * expert.rows()))
-                                .isEqualTo(Arrays.copyOfRange(expected, Q8Decode.G, 3 * Q8Decode.G));
+                                .isEqualTo(Arrays.copyOfRange(expected, Q8Products.G, 3 * Q8Products.G));
                 }
             }
         }

@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Input rows quantised to 8 bits the way llama.cpp quantises a matrix-vector product's activations
  * for its Q4_0 and Q8_0 kernels (ggml's {@code quantize_row_q8_0}, x86 path): per block of 32
  * values, {@code d = amax/127} stored as a half float, and {@code q = round(x·127/amax)}, rounding
- * half to even. With {@link Q8Decode} this gives llama.cpp's arithmetic rather than float32's:
+ * half to even. With {@link Q8Products} this gives llama.cpp's arithmetic rather than float32's:
  * each activation is off by up to half a step, {@code d/2}.
  *
  * <p>Buffers grow on demand and are reused: quantising allocates nothing once they have grown.

@@ -39,8 +39,8 @@ import java.nio.ByteOrder;
  * {@code Σ_b fma(isum_b·d_a, d_w, acc)} in block order: {@link #multiplyScalar} reads the file's own
  * layout and gives the same bits.
  */
-public final class Q8Decode {
-    private Q8Decode() {}
+public final class Q8Products {
+    private Q8Products() {}
 
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, FloatVector.SPECIES_PREFERRED.vectorShape());
     /** Rows of a group: one short vector's lanes. */
@@ -53,6 +53,7 @@ public final class Q8Decode {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+
     /** Whether {@code type} has an integer kernel here. */
     public static boolean supports(GgmlType type) {
         return type == GgmlType.Q4_0 || type == GgmlType.Q8_0 || type == GgmlType.Q4_K || type == GgmlType.Q6_K;

@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 /** The 8-bit activation path against its scalar twin (bit for bit), llama.cpp's quantisation rule, and exact float. */
-class Q8DecodeTest {
+class Q8ProductsTest {
     /**
      * Rows of very different magnitudes: Q4_0 and Q8_0 quantised from Gaussian values, Q4_K and Q6_K
      * (which Behemoth only reads) random bytes under random half-float d (and dmin).
@@ -60,27 +60,27 @@ class Q8DecodeTest {
         SplittableRandom random = new SplittableRandom(3);
         try (Arena arena = Arena.ofShared()) {
             for (int cols : type.blockSize == 256 ? new int[] {256, 512, 1280} : new int[] {64, 512, 1056}) {
-                int rows = 3 * Q8Decode.G, n = 5;
+                int rows = 3 * Q8Products.G, n = 5;
                 MemorySegment weights = weights(arena, type, rows, cols, random);
-                MemorySegment groups = Q8Decode.interleave(type, weights, rows, cols, arena);
+                MemorySegment groups = Q8Products.interleave(type, weights, rows, cols, arena);
                 Q8Activations a = new Q8Activations();
                 float[] x = input(n, cols, random);
                 a.quantize(x, 0, n, cols);
                 for (int t = 0; t < n; t++) {
                     float[] vector = new float[rows + 1], scalar = new float[rows + 1];
-                    Q8Decode.multiply(type, groups, 0, rows, cols, a, t, vector, 1);
-                    Q8Decode.multiplyScalar(type, weights, 0, rows, cols, a, t, scalar, 1);
+                    Q8Products.multiply(type, groups, 0, rows, cols, a, t, vector, 1);
+                    Q8Products.multiplyScalar(type, weights, 0, rows, cols, a, t, scalar, 1);
                     assertThat(vector).as("cols %d, row %d", cols, t).isEqualTo(scalar);
-                    float[] tail = new float[Q8Decode.G]; // a later group alone, written from its own first row
-                    Q8Decode.multiply(type, groups, 2 * Q8Decode.G, Q8Decode.G, cols, a, t, tail, 0);
-                    for (int r = 0; r < Q8Decode.G; r++) assertThat(tail[r]).isEqualTo(scalar[1 + 2 * Q8Decode.G + r]);
+                    float[] tail = new float[Q8Products.G]; // a later group alone, written from its own first row
+                    Q8Products.multiply(type, groups, 2 * Q8Products.G, Q8Products.G, cols, a, t, tail, 0);
+                    for (int r = 0; r < Q8Products.G; r++) assertThat(tail[r]).isEqualTo(scalar[1 + 2 * Q8Products.G + r]);
                 }
                 for (int t = 0; type == GgmlType.Q4_0 && t + 4 <= n; t++) { // four input rows per pass: each row's bits as alone
                     float[] four = new float[2 + 4 * rows];
-                    Q8Decode.multiply4Q4_0(groups, 0, rows, cols, a, t, four, 2, rows);
+                    Q8Products.multiply4Q4_0(groups, 0, rows, cols, a, t, four, 2, rows);
                     for (int k = 0; k < 4; k++) {
                         float[] alone = new float[rows];
-                        Q8Decode.multiplyScalar(type, weights, 0, rows, cols, a, t + k, alone, 0);
+                        Q8Products.multiplyScalar(type, weights, 0, rows, cols, a, t + k, alone, 0);
                         assertThat(Arrays.copyOfRange(four, 2 + k * rows, 2 + (k + 1) * rows)).as("cols %d, rows %d+%d", cols, t, k).isEqualTo(alone);
                     }
                 }
@@ -99,7 +99,7 @@ class Q8DecodeTest {
     @ValueSource(strings = {"Q4_0", "Q8_0", "Q4_K", "Q6_K"})
     void largestSumsDoNotOverflow(String typeName) {
         GgmlType type = GgmlType.valueOf(typeName);
-        int rows = Q8Decode.G, cols = type.blockSize == 256 ? 256 : 64;
+        int rows = Q8Products.G, cols = type.blockSize == 256 ? 256 : 64;
         try (Arena arena = Arena.ofShared()) {
             MemorySegment weights = arena.allocate(rows * type.rowBytes(cols), 64);
             for (long b = 0; b < rows * cols / type.blockSize; b++) {
@@ -124,8 +124,8 @@ class Q8DecodeTest {
             Q8Activations a = new Q8Activations();
             a.quantize(x, 0, 1, cols);
             float[] vector = new float[rows], scalar = new float[rows];
-            Q8Decode.multiply(type, Q8Decode.interleave(type, weights, rows, cols, arena), 0, rows, cols, a, 0, vector, 0);
-            Q8Decode.multiplyScalar(type, weights, 0, rows, cols, a, 0, scalar, 0);
+            Q8Products.multiply(type, Q8Products.interleave(type, weights, rows, cols, arena), 0, rows, cols, a, 0, vector, 0);
+            Q8Products.multiplyScalar(type, weights, 0, rows, cols, a, 0, scalar, 0);
             assertThat(vector).isEqualTo(scalar);
             long integer = switch (type) {
                 case Q8_0 -> 64 * 128 * 127;
@@ -165,14 +165,14 @@ class Q8DecodeTest {
     void resultsStayWithinTheActivationRounding(String typeName) {
         GgmlType type = GgmlType.valueOf(typeName);
         SplittableRandom random = new SplittableRandom(5);
-        int rows = 2 * Q8Decode.G, cols = 256;
+        int rows = 2 * Q8Products.G, cols = 256;
         try (Arena arena = Arena.ofShared()) {
             MemorySegment weights = weights(arena, type, rows, cols, random);
             float[] x = input(1, cols, random);
             Q8Activations a = new Q8Activations();
             a.quantize(x, 0, 1, cols);
             float[] got = new float[rows];
-            Q8Decode.multiply(type, Q8Decode.interleave(type, weights, rows, cols, arena), 0, rows, cols, a, 0, got, 0);
+            Q8Products.multiply(type, Q8Products.interleave(type, weights, rows, cols, arena), 0, rows, cols, a, 0, got, 0);
             float[] w = new float[cols];
             double worst = 0;
             for (int r = 0; r < rows; r++) {
@@ -192,10 +192,10 @@ class Q8DecodeTest {
     @Test
     void rowsThatMakeNoWholeGroupAndOtherTypesAreRefused() {
         try (Arena arena = Arena.ofShared()) {
-            int rows = Q8Decode.G + 1;
+            int rows = Q8Products.G + 1;
             MemorySegment weights = arena.allocate(rows * GgmlType.Q4_0.rowBytes(32), 64);
-            assertThatThrownBy(() -> Q8Decode.interleave(GgmlType.Q4_0, weights, rows, 32, arena)).hasMessageContaining("groups of " + Q8Decode.G);
-            assertThatThrownBy(() -> Q8Decode.interleave(GgmlType.F16, weights, rows, 32, arena)).hasMessageContaining("no 8-bit activation kernel for F16");
+            assertThatThrownBy(() -> Q8Products.interleave(GgmlType.Q4_0, weights, rows, 32, arena)).hasMessageContaining("groups of " + Q8Products.G);
+            assertThatThrownBy(() -> Q8Products.interleave(GgmlType.F16, weights, rows, 32, arena)).hasMessageContaining("no 8-bit activation kernel for F16");
         }
     }
 }
