@@ -56,10 +56,10 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
     }
 
     /**
-     * This matrix with its rows also interleaved into {@code arena} for 8-bit activations, when it
-     * is of a type {@link Q8Products} supports and its rows make whole groups; otherwise this matrix, exact. A Q4_0 matrix's
-     * products then read only the interleaved rows, so a mapped file's pages of it are released (an
-     * embedding lookup, {@link #row}, maps back the rows it reads).
+     * This matrix with its rows also interleaved into {@code arena} for 8-bit activations, when
+     * {@link Q8Products} supports its type and its rows make whole groups; otherwise this matrix,
+     * exact. A Q4_0 matrix's products then read only the interleaved rows, so a mapped file's pages
+     * of it are released (an embedding lookup, {@link #row}, maps back the rows it reads).
      */
     public Matrix withQ8Activations(Arena arena) {
         if (!Q8Products.supports(type) || rows % Q8Products.G != 0 || q8Groups != null) return this;

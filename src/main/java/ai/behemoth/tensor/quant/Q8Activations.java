@@ -50,7 +50,7 @@ public final class Q8Activations {
         for (int b = t * cols / 32; b < (t + 1) * cols / 32; b++) {
             int at = 32 * b;
             FloatVector max = FloatVector.zero(F);
-            for (int i = 0; i < 32; i += L) max = max.max(FloatVector.fromArray(F, x, xOff + at + i).abs());
+            for (int i = 0; i < 32; i += L) max = max.lanewise(VectorOperators.MAX, FloatVector.fromArray(F, x, xOff + at + i).abs());
             float amax = max.reduceLanes(VectorOperators.MAX);
             d[b] = Float.float16ToFloat(Float.floatToFloat16(amax / 127f));
             float scale = amax != 0 ? 127f / amax : 0f;
