@@ -20,7 +20,7 @@ final class ModelOptions {
     GgmlType quantize;
 
     @Option(names = "--q8-activations",
-            description = "Multiply Q4_0, Q8_0, Q4_K and Q6_K matrices as llama.cpp does: the input rounded to 8 bits per block"
+            description = "Multiply Q4_0, Q8_0 and K-quant (Q4_K, Q5_K, Q6_K) matrices as llama.cpp does: the input rounded to 8 bits per block"
                     + " of 32, the sums taken in integers (Q4_0: every product; the others: those over fewer than 4 tokens, as"
                     + " in generation)."
                     + " Faster; results rounded as llama.cpp rounds them, not exact in float32. Keeps an interleaved copy of"

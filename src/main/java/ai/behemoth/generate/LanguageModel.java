@@ -57,7 +57,7 @@ public final class LanguageModel implements AutoCloseable {
 
     /**
      * As {@link #load(Path, GgmlType)}; with {@code q8Activations}, products of Q4_0 matrices (and of
-     * Q8_0, Q4_K and Q6_K matrices over few input rows, as in generation) take their input quantised to 8
+     * Q8_0 and K-quant matrices over few input rows, as in generation) take their input quantised to 8
      * bits, as llama.cpp does ({@link ModelWeights#withQ8Activations}): faster, and rounded as llama.cpp
      * rounds rather than exact in float32.
      */

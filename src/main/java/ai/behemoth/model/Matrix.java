@@ -29,7 +29,7 @@ import java.lang.foreign.MemorySegment;
  * tails fuse multiply and add as the vector bodies do.
  * The segment must be readable from any thread (a shared or global arena): the pool's threads read it.
  *
- * <p>A Q4_0, Q8_0, Q4_K or Q6_K matrix may also carry {@code q8Groups}, its rows interleaved for
+ * <p>A Q4_0, Q8_0 or K-quant matrix may also carry {@code q8Groups}, its rows interleaved for
  * {@link Q8Products} ({@link #withQ8Activations}): its products in row blocks then quantise the input
  * to 8 bits and multiply in integers, as llama.cpp does, instead of exactly in float32. For Q4_0
  * that is every product (an input row gets the same bits in a prompt as in a decode step); for the

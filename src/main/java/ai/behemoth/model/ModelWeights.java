@@ -50,7 +50,7 @@ public record ModelWeights(ModelConfig config, Tokenizer tokenizer, Matrix embed
     }
 
     /**
-     * These weights with every Q4_0, Q8_0, Q4_K and Q6_K matrix also interleaved for 8-bit activations
+     * These weights with every Q4_0, Q8_0 and K-quant matrix also interleaved for 8-bit activations
      * ({@link Matrix#withQ8Activations}): generation then multiplies as llama.cpp does. The copies
      * live in an arena of their own, closed with the weights.
      */

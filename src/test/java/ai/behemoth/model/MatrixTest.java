@@ -71,10 +71,10 @@ class MatrixTest {
     /**
      * With 8-bit activations a matrix's products over any number of input rows, and a slice's (one
      * expert of a stacked tensor), give each row the bits of {@link Q8Products#multiplyScalar} on the
-     * file's rows (Q4_K and Q6_K from random bytes: Behemoth only reads them).
+     * file's rows (Q4_K, Q5_K and Q6_K from random bytes: Behemoth only reads them).
      */
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
     void q8ActivationsGiveTheScalarTwinsBits(GgmlType type) {
         int rows = 3 * Q8Products.G, cols = 512;
         SplittableRandom random = new SplittableRandom(7);
@@ -85,7 +85,7 @@ class MatrixTest {
                 for (long b = 0; b < seg.byteSize() / type.blockBytes; b++) {
                     long at = (long) type.blockBytes * b;
                     seg.set(ValueLayout.JAVA_SHORT_UNALIGNED, type == GgmlType.Q6_K ? at + 208 : at, Float.floatToFloat16(0.01f));
-                    if (type == GgmlType.Q4_K) seg.set(ValueLayout.JAVA_SHORT_UNALIGNED, at + 2, Float.floatToFloat16(0.003f));
+                    if (type != GgmlType.Q6_K) seg.set(ValueLayout.JAVA_SHORT_UNALIGNED, at + 2, Float.floatToFloat16(0.003f));
                 }
             } else {
                 float[] dense = new float[rows * cols];

@@ -14,7 +14,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * Q4_0, Q8_0, Q4_K and Q6_K matrix products in integers, against input rows quantised to 8 bits
+ * Q4_0, Q8_0, Q4_K, Q5_K and Q6_K matrix products in integers, against input rows quantised to 8 bits
  * ({@link Q8Activations}): llama.cpp's arithmetic, opt-in, since it rounds the activations. (For
  * the K types llama.cpp rounds them with one scale per 256 values, Q8_K; here, as for the others, per 32.)
  *
@@ -31,9 +31,9 @@ import java.nio.ByteOrder;
  * Q8_0 blocks are laid out the same way, 32 runs of quant bytes: sign-extended to 16 bits, two
  * positions' products (at most 2·128·127) are added in 16 bits and widened to int once per pair
  * (27 against 16 values per ns). Q4_K's nibbles go as Q4_0's, two 16-bit sums of 16 positions per
- * sub-block of 32, then its 6-bit scales and minimums as integers per row (39 against 9.4). Q6_K's
- * 6-bit values do not fall on byte boundaries, so its copy holds them unpacked, a byte each (276
- * bytes per 256 values against the file's 210), summed as Q8_0's but 8 positions per 16-bit sum.
+ * sub-block of 32, then its 6-bit scales and minimums as integers per row (39 against 9.4). Q5_K's
+ * and Q6_K's values do not fall on byte boundaries, so their copies hold them unpacked, a byte each
+ * (280 and 276 bytes per 256 values against the files' 176 and 210), summed 8 positions per 16-bit sum.
  *
  * <p>The integer sum of a block is exact, so each row's result is
  * {@code Σ_b fma(isum_b·d_a, d_w, acc)} in block order: {@link #multiplyScalar} reads the file's own
@@ -56,18 +56,23 @@ public final class Q8Products {
 
     /** Whether {@code type} has an integer kernel here. */
     public static boolean supports(GgmlType type) {
-        return type == GgmlType.Q4_0 || type == GgmlType.Q8_0 || type == GgmlType.Q4_K || type == GgmlType.Q6_K;
+        return switch (type) {
+            case Q4_0, Q8_0, Q4_K, Q5_K, Q6_K -> true;
+            default -> false;
+        };
     }
 
     /**
      * Bytes of one block of a group. Q4_0, Q8_0: G float scales, then a run of G bytes for each quant
      * byte of a block (16, 32). Q4_K: G float d, G float dmin, for each of the 8 sub-blocks G scale
-     * bytes, then G min bytes, then 128 runs of G quant bytes. Q6_K: G float d, 16 runs of G scale
-     * bytes, then the 256 values unpacked, q − 32 as a byte, in 256 runs of G.
+     * bytes, then G min bytes, then 128 runs of G quant bytes. Q5_K: Q4_K's header, then the 256
+     * values unpacked (0..31) in 256 runs of G. Q6_K: G float d, 16 runs of G scale bytes, then the
+     * 256 values unpacked, q − 32 as a byte, in 256 runs of G.
      */
     private static int blockBytes(GgmlType type) {
         return switch (type) {
             case Q4_K -> Q4_K_QUANTS * G + 128 * G;
+            case Q5_K -> Q4_K_QUANTS * G + 256 * G;
             case Q6_K -> Q6_K_VALUES * G + 256 * G;
             default -> 4 * G + (type.blockBytes - 2) * G;
         };
@@ -97,6 +102,23 @@ public final class Q8Products {
         if (seg.byteSize() != rows * rowBytes) throw new IllegalArgumentException(seg.byteSize() + " bytes do not hold " + rows + " " + type + " rows of " + cols);
         int blocks = cols / type.blockSize, blockBytes = blockBytes(type);
         MemorySegment out = arena.allocate(interleavedBytes(type, rows, cols), 64);
+        if (type == GgmlType.Q5_K) { // Q4_K's header, and the values unpacked: their fifth bits lie apart
+            for (int g = 0; g < rows / G; g++)
+                for (int b = 0; b < blocks; b++) {
+                    long at = ((long) g * blocks + b) * blockBytes;
+                    for (int r = 0; r < G; r++) {
+                        long src = (long) (g * G + r) * rowBytes + 176L * b;
+                        out.set(FLOAT_LE, at + 4L * r, Float.float16ToFloat(seg.get(SHORT_LE, src)));
+                        out.set(FLOAT_LE, at + 4L * G + 4L * r, Float.float16ToFloat(seg.get(SHORT_LE, src + 2)));
+                        for (int sub = 0; sub < 8; sub++) {
+                            out.set(ValueLayout.JAVA_BYTE, at + 8L * G + 2L * G * sub + r, (byte) QuantScalar.q4kScale(seg, src + 4, sub));
+                            out.set(ValueLayout.JAVA_BYTE, at + 8L * G + 2L * G * sub + G + r, (byte) QuantScalar.q4kMin(seg, src + 4, sub));
+                        }
+                        for (int v = 0; v < 256; v++) out.set(ValueLayout.JAVA_BYTE, at + (long) Q4_K_QUANTS * G + (long) G * v + r, (byte) QuantScalar.q5kQuant(seg, src, v));
+                    }
+                }
+            return out;
+        }
         if (type == GgmlType.Q6_K) { // d, scales, and the values unpacked: 6-bit fields do not fall on byte boundaries
             for (int g = 0; g < rows / G; g++)
                 for (int b = 0; b < blocks; b++) {
@@ -142,6 +164,7 @@ public final class Q8Products {
             case Q4_0 -> multiplyQ4_0(groups, first, count, cols, a, t, out, outOff);
             case Q8_0 -> multiplyQ8_0(groups, first, count, cols, a, t, out, outOff);
             case Q4_K -> multiplyQ4_K(groups, first, count, cols, a, t, out, outOff);
+            case Q5_K -> multiplyQ5_K(groups, first, count, cols, a, t, out, outOff);
             case Q6_K -> multiplyQ6_K(groups, first, count, cols, a, t, out, outOff);
             default -> throw new IllegalArgumentException("no 8-bit activation kernel for " + type);
         }
@@ -333,6 +356,53 @@ public final class Q8Products {
     }
 
     /**
+     * Q5_K, from its unpacked values (0..31): per sub-block of 32, four 16-bit sums of 8 positions (at
+     * most 8·31·127), widened; then as Q4_K, scales and minimums per row.
+     */
+    private static void multiplyQ5_K(MemorySegment groups, int first, int count, int cols, Q8Activations a, int t, float[] out, int outOff) {
+        int blocks = cols / 256, half = G / 2, blockBytes = blockBytes(GgmlType.Q5_K), subBlocks = cols / 32;
+        short[] q = a.q;
+        for (int g = first / G; g < (first + count) / G; g++) {
+            FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+            long base = (long) g * blocks * blockBytes;
+            for (int b = 0; b < blocks; b++) {
+                long at = base + (long) b * blockBytes, values = at + (long) Q4_K_QUANTS * G;
+                FloatVector scaled0 = FloatVector.zero(F), scaled1 = scaled0, mins0 = scaled0, mins1 = scaled0;
+                for (int sub = 0; sub < 8; sub++) {
+                    int ai = t * cols + 256 * b + 32 * sub, ab = t * subBlocks + 8 * b + sub;
+                    long runs = values + 32L * G * sub;
+                    IntVector sum0 = IntVector.zero(I), sum1 = sum0;
+                    for (int p0 = 0; p0 < 32; p0 += 8) {
+                        ShortVector eight = ShortVector.zero(S);
+                        for (int p = p0; p < p0 + 8; p++)
+                            eight = ((ShortVector) ByteVector.fromMemorySegment(B, groups, runs + (long) G * p, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0))
+                                    .mul(q[ai + p]).add(eight);
+                        sum0 = sum0.add((IntVector) eight.convertShape(VectorOperators.S2I, I, 0));
+                        sum1 = sum1.add((IntVector) eight.convertShape(VectorOperators.S2I, I, 1));
+                    }
+                    long scales = at + 8L * G + 2L * G * sub, mins = scales + G;
+                    IntVector sc0 = (IntVector) ByteVector.fromMemorySegment(BH, groups, scales, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                    IntVector sc1 = (IntVector) ByteVector.fromMemorySegment(BH, groups, scales + half, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                    FloatVector m0 = (FloatVector) ByteVector.fromMemorySegment(BH, groups, mins, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0).convert(VectorOperators.I2F, 0);
+                    FloatVector m1 = (FloatVector) ByteVector.fromMemorySegment(BH, groups, mins + half, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0).convert(VectorOperators.I2F, 0);
+                    FloatVector step = FloatVector.broadcast(F, a.d[ab]), stepSum = FloatVector.broadcast(F, a.d[ab] * a.sum[ab]);
+                    scaled0 = ((FloatVector) sum0.mul(sc0).convert(VectorOperators.I2F, 0)).fma(step, scaled0);
+                    scaled1 = ((FloatVector) sum1.mul(sc1).convert(VectorOperators.I2F, 0)).fma(step, scaled1);
+                    mins0 = m0.fma(stepSum, mins0);
+                    mins1 = m1.fma(stepSum, mins1);
+                }
+                FloatVector d0 = FloatVector.fromMemorySegment(F, groups, at, LE), d1 = FloatVector.fromMemorySegment(F, groups, at + 4L * half, LE);
+                FloatVector dmin0 = FloatVector.fromMemorySegment(F, groups, at + 4L * G, LE), dmin1 = FloatVector.fromMemorySegment(F, groups, at + 4L * G + 4L * half, LE);
+                acc0 = dmin0.neg().fma(mins0, d0.fma(scaled0, acc0));
+                acc1 = dmin1.neg().fma(mins1, d1.fma(scaled1, acc1));
+            }
+            int o = outOff + g * G - first;
+            acc0.intoArray(out, o);
+            acc1.intoArray(out, o + half);
+        }
+    }
+
+    /**
      * Q6_K, from its unpacked values: per sub-block of 16, two 16-bit sums of 8 positions (at most
      * 8·32·127), widened and multiplied by the rows' signed scales; the two sub-blocks of an
      * activation block of 32 added as ints (at most 2·16·32·127·128 < 2^24, so their float is exact),
@@ -385,8 +455,8 @@ public final class Q8Products {
      * the interleaved copy): {@code out[outOff + r − first]} for r in [first, first + count).
      */
     public static void multiplyScalar(GgmlType type, MemorySegment seg, int first, int count, int cols, Q8Activations a, int t, float[] out, int outOff) {
-        if (type == GgmlType.Q4_K) {
-            multiplyScalarQ4_K(seg, first, count, cols, a, t, out, outOff);
+        if (type == GgmlType.Q4_K || type == GgmlType.Q5_K) {
+            multiplyScalarScaleMin(type, seg, first, count, cols, a, t, out, outOff);
             return;
         }
         if (type == GgmlType.Q6_K) {
@@ -411,20 +481,21 @@ public final class Q8Products {
         }
     }
 
-    private static void multiplyScalarQ4_K(MemorySegment seg, int first, int count, int cols, Q8Activations a, int t, float[] out, int outOff) {
-        long rowBytes = GgmlType.Q4_K.rowBytes(cols);
+    /** The scalar twin for Q4_K and Q5_K, whose sub-blocks of 32 carry a 6-bit scale and minimum. */
+    private static void multiplyScalarScaleMin(GgmlType type, MemorySegment seg, int first, int count, int cols, Q8Activations a, int t, float[] out, int outOff) {
+        long rowBytes = type.rowBytes(cols);
         for (int r = first; r < first + count; r++) {
             float acc = 0f;
             for (int b = 0; b < cols / 256; b++) {
-                long at = r * rowBytes + 144L * b;
+                long at = r * rowBytes + (long) type.blockBytes * b;
                 float scaled = 0f, mins = 0f;
                 for (int sub = 0; sub < 8; sub++) {
-                    int c = sub / 2, sum = 0, sumA = 0;
+                    int sum = 0, sumA = 0;
                     for (int l = 0; l < 32; l++) {
-                        int quant = seg.get(ValueLayout.JAVA_BYTE, at + 16 + 32 * c + l) & 0xFF;
-                        int v = a.value(t, 256 * b + 32 * sub + l);
-                        sum += (sub % 2 == 0 ? quant & 15 : quant >> 4) * v;
-                        sumA += v;
+                        int v = 32 * sub + l, quant = type == GgmlType.Q5_K ? QuantScalar.q5kQuant(seg, at, v) : QuantScalar.q4kQuant(seg, at, v);
+                        int x = a.value(t, 256 * b + v);
+                        sum += quant * x;
+                        sumA += x;
                     }
                     float step = a.step(t, 8 * b + sub);
                     scaled = Math.fma((float) (sum * QuantScalar.q4kScale(seg, at + 4, sub)), step, scaled);

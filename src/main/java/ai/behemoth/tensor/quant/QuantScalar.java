@@ -105,15 +105,9 @@ public final class QuantScalar {
 
     private static void q4k(MemorySegment seg, long at, float[] out, int o) {
         float d = half(seg, at), dmin = half(seg, at + 2);
-        long scales = at + 4, qs = at + 16;
-        for (int j = 0; j < 4; j++) {           // 64 values: sub-blocks 2j (low nibbles) and 2j+1 (high nibbles)
-            float d1 = d * q4kScale(seg, scales, 2 * j), m1 = dmin * q4kMin(seg, scales, 2 * j);
-            float d2 = d * q4kScale(seg, scales, 2 * j + 1), m2 = dmin * q4kMin(seg, scales, 2 * j + 1);
-            for (int l = 0; l < 32; l++) {
-                int q = ubyte(seg, qs + 32 * j + l);
-                out[o + 64 * j + l] = d1 * (q & 15) - m1;
-                out[o + 64 * j + 32 + l] = d2 * (q >>> 4) - m2;
-            }
+        for (int s = 0; s < 8; s++) {
+            float ds = d * q4kScale(seg, at + 4, s), ms = dmin * q4kMin(seg, at + 4, s);
+            for (int l = 0; l < 32; l++) out[o + 32 * s + l] = ds * q4kQuant(seg, at, 32 * s + l) - ms;
         }
     }
 
@@ -207,16 +201,26 @@ public final class QuantScalar {
      */
     private static void q5k(MemorySegment seg, long at, float[] out, int o) {
         float d = half(seg, at), dmin = half(seg, at + 2);
-        long scales = at + 4, qh = at + 16, qs = at + 48;
-        for (int j = 0; j < 4; j++) {
-            float d1 = d * q4kScale(seg, scales, 2 * j), m1 = dmin * q4kMin(seg, scales, 2 * j);
-            float d2 = d * q4kScale(seg, scales, 2 * j + 1), m2 = dmin * q4kMin(seg, scales, 2 * j + 1);
-            for (int l = 0; l < 32; l++) {
-                int q = ubyte(seg, qs + 32 * j + l), high = ubyte(seg, qh + l);
-                out[o + 64 * j + l] = d1 * ((q & 15) | (((high >>> (2 * j)) & 1) << 4)) - m1;
-                out[o + 64 * j + 32 + l] = d2 * ((q >>> 4) | (((high >>> (2 * j + 1)) & 1) << 4)) - m2;
-            }
+        for (int s = 0; s < 8; s++) {
+            float ds = d * q4kScale(seg, at + 4, s), ms = dmin * q4kMin(seg, at + 4, s);
+            for (int l = 0; l < 32; l++) out[o + 32 * s + l] = ds * q5kQuant(seg, at, 32 * s + l) - ms;
         }
+    }
+
+    /** The 4-bit quant (0..15) of value {@code v} (0..255) of the Q4_K block at {@code at}: sub-block 2j in the low nibbles of qs[32j..], 2j + 1 in the high ones. */
+    static int q4kQuant(MemorySegment seg, long at, int v) {
+        int s = v / 32, q = ubyte(seg, at + 16 + 32 * (s / 2) + v % 32);
+        return s % 2 == 0 ? q & 15 : q >>> 4;
+    }
+
+    /**
+     * The 5-bit quant (0..31) of value {@code v} (0..255) of the Q5_K block at {@code at}: its 4 low
+     * bits as Q4_K's (sub-block 2j in the low nibbles of qs[32j..], 2j + 1 in the high ones), its fifth
+     * from bit s of qh[v mod 32], s = v/32 its sub-block.
+     */
+    static int q5kQuant(MemorySegment seg, long at, int v) {
+        int s = v / 32, l = v % 32, q = ubyte(seg, at + 48 + 32 * (s / 2) + l);
+        return (s % 2 == 0 ? q & 15 : q >>> 4) | (((ubyte(seg, at + 16 + l) >>> s) & 1) << 4);
     }
 
     static int ubyte(MemorySegment seg, long at) {

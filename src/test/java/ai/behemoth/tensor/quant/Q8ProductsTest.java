@@ -17,7 +17,7 @@ import static org.assertj.core.api.Assertions.within;
 /** The 8-bit activation path against its scalar twin (bit for bit), llama.cpp's quantisation rule, and exact float. */
 class Q8ProductsTest {
     /**
-     * Rows of very different magnitudes: Q4_0 and Q8_0 quantised from Gaussian values, Q4_K and Q6_K
+     * Rows of very different magnitudes: Q4_0 and Q8_0 quantised from Gaussian values, the K types
      * (which Behemoth only reads) random bytes under random half-float d (and dmin).
      */
     private static MemorySegment weights(Arena arena, GgmlType type, int rows, int cols, SplittableRandom random) {
@@ -54,7 +54,7 @@ class Q8ProductsTest {
 
     /** One input row at a time, and four at a time (Q4_0), against the scalar twin reading the file's layout. */
     @ParameterizedTest
-    @ValueSource(strings = {"Q4_0", "Q8_0", "Q4_K", "Q6_K"})
+    @ValueSource(strings = {"Q4_0", "Q8_0", "Q4_K", "Q5_K", "Q6_K"})
     void vectorKernelsEqualScalarTwinBitForBit(String typeName) {
         GgmlType type = GgmlType.valueOf(typeName);
         SplittableRandom random = new SplittableRandom(3);
@@ -91,12 +91,12 @@ class Q8ProductsTest {
     /**
      * The 16-bit sums at their largest must not wrap. Q4_0: every nibble 15 against activation 127 in
      * block 0, every nibble 0 (value −8) against −127 in block 1 (16·15·127 per sum). Q8_0: every quant
-     * −128 (the most a file can hold) against −127: two products' sum, 32,512. Q4_K: every nibble 15,
-     * scale and min 63, against 127 (dmin 0). Q6_K: every value −32, every scale −128, against 127.
+     * −128 (the most a file can hold) against −127: two products' sum, 32,512. Q4_K, Q5_K: every quant
+     * 15 or 31, scale and min 63, against 127 (dmin 0). Q6_K: every value −32, every scale −128, against 127.
      * Row 0 against the integers worked out by hand, step 1/127 as a half float.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"Q4_0", "Q8_0", "Q4_K", "Q6_K"})
+    @ValueSource(strings = {"Q4_0", "Q8_0", "Q4_K", "Q5_K", "Q6_K"})
     void largestSumsDoNotOverflow(String typeName) {
         GgmlType type = GgmlType.valueOf(typeName);
         int rows = Q8Products.G, cols = type.blockSize == 256 ? 256 : 64;
@@ -109,8 +109,8 @@ class Q8ProductsTest {
                     weights.set(ValueLayout.JAVA_SHORT_UNALIGNED, at + 208, Float.floatToFloat16(1f));
                     continue;
                 }
-                if (type == GgmlType.Q4_K) {
-                    for (int j = 4; j < 144; j++) weights.set(ValueLayout.JAVA_BYTE, at + j, (byte) 0xFF);
+                if (type == GgmlType.Q4_K || type == GgmlType.Q5_K) { // every quant at its largest, scales and minimums 63
+                    for (int j = 4; j < type.blockBytes; j++) weights.set(ValueLayout.JAVA_BYTE, at + j, (byte) 0xFF);
                     weights.set(ValueLayout.JAVA_SHORT_UNALIGNED, at, Float.floatToFloat16(1f));
                     weights.set(ValueLayout.JAVA_SHORT_UNALIGNED, at + 2, Float.floatToFloat16(0f));
                     continue;
@@ -131,6 +131,7 @@ class Q8ProductsTest {
                 case Q8_0 -> 64 * 128 * 127;
                 case Q4_0 -> 32 * 7 * 127 + 32 * 8 * 127;
                 case Q4_K -> 8L * 32 * 15 * 127 * 63;
+                case Q5_K -> 8L * 32 * 31 * 127 * 63;
                 default -> 8L * 2 * 16 * 32 * 127 * 128;
             };
             float step = Float.float16ToFloat(Float.floatToFloat16(1f / 127f));
@@ -161,7 +162,7 @@ class Q8ProductsTest {
      * Σ_b |d_w|·Σ|q − 8|·(step/2 + |x|·2^−11).
      */
     @ParameterizedTest
-    @ValueSource(strings = {"Q4_0", "Q8_0", "Q4_K", "Q6_K"})
+    @ValueSource(strings = {"Q4_0", "Q8_0", "Q4_K", "Q5_K", "Q6_K"})
     void resultsStayWithinTheActivationRounding(String typeName) {
         GgmlType type = GgmlType.valueOf(typeName);
         SplittableRandom random = new SplittableRandom(5);
