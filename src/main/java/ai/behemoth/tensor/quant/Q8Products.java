@@ -315,17 +315,15 @@ public final class Q8Products {
                     int ai = t * cols + 256 * b + 64 * c;
                     long runs = quants + 32L * G * c;
                     ShortVector low0 = ShortVector.zero(S), low1 = low0, high0 = low0, high1 = low0;
-                    for (int l = 0; l < 16; l++) {
+                    for (int l = 0; l < 16; l++) { // positions l and l + 16: four independent chains
                         ShortVector nibbles = (ShortVector) ByteVector.fromMemorySegment(B, groups, runs + (long) G * l, LE)
+                                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                        ShortVector later = (ShortVector) ByteVector.fromMemorySegment(B, groups, runs + (long) G * (l + 16), LE)
                                 .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
                         low0 = nibbles.and((short) 15).mul(q[ai + l]).add(low0);
                         high0 = nibbles.lanewise(VectorOperators.LSHR, 4).mul(q[ai + 32 + l]).add(high0);
-                    }
-                    for (int l = 16; l < 32; l++) {
-                        ShortVector nibbles = (ShortVector) ByteVector.fromMemorySegment(B, groups, runs + (long) G * l, LE)
-                                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                        low1 = nibbles.and((short) 15).mul(q[ai + l]).add(low1);
-                        high1 = nibbles.lanewise(VectorOperators.LSHR, 4).mul(q[ai + 32 + l]).add(high1);
+                        low1 = later.and((short) 15).mul(q[ai + l + 16]).add(low1);
+                        high1 = later.lanewise(VectorOperators.LSHR, 4).mul(q[ai + 48 + l]).add(high1);
                     }
                     for (int h = 0; h < 2; h++) { // the two sub-blocks: 2c (low nibbles), 2c + 1 (high)
                         int sub = 2 * c + h, ab = t * subBlocks + 8 * b + sub;
@@ -371,15 +369,22 @@ public final class Q8Products {
                 for (int sub = 0; sub < 8; sub++) {
                     int ai = t * cols + 256 * b + 32 * sub, ab = t * subBlocks + 8 * b + sub;
                     long runs = values + 32L * G * sub;
-                    IntVector sum0 = IntVector.zero(I), sum1 = sum0;
-                    for (int p0 = 0; p0 < 32; p0 += 8) {
-                        ShortVector eight = ShortVector.zero(S);
-                        for (int p = p0; p < p0 + 8; p++)
-                            eight = ((ShortVector) ByteVector.fromMemorySegment(B, groups, runs + (long) G * p, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0))
-                                    .mul(q[ai + p]).add(eight);
-                        sum0 = sum0.add((IntVector) eight.convertShape(VectorOperators.S2I, I, 0));
-                        sum1 = sum1.add((IntVector) eight.convertShape(VectorOperators.S2I, I, 1));
+                    // positions p, p + 8, p + 16, p + 24 side by side: four independent chains of 16-bit sums
+                    ShortVector e0 = ShortVector.zero(S), e1 = e0, e2 = e0, e3 = e0;
+                    for (int p = 0; p < 8; p++) {
+                        e0 = ((ShortVector) ByteVector.fromMemorySegment(B, groups, runs + (long) G * p, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0))
+                                .mul(q[ai + p]).add(e0);
+                        e1 = ((ShortVector) ByteVector.fromMemorySegment(B, groups, runs + (long) G * (p + 8), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0))
+                                .mul(q[ai + p + 8]).add(e1);
+                        e2 = ((ShortVector) ByteVector.fromMemorySegment(B, groups, runs + (long) G * (p + 16), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0))
+                                .mul(q[ai + p + 16]).add(e2);
+                        e3 = ((ShortVector) ByteVector.fromMemorySegment(B, groups, runs + (long) G * (p + 24), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0))
+                                .mul(q[ai + p + 24]).add(e3);
                     }
+                    IntVector sum0 = ((IntVector) e0.convertShape(VectorOperators.S2I, I, 0)).add((IntVector) e1.convertShape(VectorOperators.S2I, I, 0))
+                            .add((IntVector) e2.convertShape(VectorOperators.S2I, I, 0)).add((IntVector) e3.convertShape(VectorOperators.S2I, I, 0));
+                    IntVector sum1 = ((IntVector) e0.convertShape(VectorOperators.S2I, I, 1)).add((IntVector) e1.convertShape(VectorOperators.S2I, I, 1))
+                            .add((IntVector) e2.convertShape(VectorOperators.S2I, I, 1)).add((IntVector) e3.convertShape(VectorOperators.S2I, I, 1));
                     long scales = at + 8L * G + 2L * G * sub, mins = scales + G;
                     IntVector sc0 = (IntVector) ByteVector.fromMemorySegment(BH, groups, scales, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                     IntVector sc1 = (IntVector) ByteVector.fromMemorySegment(BH, groups, scales + half, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
@@ -422,13 +427,13 @@ public final class Q8Products {
                     for (int h = 0; h < 2; h++) {
                         int sub = 2 * c + h, ai = t * cols + 256 * b + 16 * sub;
                         long runs = values + 16L * G * sub;
-                        ShortVector first8 = ShortVector.zero(S), last8 = first8;
-                        for (int p = 0; p < 8; p++)
+                        ShortVector first8 = ShortVector.zero(S), last8 = first8; // positions p and p + 8: two independent chains
+                        for (int p = 0; p < 8; p++) {
                             first8 = ((ShortVector) ByteVector.fromMemorySegment(B, groups, runs + (long) G * p, LE).convertShape(VectorOperators.B2S, S, 0))
                                     .mul(q[ai + p]).add(first8);
-                        for (int p = 8; p < 16; p++)
-                            last8 = ((ShortVector) ByteVector.fromMemorySegment(B, groups, runs + (long) G * p, LE).convertShape(VectorOperators.B2S, S, 0))
-                                    .mul(q[ai + p]).add(last8);
+                            last8 = ((ShortVector) ByteVector.fromMemorySegment(B, groups, runs + (long) G * (p + 8), LE).convertShape(VectorOperators.B2S, S, 0))
+                                    .mul(q[ai + p + 8]).add(last8);
+                        }
                         long scales = at + 4L * G + (long) G * sub;
                         IntVector sc0 = (IntVector) ByteVector.fromMemorySegment(BH, groups, scales, LE).convertShape(VectorOperators.B2I, I, 0);
                         IntVector sc1 = (IntVector) ByteVector.fromMemorySegment(BH, groups, scales + half, LE).convertShape(VectorOperators.B2I, I, 0);
