@@ -31,7 +31,7 @@ import java.nio.ByteOrder;
  * Q8_0 blocks are laid out the same way, 32 runs of quant bytes: sign-extended to 16 bits, two
  * positions' products (at most 2·128·127) are added in 16 bits and widened to int once per pair
  * (27 against 16 values per ns). Q4_K's nibbles go as Q4_0's, two 16-bit sums of 16 positions per
- * sub-block of 32, then its 6-bit scales and minimums as integers per row (39 against 9.4). Q5_K's
+ * sub-block of 32, then its 6-bit scales and minimums as integers per row (42 against 9.5). Q5_K's
  * and Q6_K's values do not fall on byte boundaries, so their copies hold them unpacked, a byte each
  * (280 and 276 bytes per 256 values against the files' 176 and 210), summed 8 positions per 16-bit sum.
  *
