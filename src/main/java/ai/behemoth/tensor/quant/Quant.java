@@ -31,11 +31,10 @@ import java.util.stream.IntStream;
  * operations ({@link #sum4}), not {@code reduceLanes(ADD)}, whose order differs between the
  * interpreter and compiled code: a dot product keeps its bits while the JIT warms up.
  *
- * <p>Widening the quants to floats was measured against llama.cpp's scheme, the activation
- * quantised to 8 bits and multiplied in integers (bytes widened to shorts, multiplied, pairs added
- * in int lanes): without a dot-product instruction in the Vector API that path was slower on Q8_0
- * (14.7 against 17 GB/s per core from cache, Zen 4, before even counting the activation's
- * quantisation), and it would round the activations.
+ * <p>These kernels are exact in float32. llama.cpp's scheme, the activation quantised to 8 bits and
+ * multiplied in integers, rounds the activations; it is {@link Q8Products}, opt-in, over a copy of
+ * the weights with the rows in the vector lanes (done on this row-major layout, with a horizontal
+ * sum per row, it ran slower than these kernels: 14.7 against 17 GB/s per core on Q8_0).
  */
 public final class Quant {
     private Quant() {}
