@@ -355,7 +355,8 @@ public final class Q8Products {
 
     /**
      * Q5_K, from its unpacked values (0..31): per sub-block of 32, four 16-bit sums of 8 positions (at
-     * most 8·31·127), widened; then as Q4_K, scales and minimums per row.
+     * most 8·31·127), widened; then as Q4_K, scales and minimums per row (the same lines as
+     * {@link #multiplyQ4_K}'s: a shared helper taking vectors would box them, see {@link #multiply4Q4_0}).
      */
     private static void multiplyQ5_K(MemorySegment groups, int first, int count, int cols, Q8Activations a, int t, float[] out, int outOff) {
         int blocks = cols / 256, half = G / 2, blockBytes = blockBytes(GgmlType.Q5_K), subBlocks = cols / 32;
