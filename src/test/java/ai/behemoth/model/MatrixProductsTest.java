@@ -95,6 +95,59 @@ class MatrixProductsTest {
     }
 
     /**
+     * With 8-bit activations: products that share their input rows (quantised once, in a parallel job
+     * from 8 rows on), products over other rows, an exact matrix and a SwiGLU pair in one job, each with
+     * the bits of the product alone, at every thread count.
+     */
+    @Test
+    void eightBitActivationProductsInOneJobEqualEachProductAloneBitForBit() {
+        SplittableRandom random = new SplittableRandom(17);
+        int threadsBefore = Parallel.threads();
+        try (Arena arena = Arena.ofShared()) {
+            Matrix wq = matrix(arena, "wq", GgmlType.Q4_0, 64, 64, random).withQ8Activations(arena);
+            Matrix wk = matrix(arena, "wk", GgmlType.Q8_0, 32, 64, random).withQ8Activations(arena);
+            Matrix wv = matrix(arena, "wv", GgmlType.F32, 21, 64, random).withQ8Activations(arena); // stays exact
+            Matrix gate = matrix(arena, "gate", GgmlType.Q4_0, 96, 64, random).withQ8Activations(arena);
+            Matrix up = matrix(arena, "up", GgmlType.Q4_0, 96, 64, random).withQ8Activations(arena);
+            assertThat(wq.q8Groups()).isNotNull();
+            assertThat(wv.q8Groups()).isNull();
+            for (int rows : new int[]{1, 3, 9}) {
+                float[] x = new float[5 + 2 * rows * 64];
+                for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
+                Matrix[] ms = {wq, wk, wv};
+                float[][] alone = new float[ms.length][];
+                for (int p = 0; p < ms.length; p++) {
+                    alone[p] = new float[rows * ms[p].rows()];
+                    ms[p].multiply(x, 5, rows, alone[p], 0);
+                }
+                float[] g = new float[rows * 96], u = new float[rows * 96];
+                gate.multiply(x, 5 + rows * 64, rows, g, 0);
+                up.multiply(x, 5 + rows * 64, rows, u, 0);
+                MatrixProducts job = new MatrixProducts(4);
+                for (int threads : new int[]{1, 2, 3}) {
+                    Parallel.setThreads(threads);
+                    float[][] together = new float[ms.length][];
+                    for (int p = 0; p < ms.length; p++) {
+                        together[p] = new float[alone[p].length];
+                        job.add(ms[p], x, 5, rows, together[p], 0);
+                    }
+                    float[] h = new float[rows * 96], upOut = new float[rows * 96];
+                    job.addSwiGlu(gate, up, x, 5 + rows * 64, rows, h, 0, upOut, 0);
+                    job.run();
+                    for (int p = 0; p < ms.length; p++)
+                        assertThat(together[p]).as("%s, %d rows, %d threads", ms[p].name(), rows, threads).isEqualTo(alone[p]);
+                    assertThat(upOut).as("up, %d rows, %d threads", rows, threads).isEqualTo(u);
+                    float[] expectedH = g.clone();
+                    MatrixProducts.siluTimes(expectedH, 0, u, 0, expectedH.length);
+                    assertThat(h).as("silu(gate)·up, %d rows, %d threads", rows, threads).isEqualTo(expectedH);
+                }
+            }
+        } finally {
+            Parallel.setThreads(threadsBefore);
+        }
+    }
+
+    /**
      * A SwiGLU pair: the up product with the bits of the product alone, and silu(g)·u within float
      * rounding of g·u/(1 + e^−g) in double (the sigmoid is a polynomial exp, within 3e-7), with the
      * same bits at every thread count.
