@@ -279,11 +279,9 @@ public final class InferenceModel implements AutoCloseable {
             int qo = r * qDim + h * headDim, scaledQ = pos + 1;
             float qScale = scale * scope.queryScale(pos);
             for (int d = 0; d < headDim; d++) scores[scaledQ + d] = q[qo + d] * qScale;
+            Matrix.dots(scores, scaledQ, keys, kvDim, kvh * headDim, headDim, first, pos, scores);
             float max = Float.NEGATIVE_INFINITY;
-            for (int t = first; t <= pos; t++) {
-                scores[t] = Matrix.dot(scores, scaledQ, keys, t * kvDim + kvh * headDim, headDim);
-                max = Math.max(max, scores[t]);
-            }
+            for (int t = first; t <= pos; t++) max = Math.max(max, scores[t]);
             float sum = 0;
             for (int t = first; t <= pos; t++) {
                 float e = (float) Math.exp(scores[t] - max);

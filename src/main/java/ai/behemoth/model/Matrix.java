@@ -41,6 +41,8 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
     private static final int DEQUANTIZE_MIN_ROWS = 4;
     /** Weight rows per parallel task when rows are dotted in place: a multiple of {@link Q8Products#G}. */
     private static final int ROW_BLOCK = 32;
+    /** Four vectors' lanes on their way to {@link #dots}'s sums. */
+    private static final ThreadLocal<float[]> DOT_LANES = ThreadLocal.withInitial(() -> new float[4 * S.length()]);
     /** The caller's 8-bit input rows of {@link #multiply}. */
     private static final ThreadLocal<Q8Activations> ACTIVATIONS = ThreadLocal.withInitial(Q8Activations::new);
 
@@ -147,6 +149,44 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
     /** Whether products take 8-bit activations ({@link #withQ8Activations}). */
     boolean q8Activations() {
         return q8Groups != null;
+    }
+
+    /**
+     * {@code scores[t] = dot(x, xOff, keys, t·stride + kOff, n)} for t in [from, to], each with the bits
+     * of {@link #dot}: four keys at a time, so that the four lane sums, serial chains of additions, overlap
+     * (decode attention's scores).
+     */
+    static void dots(float[] x, int xOff, float[] keys, int stride, int kOff, int n, int from, int to, float[] scores) {
+        int t = from, bound = S.loopBound(n), l = S.length();
+        float[] lanes = DOT_LANES.get();
+        for (; t + 3 <= to; t += 4) {
+            int k0 = t * stride + kOff, k1 = k0 + stride, k2 = k1 + stride, k3 = k2 + stride;
+            FloatVector acc0 = FloatVector.zero(S), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            for (int i = 0; i < bound; i += l) {
+                FloatVector v = FloatVector.fromArray(S, x, xOff + i);
+                acc0 = v.fma(FloatVector.fromArray(S, keys, k0 + i), acc0);
+                acc1 = v.fma(FloatVector.fromArray(S, keys, k1 + i), acc1);
+                acc2 = v.fma(FloatVector.fromArray(S, keys, k2 + i), acc2);
+                acc3 = v.fma(FloatVector.fromArray(S, keys, k3 + i), acc3);
+            }
+            acc0.intoArray(lanes, 0);
+            acc1.intoArray(lanes, l);
+            acc2.intoArray(lanes, 2 * l);
+            acc3.intoArray(lanes, 3 * l);
+            float s0 = VectorMath.sumLanes(lanes, 0, l), s1 = VectorMath.sumLanes(lanes, l, l);
+            float s2 = VectorMath.sumLanes(lanes, 2 * l, l), s3 = VectorMath.sumLanes(lanes, 3 * l, l);
+            for (int i = bound; i < n; i++) { // dot's scalar tail
+                s0 = Math.fma(x[xOff + i], keys[k0 + i], s0);
+                s1 = Math.fma(x[xOff + i], keys[k1 + i], s1);
+                s2 = Math.fma(x[xOff + i], keys[k2 + i], s2);
+                s3 = Math.fma(x[xOff + i], keys[k3 + i], s3);
+            }
+            scores[t] = s0;
+            scores[t + 1] = s1;
+            scores[t + 2] = s2;
+            scores[t + 3] = s3;
+        }
+        for (; t <= to; t++) scores[t] = dot(x, xOff, keys, t * stride + kOff, n);
     }
 
     /** Σ a[aOff + i]·b[bOff + i] for i < n. */

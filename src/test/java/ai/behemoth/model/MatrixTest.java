@@ -6,6 +6,7 @@ import ai.behemoth.tensor.quant.Q8Products;
 import ai.behemoth.tensor.quant.Quant;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -114,6 +115,23 @@ class MatrixTest {
                                 .isEqualTo(Arrays.copyOfRange(expected, Q8Products.G, 3 * Q8Products.G));
                 }
             }
+        }
+    }
+
+    /** Decode attention's scores, four keys at a time, with the bits of one {@link Matrix#dot} per key. */
+    @ParameterizedTest
+    @ValueSource(ints = {16, 64, 70})
+    void dotsEqualOneDotPerKeyBitForBit(int n) {
+        SplittableRandom random = new SplittableRandom(n);
+        int stride = 3 * n + 5, keys = 23;
+        float[] x = new float[n + 7], k = new float[keys * stride];
+        for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
+        for (int i = 0; i < k.length; i++) k[i] = (float) random.nextGaussian();
+        for (int from : new int[]{0, 2}) {
+            float[] scores = new float[keys];
+            Matrix.dots(x, 7, k, stride, n + 1, n, from, keys - 1, scores);
+            for (int t = from; t < keys; t++)
+                assertThat(scores[t]).as("n=%d from=%d t=%d", n, from, t).isEqualTo(Matrix.dot(x, 7, k, t * stride + n + 1, n));
         }
     }
 }
