@@ -275,22 +275,14 @@ public final class InferenceModel implements AutoCloseable {
             int r = task / heads, h = task % heads, kvh = h / group, pos = batch.position[r], first = scope.firstKey(pos);
             Sequence s = batch.sequence[r];
             float[] keys = s.keys[layer], values = s.values[layer];
-            float[] scores = scratch(pos + 1 + headDim);
+            float[] scores = scratch(Math.max(pos + 1 + headDim, PrefillAttention.scoreSpan(pos)));
             int qo = r * qDim + h * headDim, scaledQ = pos + 1;
             float qScale = scale * scope.queryScale(pos);
             for (int d = 0; d < headDim; d++) scores[scaledQ + d] = q[qo + d] * qScale;
             Matrix.dots(scores, scaledQ, keys, kvDim, kvh * headDim, headDim, first, pos, scores);
             float max = Float.NEGATIVE_INFINITY;
             for (int t = first; t <= pos; t++) max = Math.max(max, scores[t]);
-            float sum = 0;
-            for (int t = first; t <= pos; t++) {
-                float e = (float) Math.exp(scores[t] - max);
-                scores[t] = e;
-                sum += e;
-            }
-            float inv = 1f / sum;
-            Arrays.fill(att, qo, qo + headDim, 0f);
-            for (int t = first; t <= pos; t++) Matrix.axpy(scores[t] * inv, values, t * kvDim + kvh * headDim, att, qo, headDim);
+            prefillAttention.softmaxAndMix(scores, first, pos, max, 0, kvh * headDim, values, att, qo); // the scaled q is spent
         });
         w.wo().multiply(att, 0, n, proj, 0);
     }

@@ -199,12 +199,4 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
         for (; i < n; i++) s = Math.fma(a[aOff + i], b[bOff + i], s);
         return s;
     }
-
-    /** y[yOff + i] += alpha·x[xOff + i] for i < n. */
-    static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
-        int i = 0, bound = S.loopBound(n);
-        for (; i < bound; i += S.length())
-            FloatVector.fromArray(S, x, xOff + i).fma(FloatVector.broadcast(S, alpha), FloatVector.fromArray(S, y, yOff + i)).intoArray(y, yOff + i);
-        for (; i < n; i++) y[yOff + i] = Math.fma(x[xOff + i], alpha, y[yOff + i]);
-    }
 }

@@ -100,8 +100,23 @@ final class PrefillAttention {
         int qs = span; // the scaled query lives after the scores
         for (int d = 0; d < headDim; d++) scores[qs + d] = q[qo + d] * qScale;
         float max = score(scores, qs, kt, span, kvCol, first, last);
-        float inv = 1f / exponentiate(scores, first, last, max, scratch[1]);
+        softmaxAndMix(scores, first, last, max, from, kvCol, values, att, qo);
+    }
+
+    /**
+     * The softmax of the scores {@code scores[first..last]} (maximum {@code max}) and the values it
+     * weighs: {@code att[qo..qo + headDim)} for keys at positions {@code from + first .. from + last} of
+     * kv column {@code kvCol}. Writes {@code scores} over the blocks of L that hold {@code first..last}:
+     * the array must reach {@link #scoreSpan}{@code (last)}. Decode's attention shares it.
+     */
+    void softmaxAndMix(float[] scores, int first, int last, float max, int from, int kvCol, float[] values, float[] att, int qo) {
+        float inv = 1f / exponentiate(scores, first, last, max, SCRATCH.get()[1]);
         mix(scores, inv, first, last, from, kvCol, values, att, qo);
+    }
+
+    /** How far {@link #softmaxAndMix} writes into its scores array for keys up to {@code last}: to the end of last's block of L. */
+    static int scoreSpan(int last) {
+        return last / L * L + L;
     }
 
     /**
