@@ -102,56 +102,40 @@ public final class Q8Products {
         if (seg.byteSize() != rows * rowBytes) throw new IllegalArgumentException(seg.byteSize() + " bytes do not hold " + rows + " " + type + " rows of " + cols);
         int blocks = cols / type.blockSize, blockBytes = blockBytes(type);
         MemorySegment out = arena.allocate(interleavedBytes(type, rows, cols), 64);
-        if (type == GgmlType.Q5_K) { // Q4_K's header, and the values unpacked: their fifth bits lie apart
-            for (int g = 0; g < rows / G; g++)
-                for (int b = 0; b < blocks; b++) {
-                    long at = ((long) g * blocks + b) * blockBytes;
-                    for (int r = 0; r < G; r++) {
-                        long src = (long) (g * G + r) * rowBytes + 176L * b;
-                        out.set(FLOAT_LE, at + 4L * r, Float.float16ToFloat(seg.get(SHORT_LE, src)));
-                        out.set(FLOAT_LE, at + 4L * G + 4L * r, Float.float16ToFloat(seg.get(SHORT_LE, src + 2)));
-                        for (int sub = 0; sub < 8; sub++) {
-                            out.set(ValueLayout.JAVA_BYTE, at + 8L * G + 2L * G * sub + r, (byte) QuantScalar.q4kScale(seg, src + 4, sub));
-                            out.set(ValueLayout.JAVA_BYTE, at + 8L * G + 2L * G * sub + G + r, (byte) QuantScalar.q4kMin(seg, src + 4, sub));
-                        }
-                        for (int v = 0; v < 256; v++) out.set(ValueLayout.JAVA_BYTE, at + (long) Q4_K_QUANTS * G + (long) G * v + r, (byte) QuantScalar.q5kQuant(seg, src, v));
-                    }
-                }
-            return out;
-        }
-        if (type == GgmlType.Q6_K) { // d, scales, and the values unpacked: 6-bit fields do not fall on byte boundaries
-            for (int g = 0; g < rows / G; g++)
-                for (int b = 0; b < blocks; b++) {
-                    long at = ((long) g * blocks + b) * blockBytes;
-                    for (int r = 0; r < G; r++) {
-                        long src = (long) (g * G + r) * rowBytes + 210L * b;
-                        out.set(FLOAT_LE, at + 4L * r, Float.float16ToFloat(seg.get(SHORT_LE, src + 208)));
-                        for (int sub = 0; sub < 16; sub++) out.set(ValueLayout.JAVA_BYTE, at + 4L * G + (long) G * sub + r, (byte) QuantScalar.q6kScale(seg, src, sub));
-                        for (int v = 0; v < 256; v++) out.set(ValueLayout.JAVA_BYTE, at + (long) Q6_K_VALUES * G + (long) G * v + r, (byte) QuantScalar.q6kQuant(seg, src, v));
-                    }
-                }
-            return out;
-        }
-        boolean k = type == GgmlType.Q4_K;
-        int headerBytes = k ? 16 : 2, quantBytes = type.blockBytes - headerBytes, quantsAt = k ? Q4_K_QUANTS * G : 4 * G;
         for (int g = 0; g < rows / G; g++)
-            for (int b = 0; b < blocks; b++) {
-                long at = ((long) g * blocks + b) * blockBytes;
-                for (int r = 0; r < G; r++) {
-                    long src = (long) (g * G + r) * rowBytes + (long) type.blockBytes * b;
-                    out.set(FLOAT_LE, at + 4L * r, Float.float16ToFloat(seg.get(SHORT_LE, src)));
-                    if (k) {
-                        out.set(FLOAT_LE, at + 4L * G + 4L * r, Float.float16ToFloat(seg.get(SHORT_LE, src + 2)));
-                        for (int sub = 0; sub < 8; sub++) {
-                            out.set(ValueLayout.JAVA_BYTE, at + 8L * G + 2L * G * sub + r, (byte) QuantScalar.q4kScale(seg, src + 4, sub));
-                            out.set(ValueLayout.JAVA_BYTE, at + 8L * G + 2L * G * sub + G + r, (byte) QuantScalar.q4kMin(seg, src + 4, sub));
-                        }
-                    }
-                    for (int j = 0; j < quantBytes; j++)
-                        out.set(ValueLayout.JAVA_BYTE, at + quantsAt + (long) G * j + r, seg.get(ValueLayout.JAVA_BYTE, src + headerBytes + j));
-                }
-            }
+            for (int b = 0; b < blocks; b++)
+                for (int r = 0; r < G; r++)
+                    interleaveBlock(type, seg, (long) (g * G + r) * rowBytes + (long) type.blockBytes * b, out, ((long) g * blocks + b) * blockBytes, r);
         return out;
+    }
+
+    /** Block {@code src} of a row as row {@code r} of the group's block at {@code at} (the layouts of {@link #blockBytes}). */
+    private static void interleaveBlock(GgmlType type, MemorySegment seg, long src, MemorySegment out, long at, int r) {
+        switch (type) {
+            case Q4_0, Q8_0 -> {
+                out.set(FLOAT_LE, at + 4L * r, Float.float16ToFloat(seg.get(SHORT_LE, src)));
+                for (int j = 0; j < type.blockBytes - 2; j++) out.set(ValueLayout.JAVA_BYTE, at + 4L * G + (long) G * j + r, seg.get(ValueLayout.JAVA_BYTE, src + 2 + j));
+            }
+            case Q4_K, Q5_K -> {
+                out.set(FLOAT_LE, at + 4L * r, Float.float16ToFloat(seg.get(SHORT_LE, src)));
+                out.set(FLOAT_LE, at + 4L * G + 4L * r, Float.float16ToFloat(seg.get(SHORT_LE, src + 2)));
+                for (int sub = 0; sub < 8; sub++) {
+                    out.set(ValueLayout.JAVA_BYTE, at + 8L * G + 2L * G * sub + r, (byte) QuantScalar.q4kScale(seg, src + 4, sub));
+                    out.set(ValueLayout.JAVA_BYTE, at + 8L * G + 2L * G * sub + G + r, (byte) QuantScalar.q4kMin(seg, src + 4, sub));
+                }
+                long quants = at + (long) Q4_K_QUANTS * G;
+                if (type == GgmlType.Q4_K) // the packed nibbles as they are
+                    for (int j = 0; j < 128; j++) out.set(ValueLayout.JAVA_BYTE, quants + (long) G * j + r, seg.get(ValueLayout.JAVA_BYTE, src + 16 + j));
+                else // Q5_K's values unpacked: their fifth bits lie apart
+                    for (int v = 0; v < 256; v++) out.set(ValueLayout.JAVA_BYTE, quants + (long) G * v + r, (byte) QuantScalar.q5kQuant(seg, src, v));
+            }
+            case Q6_K -> { // the values unpacked: 6-bit fields do not fall on byte boundaries
+                out.set(FLOAT_LE, at + 4L * r, Float.float16ToFloat(seg.get(SHORT_LE, src + 208)));
+                for (int sub = 0; sub < 16; sub++) out.set(ValueLayout.JAVA_BYTE, at + 4L * G + (long) G * sub + r, (byte) QuantScalar.q6kScale(seg, src, sub));
+                for (int v = 0; v < 256; v++) out.set(ValueLayout.JAVA_BYTE, at + (long) Q6_K_VALUES * G + (long) G * v + r, (byte) QuantScalar.q6kQuant(seg, src, v));
+            }
+            default -> throw new IllegalArgumentException("no 8-bit activation kernel for " + type);
+        }
     }
 
     /**
