@@ -2,9 +2,11 @@
 """Writes a tiny Mixtral-style `llama` GGUF with random weights using llama.cpp's own gguf-py,
 as an interop fixture for Behemoth's GGUF loader (nothing of llama.cpp is kept in this repository).
 
-    PYTHONPATH=/path/to/llama.cpp/gguf-py python3 tools/make_random_moe_gguf.py OUT.gguf
+    PYTHONPATH=/path/to/llama.cpp/gguf-py python3 tools/make_random_moe_gguf.py OUT.gguf [--large]
 
 Then quantise it with llama.cpp's tool: llama-quantize OUT.gguf OUT-q8_0.gguf q8_0 (or q4_0).
+`--large` writes instead a 1.7B-parameter model in F16 (dim 2048, 8 layers, 8 experts of 4096; 3.4 GB)
+for the benchmarks on weights far larger than the caches, where decoding is bound by memory.
 Tensors are laid out the way llama.cpp's converter stores a Hugging Face Mixtral: numpy shapes are
 the reverse of ggml dims, Q/K rows already in llama.cpp's pair-rotating order (random, so no
 permutation is needed), experts stacked as [n_expert, rows, cols].
@@ -16,15 +18,25 @@ import gguf
 
 from gguf_fixtures import add_byte_vocabulary, write_gguf
 
-N_VOCAB, N_EMBD, N_LAYER, N_HEAD, N_HEAD_KV, N_FF, N_EXPERT, N_EXPERT_USED, N_CTX = 258, 64, 2, 4, 2, 64, 4, 2, 128
-HEAD_DIM = N_EMBD // N_HEAD
+N_VOCAB, N_EXPERT_USED = 258, 2
+N_EMBD, N_LAYER, N_HEAD, N_HEAD_KV, N_FF, N_EXPERT, N_CTX = 64, 2, 4, 2, 64, 4, 128
+LARGE = 2048, 8, 16, 4, 4096, 8, 4096
 
 
-def main(path):
+def main(path, large):
+    global N_EMBD, N_LAYER, N_HEAD, N_HEAD_KV, N_FF, N_EXPERT, N_CTX
+    if large:
+        N_EMBD, N_LAYER, N_HEAD, N_HEAD_KV, N_FF, N_EXPERT, N_CTX = LARGE
+    HEAD_DIM = N_EMBD // N_HEAD
     rng = np.random.default_rng(1234)
 
     def w(*shape, std=0.3):
-        return (rng.standard_normal(shape) * std).astype(np.float32)
+        if not large:
+            return (rng.standard_normal(shape) * std).astype(np.float32)
+        # matrices in F16, scaled so activations keep their size through the layers; vectors in F32
+        scale = std / np.sqrt(shape[-1] / 64) if len(shape) > 1 else std
+        value = rng.standard_normal(shape, dtype=np.float32) * np.float32(scale)
+        return value.astype(np.float16 if len(shape) > 1 else np.float32)
 
     # norm weights are 1 plus a float32 draw, added in float32 (not RandomTensors' float64 sum: the
     # committed fixture and its llama-quantize copies were made this way)
@@ -57,10 +69,12 @@ def main(path):
     g.add_layer_norm_rms_eps(1e-5)
     g.add_expert_count(N_EXPERT)
     g.add_expert_used_count(N_EXPERT_USED)
-    g.add_file_type(0)
+    g.add_file_type(1 if large else 0)
     add_byte_vocabulary(g, "llama-bpe", "<|end_of_text|>")
     write_gguf(g, tensors)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if len(sys.argv) not in (2, 3) or (len(sys.argv) == 3 and sys.argv[2] != "--large"):
+        sys.exit("usage: make_random_moe_gguf.py OUT.gguf [--large]")
+    main(sys.argv[1], len(sys.argv) == 3)

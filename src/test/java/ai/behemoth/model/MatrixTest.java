@@ -1,5 +1,6 @@
 package ai.behemoth.model;
 
+import ai.behemoth.tensor.Parallel;
 import ai.behemoth.tensor.quant.GgmlType;
 import ai.behemoth.tensor.quant.Q8Activations;
 import ai.behemoth.tensor.quant.Q8Products;
@@ -109,6 +110,51 @@ class MatrixTest {
                                 .isEqualTo(Arrays.copyOfRange(expected, Q8Products.G, 3 * Q8Products.G));
                 }
             }
+        }
+    }
+
+    /**
+     * Row blocks grow with the rows and shrink with the threads; at any thread count they cover the
+     * rows once, in order, in whole groups but for the last, and every row keeps its bits, exact or
+     * with 8-bit activations.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void rowBlocksFollowTheThreadCountAndKeepTheBits(boolean q8) {
+        int rows = q8 ? 10 * 32 : 301, cols = 64;
+        SplittableRandom random = new SplittableRandom(11);
+        int threadsBefore = Parallel.threads();
+        try (Arena arena = Arena.ofShared()) {
+            GgmlType type = q8 ? GgmlType.Q4_0 : GgmlType.Q8_0;
+            float[] dense = new float[rows * cols];
+            for (int i = 0; i < dense.length; i++) dense[i] = (float) random.nextGaussian();
+            MemorySegment seg = arena.allocate(rows * type.rowBytes(cols));
+            for (int r = 0; r < rows; r++) Quant.quantize(type, dense, r * cols, cols, seg, r * type.rowBytes(cols));
+            Matrix m = new Matrix("w", type, seg, rows, cols);
+            if (q8) m = m.withQ8Activations(arena);
+            float[] x = new float[2 * cols];
+            for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
+            float[] first = null;
+            int previousBlock = Integer.MAX_VALUE;
+            for (int threads = 1; threads <= 3; threads++) {
+                Parallel.setThreads(threads);
+                int next = 0;
+                for (int b = 0; b < m.rowBlocks(); b++) {
+                    assertThat(m.rowBlockFirst(b)).as("%d threads, block %d", threads, b).isEqualTo(next);
+                    if (b < m.rowBlocks() - 1) assertThat(m.rowBlockCount(b) % 32).isZero();
+                    next += m.rowBlockCount(b);
+                }
+                assertThat(next).as("%d threads", threads).isEqualTo(rows);
+                assertThat(m.rowBlockRows()).isLessThanOrEqualTo(previousBlock);
+                previousBlock = m.rowBlockRows();
+                float[] out = new float[2 * rows];
+                m.multiply(x, 0, 2, out, 0);
+                if (first == null) first = out;
+                else assertThat(out).as("%d threads", threads).isEqualTo(first);
+            }
+            assertThat(previousBlock).as("3 threads' blocks smaller than 1 thread's").isLessThan(rows / 2);
+        } finally {
+            Parallel.setThreads(threadsBefore);
         }
     }
 
