@@ -115,13 +115,41 @@ class MatrixTest {
 
     /**
      * Row blocks grow with the rows and shrink with the threads; at any thread count they cover the
-     * rows once, in order, in whole groups but for the last, and every row keeps its bits, exact or
-     * with 8-bit activations.
+     * rows once, in order, in whole groups of 32 but for the last.
+     */
+    @org.junit.jupiter.api.Test
+    void rowBlocksCoverTheRowsAndShrinkWithTheThreads() {
+        int rows = 1201, cols = 64;
+        int threadsBefore = Parallel.threads();
+        try {
+            Matrix m = new Matrix("w", GgmlType.F32, MemorySegment.ofArray(new float[rows * cols]), rows, cols);
+            int previousBlock = Integer.MAX_VALUE;
+            for (int threads = 1; threads <= 3; threads++) {
+                Parallel.setThreads(threads);
+                int next = 0;
+                for (int b = 0; b < m.rowBlocks(); b++) {
+                    assertThat(m.rowBlockFirst(b)).as("%d threads, block %d", threads, b).isEqualTo(next);
+                    if (b < m.rowBlocks() - 1) assertThat(m.rowBlockCount(b) % 32).isZero();
+                    next += m.rowBlockCount(b);
+                }
+                assertThat(next).as("%d threads", threads).isEqualTo(rows);
+                assertThat(m.rowBlockRows()).as("%d threads", threads).isLessThan(previousBlock);
+                previousBlock = m.rowBlockRows();
+            }
+        } finally {
+            Parallel.setThreads(threadsBefore);
+        }
+    }
+
+    /**
+     * Every row keeps the bits of one call over all the rows, whatever row block it falls in at any
+     * thread count, exact or with 8-bit activations, for one input row (a block in one pass) and for
+     * two (32 rows at a time).
      */
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
-    void rowBlocksFollowTheThreadCountAndKeepTheBits(boolean q8) {
-        int rows = q8 ? 10 * 32 : 301, cols = 64;
+    void rowsKeepTheirBitsAtAnyThreadCount(boolean q8) {
+        int rows = q8 ? 40 * 32 : 1201, cols = 64;
         SplittableRandom random = new SplittableRandom(11);
         int threadsBefore = Parallel.threads();
         try (Arena arena = Arena.ofShared()) {
@@ -134,25 +162,26 @@ class MatrixTest {
             if (q8) m = m.withQ8Activations(arena);
             float[] x = new float[2 * cols];
             for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
-            float[] first = null;
-            int previousBlock = Integer.MAX_VALUE;
-            for (int threads = 1; threads <= 3; threads++) {
-                Parallel.setThreads(threads);
-                int next = 0;
-                for (int b = 0; b < m.rowBlocks(); b++) {
-                    assertThat(m.rowBlockFirst(b)).as("%d threads, block %d", threads, b).isEqualTo(next);
-                    if (b < m.rowBlocks() - 1) assertThat(m.rowBlockCount(b) % 32).isZero();
-                    next += m.rowBlockCount(b);
+            for (int n = 1; n <= 2; n++) {
+                float[] first = null;
+                for (int threads = 1; threads <= 3; threads++) {
+                    Parallel.setThreads(threads);
+                    for (int repeat = 0; repeat < 5; repeat++) {
+                        float[] out = new float[n * rows];
+                        m.multiply(x, 0, n, out, 0);
+                        if (first == null) first = out;
+                        else assertThat(out).as("%d input rows, %d threads", n, threads).isEqualTo(first);
+                    }
                 }
-                assertThat(next).as("%d threads", threads).isEqualTo(rows);
-                assertThat(m.rowBlockRows()).isLessThanOrEqualTo(previousBlock);
-                previousBlock = m.rowBlockRows();
-                float[] out = new float[2 * rows];
-                m.multiply(x, 0, 2, out, 0);
-                if (first == null) first = out;
-                else assertThat(out).as("%d threads", threads).isEqualTo(first);
+                Q8Activations a = new Q8Activations();
+                a.quantize(x, 0, n, cols);
+                for (int t = 0; t < n; t++) { // against one call over all the rows
+                    float[] one = new float[rows];
+                    if (q8) Q8Products.multiply(type, m.q8Groups(), 0, rows, cols, a, t, one, 0);
+                    else Quant.dotRows(type, seg, 0, type.rowBytes(cols), rows, x, t * cols, cols, one, 0);
+                    assertThat(Arrays.copyOfRange(first, t * rows, (t + 1) * rows)).as("input row %d of %d", t, n).isEqualTo(one);
+                }
             }
-            assertThat(previousBlock).as("3 threads' blocks smaller than 1 thread's").isLessThan(rows / 2);
         } finally {
             Parallel.setThreads(threadsBefore);
         }
