@@ -131,17 +131,19 @@ public final class BenchGenerateCommand implements Callable<Integer> {
                 out.printf("allocated: %.0f bytes per token, all threads, over the timed runs%n", perToken);
                 result.put("allocated_bytes_per_token", perToken);
             }
-            long weightBytes = engine.weights().bytes(), kvBytes = seq.cacheBytes();
+            long weightBytes = engine.weights().bytes(), kvBytes = seq.cacheBytes(), fileBytes = modelFileBytes(model.model);
             result.put("weight_bytes", weightBytes);
-            result.put("model_file_bytes", modelFileBytes(model.model));
+            result.put("model_file_bytes", fileBytes);
             result.put("kv_cache_bytes", kvBytes);
             var memory = ProcessMemory.read();
             if (memory.isPresent()) {
                 long peak = memory.get().peakRssBytes();
-                out.printf("memory: %s; weights %.1f MB, KV cache %.1f MB: peak / (weights + KV) = %.2f%n", memory.get().describe(),
-                        ProcessMemory.mb(weightBytes), ProcessMemory.mb(kvBytes), (double) peak / (weightBytes + kvBytes));
+                out.printf("memory: %s; weights held %.1f MB (file %.1f MB), KV cache %.1f MB: peak / (weights + KV) = %.2f, peak / (file + KV) = %.2f%n",
+                        memory.get().describe(), ProcessMemory.mb(weightBytes), ProcessMemory.mb(fileBytes), ProcessMemory.mb(kvBytes),
+                        (double) peak / (weightBytes + kvBytes), (double) peak / (fileBytes + kvBytes));
                 result.put("peak_rss_bytes", peak);
                 result.put("peak_rss_over_weights_and_kv", (double) peak / (weightBytes + kvBytes));
+                result.put("peak_rss_over_file_and_kv", (double) peak / (fileBytes + kvBytes));
             } else {
                 out.println("memory: peak RSS not measured (no /proc/self/status: not Linux)");
             }

@@ -77,13 +77,19 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
     public Matrix withQ8Activations(Arena arena) {
         if (!Q8Products.supports(type) || rows % Q8Products.G != 0 || q8Groups != null) return this;
         MemorySegment groups = Q8Products.interleave(type, data, rows, cols, arena);
-        if (type == GgmlType.Q4_0 && data.isMapped()) data.unload();
+        if (releasesRows()) data.unload();
         return new Matrix(name, type, data, rows, cols, groups);
     }
 
-    /** Bytes of weights held: the rows, and their interleaved copy if any. */
+    /** Whether the rows' mapped pages are let go once interleaved: a Q4_0 matrix's products read only the copy. */
+    private boolean releasesRows() {
+        return type == GgmlType.Q4_0 && data.isMapped();
+    }
+
+    /** Bytes of weights held in memory: the rows (unless released for their interleaved copy) and the copy if any. */
     public long bytes() {
-        return data.byteSize() + (q8Groups == null ? 0 : q8Groups.byteSize());
+        if (q8Groups == null) return data.byteSize();
+        return (releasesRows() ? 0 : data.byteSize()) + q8Groups.byteSize();
     }
 
     public long rowBytes() {

@@ -5,6 +5,8 @@ import ai.behemoth.tensor.quant.GgmlType;
 import ai.behemoth.tensor.quant.Q8Activations;
 import ai.behemoth.tensor.quant.Q8Products;
 import ai.behemoth.tensor.quant.Quant;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -12,6 +14,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -49,7 +54,7 @@ class MatrixTest {
         }
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void dotMatchesAScalarLoopAtAnyOffsetAndLength() {
         SplittableRandom random = new SplittableRandom(4);
         float[] a = new float[200], b = new float[200];
@@ -117,7 +122,7 @@ class MatrixTest {
      * Row blocks grow with the rows and shrink with the threads; at any thread count they cover the
      * rows once, in order, in whole groups of 32 but for the last.
      */
-    @org.junit.jupiter.api.Test
+    @Test
     void rowBlocksCoverTheRowsAndShrinkWithTheThreads() {
         int rows = 1201, cols = 64;
         int threadsBefore = Parallel.threads();
@@ -184,6 +189,29 @@ class MatrixTest {
             }
         } finally {
             Parallel.setThreads(threadsBefore);
+        }
+    }
+
+    /**
+     * Bytes held: with an interleaved copy, a mapped Q4_0 matrix counts only the copy (its pages are
+     * released: products read only the copy); a mapped Q8_0 one, or a Q4_0 one on the heap, both.
+     */
+    @Test
+    void bytesCountTheRowsOnlyWhileTheyAreHeld(@TempDir Path tmp) throws Exception {
+        int rows = 2 * Q8Products.G, cols = 64;
+        for (GgmlType type : new GgmlType[]{GgmlType.Q4_0, GgmlType.Q8_0}) {
+            long size = rows * type.rowBytes(cols);
+            Path file = tmp.resolve(type + ".bin");
+            Files.write(file, new byte[(int) size]);
+            try (Arena arena = Arena.ofShared(); var channel = FileChannel.open(file)) {
+                MemorySegment mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+                MemorySegment heap = MemorySegment.ofArray(new byte[(int) size]);
+                long copy = Q8Products.interleavedBytes(type, rows, cols);
+                assertThat(new Matrix("w", type, mapped, rows, cols).bytes()).isEqualTo(size);
+                assertThat(new Matrix("w", type, mapped, rows, cols).withQ8Activations(arena).bytes())
+                        .as("mapped %s with its copy", type).isEqualTo(type == GgmlType.Q4_0 ? copy : size + copy);
+                assertThat(new Matrix("w", type, heap, rows, cols).withQ8Activations(arena).bytes()).as("%s on the heap with its copy", type).isEqualTo(size + copy);
+            }
         }
     }
 
