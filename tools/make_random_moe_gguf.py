@@ -19,14 +19,13 @@ import gguf
 from gguf_fixtures import add_byte_vocabulary, write_gguf
 
 N_VOCAB, N_EXPERT_USED = 258, 2
-N_EMBD, N_LAYER, N_HEAD, N_HEAD_KV, N_FF, N_EXPERT, N_CTX = 64, 2, 4, 2, 64, 4, 128
+# embedding width, layers, heads, KV heads, expert width, experts, context
+FIXTURE = 64, 2, 4, 2, 64, 4, 128
 LARGE = 2048, 8, 16, 4, 4096, 8, 4096
 
 
 def main(path, large):
-    global N_EMBD, N_LAYER, N_HEAD, N_HEAD_KV, N_FF, N_EXPERT, N_CTX
-    if large:
-        N_EMBD, N_LAYER, N_HEAD, N_HEAD_KV, N_FF, N_EXPERT, N_CTX = LARGE
+    N_EMBD, N_LAYER, N_HEAD, N_HEAD_KV, N_FF, N_EXPERT, N_CTX = LARGE if large else FIXTURE
     HEAD_DIM = N_EMBD // N_HEAD
     rng = np.random.default_rng(1234)
 
