@@ -21,10 +21,10 @@ final class ModelOptions {
 
     @Option(names = "--q8-activations",
             description = "Multiply Q4_0, Q8_0 and K-quant (Q4_K, Q5_K, Q6_K) matrices as llama.cpp does: the input rounded to 8 bits per block"
-                    + " of 32, the sums taken in integers (Q4_0: every product; the others: those over fewer than 4 tokens, as"
-                    + " in generation)."
+                    + " of 32, the sums taken in integers (Q4_0, Q8_0: every product; the K types: those over fewer than 4"
+                    + " tokens, as in generation)."
                     + " Faster; results rounded as llama.cpp rounds them, not exact in float32. Keeps an interleaved copy of"
-                    + " those weights.")
+                    + " those weights (for Q4_0 and Q8_0 in place of the file's pages; the K types' pages stay for prompts).")
     boolean q8Activations;
 
     @Option(names = "--threads", paramLabel = "N", description = "Threads for the matrix products (default: all cores).")

@@ -32,8 +32,8 @@ import java.lang.foreign.MemorySegment;
  * <p>A Q4_0, Q8_0 or K-quant matrix may also carry {@code q8Groups}, its rows interleaved for
  * {@link Q8Products} ({@link #withQ8Activations}): its products in row blocks then quantise the input
  * to 8 bits and multiply in integers, as llama.cpp does, instead of exactly in float32. For Q4_0
- * that is every product (an input row gets the same bits in a prompt as in a decode step); for the
- * others those with few input rows.
+ * and Q8_0 that is every product (an input row gets the same bits in a prompt as in a decode step);
+ * for the others those with few input rows.
  */
 public record Matrix(String name, GgmlType type, MemorySegment data, int rows, int cols, MemorySegment q8Groups) {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -71,7 +71,7 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
     /**
      * This matrix with its rows also interleaved into {@code arena} for 8-bit activations, when
      * {@link Q8Products} supports its type and its rows make whole groups; otherwise this matrix,
-     * exact. A Q4_0 matrix's products then read only the interleaved rows, so a mapped file's pages
+     * exact. A Q4_0 or Q8_0 matrix's products then read only the interleaved rows, so a mapped file's pages
      * of it are released (an embedding lookup, {@link #row}, maps back the rows it reads).
      */
     public Matrix withQ8Activations(Arena arena) {
@@ -81,9 +81,9 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
         return new Matrix(name, type, data, rows, cols, groups);
     }
 
-    /** Whether the rows' mapped pages are let go once interleaved: a Q4_0 matrix's products read only the copy. */
+    /** Whether the rows' mapped pages are let go once interleaved: every product of a Q4_0 or Q8_0 matrix reads only the copy. */
     private boolean releasesRows() {
-        return type == GgmlType.Q4_0 && data.isMapped();
+        return Q8Products.multipliesFourRows(type) && data.isMapped();
     }
 
     /** Bytes of weights held in memory: the rows (unless released for their interleaved copy) and the copy if any. */
@@ -122,12 +122,12 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
 
     /**
      * Whether a product over {@code n} input rows runs in row blocks, weight rows dotted in place
-     * (decode, and every product of a Q4_0 matrix with 8-bit activations), rather than dequantised
-     * first. (The other types' integer kernels, one input row at a time, are slower than the float
-     * products over many rows, so those matrices keep them.)
+     * (decode, and every product of a Q4_0 or Q8_0 matrix with 8-bit activations), rather than
+     * dequantised first. (The K types' integer kernels, one input row at a time, are slower than the
+     * float products over many rows, so those matrices keep them.)
      */
     boolean byRowBlocks(int n) {
-        return n < DEQUANTIZE_MIN_ROWS || (q8Groups != null && type == GgmlType.Q4_0);
+        return n < DEQUANTIZE_MIN_ROWS || (q8Groups != null && Q8Products.multipliesFourRows(type));
     }
 
     /** How many row blocks (parallel tasks) {@link #multiplyRowBlock} splits the weight rows into. */
@@ -154,7 +154,7 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
     /**
      * Block {@code b} of {@link #multiply} in row blocks: the block's weight rows against each input
      * row through {@link Quant#dotRows}, or, with {@code q8Groups}, through {@link Q8Products} against
-     * {@code q8}, the input rows quantised (Q4_0 four input rows at a time). One input row (decode)
+     * {@code q8}, the input rows quantised (Q4_0 and Q8_0 four input rows at a time). One input row (decode)
      * goes through the block in one pass; several go {@link #ROW_GROUP} rows at a time, each input
      * row in turn, so that the others find those rows in L1.
      */
@@ -163,8 +163,8 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
         for (int first = rowBlockFirst(b); first < end; first += step) {
             int count = Math.min(step, end - first), t = 0;
             if (q8Groups != null) {
-                if (type == GgmlType.Q4_0)
-                    for (; t + 4 <= n; t += 4) Q8Products.multiply4Q4_0(q8Groups, first, count, cols, q8, t, out, outOff + t * rows + first, rows);
+                if (Q8Products.multipliesFourRows(type))
+                    for (; t + 4 <= n; t += 4) Q8Products.multiply4(type, q8Groups, first, count, cols, q8, t, out, outOff + t * rows + first, rows);
                 for (; t < n; t++) Q8Products.multiply(type, q8Groups, first, count, cols, q8, t, out, outOff + t * rows + first);
                 continue;
             }

@@ -16,7 +16,7 @@ import java.util.function.IntConsumer;
  * barrier per job (two or three when some products have many input rows) instead of two per matrix, and a
  * matrix with few rows still spreads over every thread. Products with few input rows (decode: wq, wk
  * and wv of one token; the gate and up matrices of every chosen expert), and every product of a
- * Q4_0 matrix with 8-bit activations ({@link Matrix#byRowBlocks}), are split into the row blocks
+ * Q4_0 or Q8_0 matrix with 8-bit activations ({@link Matrix#byRowBlocks}), are split into the row blocks
  * of {@link Matrix#multiplyRowBlock}; those with many (prefill: an expert's share of a prompt chunk)
  * into the row groups of {@link QuantMatMul#multiplyRowGroup}, their input rows packed first, in a
  * job of their own, once for all the products that read the same rows (wq, wk and wv; gate and up).

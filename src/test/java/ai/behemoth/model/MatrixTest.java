@@ -108,7 +108,7 @@ class MatrixTest {
                 for (int t = 0; t < n; t++) {
                     float[] expected = new float[rows];
                     Q8Products.multiplyScalar(type, seg, 0, rows, cols, a, t, expected, 0);
-                    if (m.byRowBlocks(n)) // else (Q8_0, Q4_K over many rows) the exact float products
+                    if (m.byRowBlocks(n)) // else (the K types over many rows) the exact float products
                         assertThat(Arrays.copyOfRange(out, 2 + t * rows, 2 + (t + 1) * rows)).as("n=%d t=%d", n, t).isEqualTo(expected);
                     if (expert.byRowBlocks(n))
                         assertThat(Arrays.copyOfRange(sliced, t * expert.rows(), (t + 1) * expert.rows()))
@@ -193,25 +193,25 @@ class MatrixTest {
     }
 
     /**
-     * Bytes held: with an interleaved copy, a mapped Q4_0 matrix counts only the copy (its pages are
-     * released: products read only the copy); a mapped Q8_0 one, or a Q4_0 one on the heap, both.
+     * Bytes held: with an interleaved copy, a mapped Q4_0 or Q8_0 matrix counts only the copy (its
+     * pages are released: every product reads the copy); a mapped Q4_K one, whose prompts read the
+     * file's rows, or a Q4_0 one on the heap, both.
      */
-    @Test
-    void bytesCountTheRowsOnlyWhileTheyAreHeld(@TempDir Path tmp) throws Exception {
-        int rows = 2 * Q8Products.G, cols = 64;
-        for (GgmlType type : new GgmlType[]{GgmlType.Q4_0, GgmlType.Q8_0}) {
-            long size = rows * type.rowBytes(cols);
-            Path file = tmp.resolve(type + ".bin");
-            Files.write(file, new byte[(int) size]);
-            try (Arena arena = Arena.ofShared(); var channel = FileChannel.open(file)) {
-                MemorySegment mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-                MemorySegment heap = MemorySegment.ofArray(new byte[(int) size]);
-                long copy = Q8Products.interleavedBytes(type, rows, cols);
-                assertThat(new Matrix("w", type, mapped, rows, cols).bytes()).isEqualTo(size);
-                assertThat(new Matrix("w", type, mapped, rows, cols).withQ8Activations(arena).bytes())
-                        .as("mapped %s with its copy", type).isEqualTo(type == GgmlType.Q4_0 ? copy : size + copy);
-                assertThat(new Matrix("w", type, heap, rows, cols).withQ8Activations(arena).bytes()).as("%s on the heap with its copy", type).isEqualTo(size + copy);
-            }
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q8_0", "Q4_K"})
+    void bytesCountTheRowsOnlyWhileTheyAreHeld(GgmlType type, @TempDir Path tmp) throws Exception {
+        int rows = 2 * Q8Products.G, cols = 256;
+        long size = rows * type.rowBytes(cols);
+        Path file = tmp.resolve(type + ".bin");
+        Files.write(file, new byte[(int) size]);
+        try (Arena arena = Arena.ofShared(); var channel = FileChannel.open(file)) {
+            MemorySegment mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            MemorySegment heap = MemorySegment.ofArray(new byte[(int) size]);
+            long copy = Q8Products.interleavedBytes(type, rows, cols);
+            assertThat(new Matrix("w", type, mapped, rows, cols).bytes()).isEqualTo(size);
+            assertThat(new Matrix("w", type, mapped, rows, cols).withQ8Activations(arena).bytes())
+                    .as("mapped with its copy").isEqualTo(type == GgmlType.Q4_K ? size + copy : copy);
+            assertThat(new Matrix("w", type, heap, rows, cols).withQ8Activations(arena).bytes()).as("on the heap with its copy").isEqualTo(size + copy);
         }
     }
 

@@ -52,7 +52,7 @@ class Q8ProductsTest {
         return x;
     }
 
-    /** One input row at a time, and four at a time (Q4_0), against the scalar twin reading the file's layout. */
+    /** One input row at a time, and four at a time (Q4_0, Q8_0), against the scalar twin reading the file's layout. */
     @ParameterizedTest
     @ValueSource(strings = {"Q4_0", "Q8_0", "Q4_K", "Q5_K", "Q6_K"})
     void vectorKernelsEqualScalarTwinBitForBit(String typeName) {
@@ -75,9 +75,10 @@ class Q8ProductsTest {
                     Q8Products.multiply(type, groups, 2 * Q8Products.G, Q8Products.G, cols, a, t, tail, 0);
                     for (int r = 0; r < Q8Products.G; r++) assertThat(tail[r]).isEqualTo(scalar[1 + 2 * Q8Products.G + r]);
                 }
-                for (int t = 0; type == GgmlType.Q4_0 && t + 4 <= n; t++) { // four input rows per pass: each row's bits as alone
+                assertThat(Q8Products.multipliesFourRows(type)).isEqualTo(type == GgmlType.Q4_0 || type == GgmlType.Q8_0);
+                for (int t = 0; Q8Products.multipliesFourRows(type) && t + 4 <= n; t++) { // four input rows per pass: each row's bits as alone
                     float[] four = new float[2 + 4 * rows];
-                    Q8Products.multiply4Q4_0(groups, 0, rows, cols, a, t, four, 2, rows);
+                    Q8Products.multiply4(type, groups, 0, rows, cols, a, t, four, 2, rows);
                     for (int k = 0; k < 4; k++) {
                         float[] alone = new float[rows];
                         Q8Products.multiplyScalar(type, weights, 0, rows, cols, a, t + k, alone, 0);
