@@ -71,8 +71,8 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
     /**
      * This matrix with its rows also interleaved into {@code arena} for 8-bit activations, when
      * {@link Q8Products} supports its type and its rows make whole groups; otherwise this matrix,
-     * exact. A Q4_0 or Q8_0 matrix's products then read only the interleaved rows, so a mapped file's pages
-     * of it are released (an embedding lookup, {@link #row}, maps back the rows it reads).
+     * exact. A Q4_0 or Q8_0 matrix's products then read only the interleaved rows, so a mapped
+     * file's pages of it are released (an embedding lookup, {@link #row}, maps back the rows it reads).
      */
     public Matrix withQ8Activations(Arena arena) {
         if (!Q8Products.supports(type) || rows % Q8Products.G != 0 || q8Groups != null) return this;
@@ -81,7 +81,7 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
         return new Matrix(name, type, data, rows, cols, groups);
     }
 
-    /** Whether the rows' mapped pages are let go once interleaved: every product of a Q4_0 or Q8_0 matrix reads only the copy. */
+    /** Whether the rows' mapped pages are let go once interleaved: every product of a Q4_0 or Q8_0 matrix reads the copy. */
     private boolean releasesRows() {
         return Q8Products.multipliesFourRows(type) && data.isMapped();
     }
@@ -154,9 +154,9 @@ public record Matrix(String name, GgmlType type, MemorySegment data, int rows, i
     /**
      * Block {@code b} of {@link #multiply} in row blocks: the block's weight rows against each input
      * row through {@link Quant#dotRows}, or, with {@code q8Groups}, through {@link Q8Products} against
-     * {@code q8}, the input rows quantised (Q4_0 and Q8_0 four input rows at a time). One input row (decode)
-     * goes through the block in one pass; several go {@link #ROW_GROUP} rows at a time, each input
-     * row in turn, so that the others find those rows in L1.
+     * {@code q8}, the input rows quantised (Q4_0 and Q8_0 four input rows at a time). One input row
+     * (decode) goes through the block in one pass; several go {@link #ROW_GROUP} rows at a time,
+     * each input row in turn, so that the others find those rows in L1.
      */
     void multiplyRowBlock(int b, float[] x, int xOff, int n, Q8Activations q8, float[] out, int outOff) {
         int end = rowBlockFirst(b) + rowBlockCount(b), step = n == 1 ? rowBlockCount(b) : ROW_GROUP;

@@ -32,8 +32,8 @@ import java.util.stream.IntStream;
  * speed in cache on Zen 4 (40 against 15 values per ns, one thread, 512-value rows).
  * Q8_0 blocks are laid out the same way, 32 runs of quant bytes: sign-extended to 16 bits, two
  * positions' products (at most 2·128·127) are added in 16 bits and split into even and odd rows'
- * int sums once per pair (31 against 16 values per ns). Q4_K's nibbles go as Q4_0's, two 16-bit sums of 16 positions per
- * sub-block of 32, then its 6-bit scales and minimums as integers per row (42 against 9.5). Q5_K's
+ * int sums once per pair (31 against 16 values per ns). Q4_K's nibbles go as Q4_0's, two 16-bit
+ * sums of 16 positions per sub-block of 32, then its 6-bit scales and minimums as integers per row (42 against 9.5). Q5_K's
  * and Q6_K's values do not fall on byte boundaries, so their copies hold them unpacked, a byte each
  * (280 and 276 bytes per 256 values against the files' 176 and 210), summed 8 positions per 16-bit sum.
  *
@@ -171,8 +171,8 @@ public final class Q8Products {
     /**
      * Whether {@link #multiply4} serves {@code type}: four input rows per pass, so that every product
      * of such a matrix, prompts too, reads the copy alone and the file's pages can go. Q4_0's prompts
-     * run faster so than through the float products; Q8_0's at about the same speed on a 1.7B file
-     * (117–119 against 119–127 tokens/s) and ~20% slower on small matrices, for half the memory.
+     * run faster so than through the float products; Q8_0's faster on a 1.7B file (142–146 against
+     * 121–123 tokens/s) and ~10% slower on a small one, for half the memory.
      */
     public static boolean multipliesFourRows(GgmlType type) {
         return type == GgmlType.Q4_0 || type == GgmlType.Q8_0;
